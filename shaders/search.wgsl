@@ -1,0 +1,54 @@
+// Batched binary search: one invocation per query, a branchless loop whose trip count depends only on
+// the haystack's length (ceil(log2 n) iterations). positions[i] = number of haystack elements < q
+// (lower bound) or <= q (upper bound, UPPER = true). With `accumulate`, the count is added to what
+// positions[i] holds: over a sorted haystack split into segments, the sum of per-segment counts is
+// the position in the whole.
+// #include "shared/constants.wgsl"
+// #include "shared/u64.wgsl"
+// #include "shared/tile.wgsl"
+
+override UPPER: bool = false;
+
+struct SearchParams {
+    n_queries: u32,
+    n_haystack: u32,
+    accumulate: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: SearchParams;
+@group(0) @binding(1) var<storage, read> haystack: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> queries: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> positions: array<vec2<u32>>;
+
+// h goes before q in the answer: h < q for a lower bound, h <= q for an upper bound.
+fn before(h: vec2<u32>, q: vec2<u32>) -> bool {
+    if (UPPER) {
+        return !u64_lt(q, h);
+    }
+    return u64_lt(h, q);
+}
+
+@compute @workgroup_size(ITEM_WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = linear_group(wid) * ITEM_WG + lid;
+    if (i >= params.n_queries) {
+        return;
+    }
+    let q = queries[i];
+    var count = 0u;
+    var len = params.n_haystack;
+    if (len > 0u) {
+        var base = 0u;
+        while (len > 1u) {
+            let half = len / 2u;
+            base = select(base, base + half, before(haystack[base + half], q));
+            len = len - half;
+        }
+        count = base + select(0u, 1u, before(haystack[base], q));
+    }
+    var out = u64_from(count);
+    if (params.accumulate != 0u) {
+        out = u64_add(positions[i], out);
+    }
+    positions[i] = out;
+}

@@ -1,0 +1,27 @@
+//! The CPU twin of every kernel, same names as the shaders. These are what most users run: scans work
+//! in blocks over both cores when the input is large, searches are branchless.
+
+pub(crate) mod reduce;
+pub(crate) mod scan;
+pub(crate) mod search;
+
+/// Inputs at least this long are split across threads.
+pub(crate) const PARALLEL_MIN: usize = 1 << 18;
+
+/// Worker threads for large inputs.
+pub(crate) fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16)
+}
+
+/// Splits `len` into at most `parts` contiguous ranges of near-equal length (all non-empty).
+pub(crate) fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = parts.max(1).min(len.max(1));
+    let step = len.div_ceil(parts).max(1);
+    (0..len)
+        .step_by(step)
+        .map(|s| s..(s + step).min(len))
+        .collect()
+}

@@ -1,0 +1,421 @@
+//! The [`Engine`]: picks the backend (a real GPU, the CPU path, or a software GPU when asked for by
+//! name), owns the GPU context, and says why it chose what it chose.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::gpu::{self, GpuContext};
+
+/// The environment variable that overrides the default backend of every program built on streamliner.
+pub const BACKEND_ENV: &str = "STREAMLINER_BACKEND";
+
+/// Which backend to run kernels on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// A hardware GPU (discrete or integrated) when there is one, otherwise the CPU path. A software
+    /// adapter such as lavapipe / llvmpipe is never chosen here: it is slower than the CPU path.
+    #[default]
+    Auto,
+    /// The best GPU adapter there is, software adapters included; an error when there is none.
+    Gpu,
+    /// The CPU twins of the kernels.
+    Cpu,
+}
+
+impl FromStr for Backend {
+    type Err = Error;
+
+    /// Parses `auto`, `cpu` or `gpu` (any case).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "gpu" => Ok(Backend::Gpu),
+            "cpu" => Ok(Backend::Cpu),
+            _ => Err(Error::InvalidBackend {
+                value: s.to_string(),
+                source_name: "the backend name".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Auto => "auto",
+            Backend::Gpu => "gpu",
+            Backend::Cpu => "cpu",
+        })
+    }
+}
+
+impl Backend {
+    /// The backend named by `STREAMLINER_BACKEND`, if it is set and not empty.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBackend`] when the variable holds something other than auto, cpu or gpu.
+    pub fn from_env() -> Result<Option<Backend>> {
+        match std::env::var(BACKEND_ENV) {
+            Ok(v) if !v.trim().is_empty() => {
+                v.parse().map(Some).map_err(|_| Error::InvalidBackend {
+                    value: v,
+                    source_name: BACKEND_ENV.into(),
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The backend an engine actually runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActiveBackend {
+    /// The CPU twins.
+    Cpu,
+    /// A GPU adapter through wgpu.
+    Gpu,
+}
+
+/// What the engine knows of its GPU adapter.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AdapterInfo {
+    /// The adapter's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+    pub name: String,
+    /// The graphics API, e.g. "Vulkan".
+    pub api: String,
+    /// The device type as wgpu reports it: DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.
+    pub device_type: String,
+    /// True for a software rasterizer (device type Cpu), such as lavapipe.
+    pub software: bool,
+    /// Driver name and version.
+    pub driver: String,
+    /// The largest storage binding the adapter allows, in bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// The largest buffer the adapter allows, in bytes.
+    pub max_buffer_size: u64,
+    /// Workgroups per dispatch dimension.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Workgroup memory, in bytes.
+    pub max_compute_workgroup_storage_size: u32,
+    /// Optional features enabled on the device.
+    pub features: Vec<String>,
+    /// Elements per device segment: larger arrays are processed in chunks of this many elements.
+    pub segment_elements: u64,
+}
+
+impl AdapterInfo {
+    pub(crate) fn new(
+        info: &wgpu::AdapterInfo,
+        limits: &wgpu::Limits,
+        features: wgpu::Features,
+        segment_elements: u64,
+    ) -> Self {
+        AdapterInfo {
+            name: info.name.clone(),
+            api: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            software: info.device_type == wgpu::DeviceType::Cpu,
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+            max_buffer_size: limits.max_buffer_size,
+            max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+            max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
+            features: features.iter_names().map(|(n, _)| n.to_string()).collect(),
+            segment_elements,
+        }
+    }
+}
+
+impl fmt::Display for AdapterInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements)",
+            self.name,
+            self.api,
+            self.device_type,
+            if self.software { ", software" } else { "" },
+            if self.driver.is_empty() {
+                "unknown"
+            } else {
+                &self.driver
+            },
+            self.max_storage_buffer_binding_size >> 20,
+            self.segment_elements
+        )
+    }
+}
+
+/// Which backend an engine runs on, and why.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EngineInfo {
+    /// What was asked for (after `STREAMLINER_BACKEND`, where it applied).
+    pub requested: Backend,
+    /// What runs.
+    pub active: ActiveBackend,
+    /// Why, in words.
+    pub reason: String,
+    /// The GPU adapter, when `active` is `Gpu`.
+    pub adapter: Option<AdapterInfo>,
+}
+
+impl fmt::Display for EngineInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.adapter {
+            Some(a) => write!(f, "gpu: {a}: {}", self.reason),
+            None => write!(
+                f,
+                "cpu ({} threads): {}",
+                crate::cpu::threads(),
+                self.reason
+            ),
+        }
+    }
+}
+
+/// Runs kernels on one backend. Cheap to clone; clones share the device, its pipelines and buffers.
+///
+/// # Example
+/// ```
+/// use streamliner::{Backend, Engine};
+/// let engine = Engine::new(Backend::Cpu)?;
+/// assert!(!engine.is_gpu());
+/// println!("{}", engine.info());
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    info: EngineInfo,
+    gpu: Option<Arc<GpuContext>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("info", &self.inner.info)
+            .finish()
+    }
+}
+
+/// Builds an [`Engine`] with options.
+#[derive(Clone, Debug, Default)]
+pub struct EngineBuilder {
+    backend: Option<Backend>,
+    max_binding_bytes: Option<u64>,
+}
+
+impl EngineBuilder {
+    /// The backend; without this call, `STREAMLINER_BACKEND` or else [`Backend::Auto`].
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Caps the bytes of one storage binding below the adapter's limit, so arrays are processed in
+    /// smaller segments (less device memory per step; tests use it to run the chunked paths).
+    pub fn max_binding_bytes(mut self, bytes: u64) -> Self {
+        self.max_binding_bytes = Some(bytes);
+        self
+    }
+
+    /// Creates the engine (and on a GPU, its device).
+    ///
+    /// # Errors
+    /// [`Error::InvalidBackend`] for a bad `STREAMLINER_BACKEND`; [`Error::NoAdapter`] or
+    /// [`Error::DeviceRequest`] when `Backend::Gpu` cannot be served; [`Error::InvalidParameter`] for a
+    /// binding cap below one tile (32 KiB).
+    pub fn build(self) -> Result<Engine> {
+        let (requested, why) = match self.backend {
+            Some(b) => (b, format!("Backend::{b:?} was asked for")),
+            None => match Backend::from_env()? {
+                Some(b) => (b, format!("{BACKEND_ENV}={b}")),
+                None => (Backend::Auto, "the default, Backend::Auto".to_string()),
+            },
+        };
+        let engine = match requested {
+            Backend::Cpu => Engine::cpu_with(requested, why),
+            Backend::Gpu => {
+                let cands = gpu::enumerate();
+                let best = cands.iter().filter(|c| c.compute).max_by_key(|c| c.rank());
+                let Some(best) = best else {
+                    return Err(Error::NoAdapter {
+                        reason: describe(&cands),
+                    });
+                };
+                let ctx = GpuContext::new(best, self.max_binding_bytes)?;
+                let reason = if best.is_software() {
+                    format!(
+                        "{why}; {} is a software adapter, slower than the CPU path",
+                        best.info.name
+                    )
+                } else {
+                    why
+                };
+                Engine::gpu_with(requested, reason, ctx)
+            }
+            Backend::Auto => {
+                let cands = gpu::enumerate();
+                let best = cands
+                    .iter()
+                    .filter(|c| c.compute && !c.is_software())
+                    .max_by_key(|c| c.rank());
+                match best {
+                    Some(best) => match GpuContext::new(best, self.max_binding_bytes) {
+                        Ok(ctx) => Engine::gpu_with(
+                            requested,
+                            format!("{why}: a hardware GPU was found"),
+                            ctx,
+                        ),
+                        Err(e) => Engine::cpu_with(
+                            requested,
+                            format!("{why}: the GPU {} could not be used ({e})", best.info.name),
+                        ),
+                    },
+                    None => {
+                        let soft: Vec<&str> = cands
+                            .iter()
+                            .filter(|c| c.compute && c.is_software())
+                            .map(|c| c.info.name.as_str())
+                            .collect();
+                        let reason = if soft.is_empty() {
+                            format!("{why}: no GPU adapter was found")
+                        } else {
+                            format!(
+                                "{why}: only software adapters were found ({}), which are slower than the CPU path; \
+                                 ask for Backend::Gpu ({BACKEND_ENV}=gpu) to use one anyway",
+                                soft.join(", ")
+                            )
+                        };
+                        Engine::cpu_with(requested, reason)
+                    }
+                }
+            }
+        };
+        log::info!("streamliner: backend {}", engine.info());
+        Ok(engine)
+    }
+}
+
+fn describe(cands: &[gpu::Candidate]) -> String {
+    if cands.is_empty() {
+        return "wgpu found no adapter on any backend (is a Vulkan driver installed? on Debian: \
+                mesa-vulkan-drivers libvulkan1)"
+            .to_string();
+    }
+    let seen: Vec<String> = cands
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({:?}{})",
+                c.info.name,
+                c.info.backend,
+                if c.compute {
+                    ""
+                } else {
+                    ", no compute shaders"
+                }
+            )
+        })
+        .collect();
+    format!("adapters seen: {}", seen.join(", "))
+}
+
+impl Engine {
+    /// An engine on `backend`. `Backend::Auto` here means auto-detection, whatever
+    /// `STREAMLINER_BACKEND` says; use [`Engine::from_env`] for the environment-aware default.
+    ///
+    /// # Errors
+    /// As [`EngineBuilder::build`].
+    pub fn new(backend: Backend) -> Result<Engine> {
+        EngineBuilder::default().backend(backend).build()
+    }
+
+    /// The default engine of a program: the backend named by `STREAMLINER_BACKEND`, else `Auto`.
+    ///
+    /// # Errors
+    /// As [`EngineBuilder::build`].
+    ///
+    /// # Example
+    /// ```
+    /// let engine = streamliner::Engine::from_env()?;
+    /// println!("running on {}", engine.info());
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Engine> {
+        EngineBuilder::default().build()
+    }
+
+    /// A builder for engines with options.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    fn cpu_with(requested: Backend, reason: String) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                info: EngineInfo {
+                    requested,
+                    active: ActiveBackend::Cpu,
+                    reason,
+                    adapter: None,
+                },
+                gpu: None,
+            }),
+        }
+    }
+
+    fn gpu_with(requested: Backend, reason: String, ctx: Arc<GpuContext>) -> Engine {
+        let info = EngineInfo {
+            requested,
+            active: ActiveBackend::Gpu,
+            reason,
+            adapter: Some(ctx.info.clone()),
+        };
+        Engine {
+            inner: Arc::new(Inner {
+                info,
+                gpu: Some(ctx),
+            }),
+        }
+    }
+
+    /// Which backend runs, and why.
+    pub fn info(&self) -> &EngineInfo {
+        &self.inner.info
+    }
+
+    /// True when kernels run on a GPU adapter (hardware or software).
+    pub fn is_gpu(&self) -> bool {
+        self.inner.gpu.is_some()
+    }
+
+    /// The GPU adapter, when there is one.
+    pub fn adapter(&self) -> Option<&AdapterInfo> {
+        self.inner.info.adapter.as_ref()
+    }
+
+    pub(crate) fn gpu(&self) -> Option<&Arc<GpuContext>> {
+        self.inner.gpu.as_ref()
+    }
+
+    /// Waits until all work submitted to the device has finished (a no-op on the CPU).
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] when the device reported an error meanwhile.
+    pub fn synchronize(&self) -> Result<()> {
+        match self.gpu() {
+            Some(ctx) => ctx.wait("synchronize"),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The crate's one error type.
+
+/// What can go wrong in streamliner. Every variant names the row, the limit or the value at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `Backend::Gpu` was asked for but no usable GPU adapter (hardware or software) was found.
+    #[error(
+        "no GPU adapter with compute support was found ({reason}); use Backend::Cpu or STREAMLINER_BACKEND=cpu"
+    )]
+    NoAdapter {
+        /// What was tried and why each adapter was passed over.
+        reason: String,
+    },
+    /// A backend name (from `STREAMLINER_BACKEND` or a flag) is not `auto`, `cpu` or `gpu`.
+    #[error("unknown backend {value:?} (from {source_name}): expected auto, cpu or gpu")]
+    InvalidBackend {
+        /// The value given.
+        value: String,
+        /// Where it came from, e.g. `STREAMLINER_BACKEND`.
+        source_name: String,
+    },
+    /// The GPU device could not be created from the chosen adapter.
+    #[error("could not create a device on adapter {adapter:?}: {message}")]
+    DeviceRequest {
+        /// The adapter's name.
+        adapter: String,
+        /// wgpu's message.
+        message: String,
+    },
+    /// The GPU reported an error (out of memory, validation, device lost) while running a kernel.
+    #[error("GPU error in {operation}: {message}")]
+    Gpu {
+        /// What was being done.
+        operation: String,
+        /// wgpu's message.
+        message: String,
+    },
+    /// The haystack of a checked search is not sorted ascending.
+    #[error("haystack is not sorted: row {row} holds {value}, smaller than row {} ({previous})", .row - 1)]
+    Unsorted {
+        /// The first row whose value is smaller than the value before it.
+        row: u64,
+        /// The value at `row`.
+        value: u64,
+        /// The value at `row - 1`.
+        previous: u64,
+    },
+    /// An input holds a null where none is allowed.
+    #[error("{what} holds a null at row {row}")]
+    NullValue {
+        /// Which input (e.g. "haystack", "ts").
+        what: String,
+        /// The first null row.
+        row: u64,
+    },
+    /// A size or count is beyond what the operation supports.
+    #[error("{what} is {value}, beyond the limit of {limit}")]
+    LimitExceeded {
+        /// What was too large.
+        what: String,
+        /// The value given.
+        value: u64,
+        /// The largest value allowed.
+        limit: u64,
+    },
+    /// A parameter is out of its domain.
+    #[error("invalid {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: String,
+        /// The value given, as text.
+        value: String,
+        /// What is expected instead.
+        reason: String,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn gpu(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Error::Gpu {
+            operation: operation.into(),
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(
+        name: &str,
+        value: impl std::fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidParameter {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Device memory: a pool of buffers reused by size class, segmented device arrays (one buffer per
+//! segment, each within one storage binding), upload and readback.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytemuck::Pod;
+
+use super::GpuContext;
+use crate::error::{Error, Result};
+
+/// Usage of buffers that hold kernel inputs and outputs.
+pub(crate) const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_DST)
+    .union(wgpu::BufferUsages::COPY_SRC);
+/// Usage of uniform parameter buffers.
+pub(crate) const UNIFORM: wgpu::BufferUsages =
+    wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
+/// Usage of readback buffers.
+pub(crate) const STAGING: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// Idle buffers kept for reuse, at most this many bytes in all.
+const POOL_CAP_BYTES: u64 = 1 << 30;
+
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    inner: Mutex<PoolInner>,
+}
+
+#[derive(Default)]
+struct PoolInner {
+    free: HashMap<(u32, u64), Vec<wgpu::Buffer>>,
+    bytes: u64,
+}
+
+impl BufferPool {
+    fn take(&self, usage: wgpu::BufferUsages, size: u64) -> Option<wgpu::Buffer> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let buf = inner.free.get_mut(&(usage.bits(), size))?.pop()?;
+        inner.bytes -= size;
+        Some(buf)
+    }
+
+    fn give(&self, buf: wgpu::Buffer) {
+        let size = buf.size();
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.bytes + size <= POOL_CAP_BYTES {
+            inner.bytes += size;
+            inner
+                .free
+                .entry((buf.usage().bits(), size))
+                .or_default()
+                .push(buf);
+        }
+    }
+
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.free.clear();
+        inner.bytes = 0;
+    }
+}
+
+/// A buffer from the pool; it goes back to the pool when dropped. Reuse is safe because every use of a
+/// buffer is ordered on the one queue: work submitted later sees only what was written later.
+pub(crate) struct PooledBuffer {
+    buf: Option<wgpu::Buffer>,
+    ctx: Arc<GpuContext>,
+}
+
+impl PooledBuffer {
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        // Invariant: `buf` is Some from construction until drop.
+        self.buf
+            .as_ref()
+            .expect("pooled buffer is present until dropped")
+    }
+
+    /// A binding over `bytes` bytes from `offset`.
+    pub fn binding(&self, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_> {
+        wgpu::BufferBinding {
+            buffer: self.buffer(),
+            offset,
+            size: std::num::NonZeroU64::new(bytes),
+        }
+    }
+
+    /// A binding over the whole buffer.
+    pub fn whole(&self) -> wgpu::BufferBinding<'_> {
+        wgpu::BufferBinding {
+            buffer: self.buffer(),
+            offset: 0,
+            size: None,
+        }
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            self.ctx.pool.give(buf);
+        }
+    }
+}
+
+impl GpuContext {
+    /// Size class of a request: a power of two from 256 bytes, or the size rounded to 16 bytes where the
+    /// power of two would pass the largest buffer.
+    fn size_class(&self, size: u64) -> u64 {
+        let size = size.max(16).div_ceil(16) * 16;
+        let pow = size.next_power_of_two().max(256);
+        if pow <= self.max_buffer_size {
+            pow
+        } else {
+            size
+        }
+    }
+
+    /// A buffer of at least `size` bytes, from the pool or new.
+    pub(crate) fn buffer(
+        self: &Arc<Self>,
+        usage: wgpu::BufferUsages,
+        size: u64,
+    ) -> Result<PooledBuffer> {
+        let class = self.size_class(size);
+        if class > self.max_buffer_size {
+            return Err(Error::LimitExceeded {
+                what: "GPU buffer size in bytes".into(),
+                value: class,
+                limit: self.max_buffer_size,
+            });
+        }
+        let buf = match self.pool.take(usage, class) {
+            Some(b) => b,
+            None => {
+                let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+                let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+                let b = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("streamliner"),
+                    size: class,
+                    usage,
+                    mapped_at_creation: false,
+                });
+                let e1 = pollster::block_on(invalid.pop());
+                let e2 = pollster::block_on(oom.pop());
+                if let Some(e) = e1.or(e2) {
+                    // Free idle buffers so that a retry has room.
+                    self.pool.clear();
+                    return Err(Error::gpu(format!("allocating {class} bytes"), e));
+                }
+                b
+            }
+        };
+        Ok(PooledBuffer {
+            buf: Some(buf),
+            ctx: self.clone(),
+        })
+    }
+
+    /// A uniform buffer holding `params`.
+    pub(crate) fn params<P: Pod>(self: &Arc<Self>, params: &P) -> Result<PooledBuffer> {
+        let bytes = bytemuck::bytes_of(params);
+        let buf = self.buffer(UNIFORM, bytes.len() as u64)?;
+        self.queue.write_buffer(buf.buffer(), 0, bytes);
+        Ok(buf)
+    }
+
+    /// A storage buffer holding `data` (padded to 16 bytes; the padding is left as it was).
+    pub(crate) fn storage_from<T: Pod>(self: &Arc<Self>, data: &[T]) -> Result<PooledBuffer> {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let buf = self.buffer(STORAGE, bytes.len() as u64)?;
+        if !bytes.is_empty() {
+            self.queue.write_buffer(buf.buffer(), 0, bytes);
+        }
+        Ok(buf)
+    }
+
+    /// Uploads `data` as a segmented device array.
+    pub(crate) fn upload<T: Pod>(self: &Arc<Self>, data: &[T]) -> Result<GpuArray> {
+        let seg = self.segment_elems as usize;
+        let mut segments = Vec::with_capacity(data.len().div_ceil(seg.max(1)));
+        for chunk in data.chunks(seg) {
+            segments.push(self.storage_from(chunk)?);
+        }
+        Ok(GpuArray {
+            segments,
+            len: data.len() as u64,
+            elem_bytes: size_of::<T>() as u64,
+            seg_elems: self.segment_elems,
+        })
+    }
+
+    /// A device array of `len` elements of `elem_bytes` each, contents undefined.
+    pub(crate) fn alloc(self: &Arc<Self>, len: u64, elem_bytes: u64) -> Result<GpuArray> {
+        let seg = self.segment_elems;
+        let mut segments = Vec::new();
+        let mut start = 0;
+        while start < len {
+            let n = seg.min(len - start);
+            segments.push(self.buffer(STORAGE, n * elem_bytes)?);
+            start += n;
+        }
+        Ok(GpuArray {
+            segments,
+            len,
+            elem_bytes,
+            seg_elems: seg,
+        })
+    }
+
+    /// Waits for all submitted work; reports GPU errors raised meanwhile.
+    pub(crate) fn wait(&self, operation: &str) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::gpu(operation, e))?;
+        self.take_error(operation)
+    }
+
+    /// Copies `bytes` bytes at `offset` of `src` into `dst`, in a new submission, and waits.
+    fn read_into(self: &Arc<Self>, src: &wgpu::Buffer, offset: u64, dst: &mut [u8]) -> Result<()> {
+        if dst.is_empty() {
+            return Ok(());
+        }
+        let size = dst.len() as u64;
+        let staging = self.buffer(STAGING, size)?;
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(src, offset, staging.buffer(), 0, size);
+        self.queue.submit(Some(encoder.finish()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging
+            .buffer()
+            .map_async(wgpu::MapMode::Read, 0..size, move |r| {
+                let _ = tx.send(r);
+            });
+        self.wait("readback")?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::gpu("mapping a readback buffer", e)),
+            Err(e) => return Err(Error::gpu("mapping a readback buffer", e)),
+        }
+        let copied = match staging.buffer().get_mapped_range(0..size) {
+            Ok(view) => {
+                dst.copy_from_slice(&view);
+                Ok(())
+            }
+            Err(e) => Err(Error::gpu("readback", e)),
+        };
+        // Unmapped on every path, so the buffer can go back to the pool.
+        staging.buffer().unmap();
+        copied
+    }
+
+    /// Reads a whole device array back.
+    pub(crate) fn read<T: Pod>(self: &Arc<Self>, arr: &GpuArray) -> Result<Vec<T>> {
+        debug_assert_eq!(arr.elem_bytes, size_of::<T>() as u64);
+        let mut out: Vec<T> = vec![T::zeroed(); arr.len as usize];
+        let seg = arr.seg_elems as usize;
+        for (i, chunk) in out.chunks_mut(seg.max(1)).enumerate() {
+            self.read_into(arr.segments[i].buffer(), 0, bytemuck::cast_slice_mut(chunk))?;
+        }
+        Ok(out)
+    }
+
+    /// Reads `out.len()` elements from the start of `buf`.
+    pub(crate) fn read_buffer<T: Pod>(
+        self: &Arc<Self>,
+        buf: &PooledBuffer,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.read_into(buf.buffer(), 0, bytemuck::cast_slice_mut(out))
+    }
+
+    fn take_error(&self, operation: &str) -> Result<()> {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let message = errors.join("; ");
+        errors.clear();
+        Err(Error::gpu(operation, message))
+    }
+}
+
+/// An array on the device, stored as segments of `seg_elems` elements (the last may be shorter), each
+/// in its own buffer so that every segment fits one storage binding.
+pub(crate) struct GpuArray {
+    pub segments: Vec<PooledBuffer>,
+    pub len: u64,
+    pub elem_bytes: u64,
+    pub seg_elems: u64,
+}
+
+impl GpuArray {
+    /// Elements in segment `i`.
+    pub fn seg_len(&self, i: usize) -> u64 {
+        let start = i as u64 * self.seg_elems;
+        self.seg_elems.min(self.len.saturating_sub(start))
+    }
+
+    /// A binding over segment `i`, padded to 16 bytes (the shaders read whole vec4s).
+    pub fn seg_binding(&self, i: usize) -> wgpu::BufferBinding<'_> {
+        let bytes = (self.seg_len(i) * self.elem_bytes).max(16).div_ceil(16) * 16;
+        self.segments[i].binding(0, bytes)
+    }
+
+    /// The context the array lives on.
+    pub fn context(&self) -> Option<&Arc<GpuContext>> {
+        self.segments.first().map(|s| &s.ctx)
+    }
+}
+
+/// Device errors not caught by a scope, collected for the next wait.
+pub(crate) type ErrorSink = Arc<Mutex<Vec<String>>>;

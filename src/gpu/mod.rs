@@ -1,0 +1,265 @@
+//! The GPU side: device and queue, pipeline cache, buffer pool, and the host wrapper of each shader
+//! (same name as its file in `shaders/`).
+
+pub(crate) mod memory;
+pub(crate) mod pipelines;
+pub(crate) mod reduce;
+pub(crate) mod scan;
+pub(crate) mod search;
+
+use std::sync::{Arc, Mutex};
+
+use crate::engine::AdapterInfo;
+use crate::error::{Error, Result};
+use memory::{BufferPool, ErrorSink};
+use pipelines::{Kernel, Overrides, PipelineCache, ShaderDesc, table::consts};
+
+/// The largest storage binding we use, whatever the adapter allows.
+const BINDING_CAP: u64 = 2 << 30;
+/// Elements of a u32 tile; segments are whole multiples of it.
+pub(crate) const TILE_U32: u64 = consts::TILE_WORDS as u64;
+
+/// A device, its queue, and what is cached for them.
+pub(crate) struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: AdapterInfo,
+    /// Elements per segment of a device array, for every element size (sized for 8-byte elements).
+    pub segment_elems: u64,
+    pub max_buffer_size: u64,
+    pipelines: PipelineCache,
+    pool: BufferPool,
+    errors: ErrorSink,
+}
+
+/// An adapter found by enumeration, with why it may or may not be used.
+pub(crate) struct Candidate {
+    pub adapter: wgpu::Adapter,
+    pub info: wgpu::AdapterInfo,
+    pub compute: bool,
+}
+
+impl Candidate {
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Higher is better: hardware before software, native APIs before GL.
+    pub fn rank(&self) -> (u8, u8) {
+        let device = match self.info.device_type {
+            wgpu::DeviceType::DiscreteGpu => 4,
+            wgpu::DeviceType::IntegratedGpu => 3,
+            wgpu::DeviceType::VirtualGpu => 2,
+            wgpu::DeviceType::Other => 1,
+            wgpu::DeviceType::Cpu => 0,
+        };
+        let api = match self.info.backend {
+            wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 1,
+            _ => 0,
+        };
+        (device, api)
+    }
+}
+
+/// Every adapter wgpu finds (all backends, `WGPU_BACKEND` honoured).
+pub(crate) fn enumerate() -> Vec<Candidate> {
+    let instance = wgpu::Instance::new(
+        wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::all(),
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        }
+        .with_env(),
+    );
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters
+        .into_iter()
+        .map(|adapter| {
+            let info = adapter.get_info();
+            let compute = adapter
+                .get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+            Candidate {
+                adapter,
+                info,
+                compute,
+            }
+        })
+        .collect()
+}
+
+impl GpuContext {
+    /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
+    pub(crate) fn new(cand: &Candidate, max_binding_bytes: Option<u64>) -> Result<Arc<Self>> {
+        let adapter = &cand.adapter;
+        let limits = adapter.limits();
+        // No optional feature is used yet; when one is (SUBGROUP, TIMESTAMP_QUERY), it is requested here
+        // only where the adapter offers it.
+        let features = adapter.features() & wgpu::Features::empty();
+        let name = cand.info.name.clone();
+        let need = |what: &str, have: u64, want: u64| -> Result<()> {
+            if have < want {
+                return Err(Error::DeviceRequest {
+                    adapter: name.clone(),
+                    message: format!("{what} is {have}, below the {want} the kernels need"),
+                });
+            }
+            Ok(())
+        };
+        need(
+            "max_compute_workgroups_per_dimension",
+            limits.max_compute_workgroups_per_dimension.into(),
+            consts::MAX_GROUPS_X.into(),
+        )?;
+        need(
+            "max_compute_invocations_per_workgroup",
+            limits.max_compute_invocations_per_workgroup.into(),
+            consts::WG.into(),
+        )?;
+        need(
+            "max_compute_workgroup_storage_size",
+            limits.max_compute_workgroup_storage_size.into(),
+            (consts::WG * 8).into(),
+        )?;
+        need(
+            "max_storage_buffers_per_shader_stage",
+            limits.max_storage_buffers_per_shader_stage.into(),
+            4,
+        )?;
+
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("streamliner"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::DeviceRequest {
+            adapter: cand.info.name.clone(),
+            message: e.to_string(),
+        })?;
+
+        let errors: ErrorSink = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e| {
+            log::error!("streamliner: GPU error: {e}");
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.to_string());
+        }));
+        let lost_sink = errors.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            log::error!("streamliner: GPU device lost ({reason:?}): {msg}");
+            lost_sink
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("device lost ({reason:?}): {msg}"));
+        });
+
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            .min(BINDING_CAP);
+        let binding = match max_binding_bytes {
+            Some(cap) => binding.min(cap),
+            None => binding,
+        };
+        // Segments hold whole u32 tiles and fit one binding even at 8 bytes an element.
+        let segment_elems = (binding / 8 / TILE_U32) * TILE_U32;
+        if segment_elems == 0 {
+            return Err(Error::invalid(
+                "max_binding_bytes",
+                binding,
+                format!("must be at least {} bytes", TILE_U32 * 8),
+            ));
+        }
+        let info = AdapterInfo::new(&cand.info, &limits, features, segment_elems);
+        Ok(Arc::new(GpuContext {
+            device,
+            queue,
+            info,
+            segment_elems,
+            max_buffer_size: limits.max_buffer_size,
+            pipelines: PipelineCache::default(),
+            pool: BufferPool::default(),
+            errors,
+        }))
+    }
+
+    /// The cached pipeline for `desc` with `overrides`.
+    pub(crate) fn kernel(
+        &self,
+        desc: &'static ShaderDesc,
+        overrides: Overrides,
+    ) -> Result<Arc<Kernel>> {
+        self.pipelines.get(&self.device, desc, overrides)
+    }
+
+    pub(crate) fn encoder(&self) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("streamliner"),
+            })
+    }
+}
+
+/// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row).
+pub(crate) fn dispatch(
+    encoder: &mut wgpu::CommandEncoder,
+    kernel: &Kernel,
+    bind_group: &wgpu::BindGroup,
+    groups: u64,
+) {
+    if groups == 0 {
+        return;
+    }
+    let per_row = u64::from(consts::MAX_GROUPS_X);
+    let x = groups.min(per_row) as u32;
+    let y = groups.div_ceil(per_row) as u32;
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(kernel.desc.name),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(&kernel.pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+}
+
+/// A command encoder and the pooled buffers its commands use: they go back to the pool only once the
+/// commands are submitted, so no other call can write them first.
+pub(crate) struct Batch {
+    pub ctx: Arc<GpuContext>,
+    pub enc: wgpu::CommandEncoder,
+    keep: Vec<memory::PooledBuffer>,
+}
+
+impl Batch {
+    pub fn new(ctx: &Arc<GpuContext>) -> Self {
+        Batch {
+            ctx: ctx.clone(),
+            enc: ctx.encoder(),
+            keep: Vec::new(),
+        }
+    }
+
+    /// Holds `buf` until the batch is submitted.
+    pub fn keep(&mut self, buf: memory::PooledBuffer) {
+        self.keep.push(buf);
+    }
+
+    /// Records a dispatch of `kernel` with `bindings` over `groups` workgroups.
+    pub fn dispatch(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[(&str, wgpu::BufferBinding<'_>)],
+        groups: u64,
+    ) -> Result<()> {
+        let bg = kernel.bind(&self.ctx.device, bindings)?;
+        dispatch(&mut self.enc, kernel, &bg, groups);
+        Ok(())
+    }
+
+    /// Submits without waiting (resident work; a later readback or `wait` completes it).
+    pub fn submit(self) {
+        self.ctx.queue.submit(Some(self.enc.finish()));
+    }
+}

@@ -1,0 +1,20 @@
+//! The host API of each kernel family; each call dispatches to the GPU wrapper or the CPU twin.
+
+pub mod reduce;
+pub mod scan;
+pub mod search;
+
+use arrow_array::{Array, PrimitiveArray};
+
+use crate::column::Element;
+
+/// The valid values of `array`, in order (a copy only when there are nulls).
+pub(crate) fn valid_values<T: Element>(
+    array: &PrimitiveArray<T::Arrow>,
+) -> std::borrow::Cow<'_, [T]> {
+    if array.null_count() == 0 {
+        std::borrow::Cow::Borrowed(array.values().as_ref())
+    } else {
+        std::borrow::Cow::Owned(array.iter().flatten().collect())
+    }
+}

@@ -1,0 +1,110 @@
+//! Prefix sums of `u32` values: wrapping `u32` sums, or widening `u64` sums, inclusive or exclusive.
+//!
+//! Any length is accepted: on a GPU, inputs larger than one storage binding are processed in segments
+//! with the running total carried on the device.
+
+use arrow_array::{Array, PrimitiveArray, UInt32Array};
+
+use crate::column::{Column, Element};
+use crate::cpu;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::gpu::scan::{ScanSpec, scan_array, scan_slice};
+
+/// Whether element `i` of a prefix sum includes input `i`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanKind {
+    /// `out[i] = in[0] + ... + in[i]`.
+    Inclusive,
+    /// `out[i] = in[0] + ... + in[i-1]`, `out[0] = 0`.
+    Exclusive,
+}
+
+fn spec<O: Element>(kind: ScanKind) -> ScanSpec {
+    ScanSpec {
+        inclusive: kind == ScanKind::Inclusive,
+        wide: O::WIDE,
+    }
+}
+
+/// Prefix sums of `input` as `O`: `u32` sums wrap at 2^32, `u64` sums are exact (they wrap only past
+/// 2^64, which needs more than 2^32 inputs of `u32::MAX`).
+///
+/// # Errors
+/// [`crate::Error::Gpu`] when the device fails or runs out of memory.
+///
+/// # Example
+/// ```
+/// use streamliner::{Engine, scan::{prefix_sum, ScanKind}};
+/// let engine = Engine::from_env()?;
+/// let wide: Vec<u64> = prefix_sum(&engine, &[u32::MAX, 2, 3], ScanKind::Inclusive)?;
+/// assert_eq!(wide, vec![4294967295, 4294967297, 4294967300]);
+/// let wrapped: Vec<u32> = prefix_sum(&engine, &[u32::MAX, 2, 3], ScanKind::Inclusive)?;
+/// assert_eq!(wrapped, vec![u32::MAX, 1, 4]);
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn prefix_sum<O: Element>(engine: &Engine, input: &[u32], kind: ScanKind) -> Result<Vec<O>> {
+    match engine.gpu() {
+        Some(ctx) if !input.is_empty() => scan_slice(ctx, input, spec::<O>(kind)),
+        _ => Ok(cpu::scan::scan::<O>(input, kind == ScanKind::Inclusive)),
+    }
+}
+
+/// Prefix sums of an Arrow array. A null counts as 0 and stays null in the output.
+///
+/// # Errors
+/// As [`prefix_sum`].
+///
+/// # Example
+/// ```
+/// use arrow_array::UInt32Array;
+/// use streamliner::{Engine, scan::{prefix_sum_array, ScanKind}};
+/// let engine = Engine::from_env()?;
+/// let lengths = UInt32Array::from(vec![Some(5), None, Some(7)]);
+/// let offsets = prefix_sum_array::<u64>(&engine, &lengths, ScanKind::Exclusive)?;
+/// assert_eq!(offsets.values().as_ref(), &[0, 5, 5]);
+/// assert!(offsets.is_null(1));
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn prefix_sum_array<O: Element>(
+    engine: &Engine,
+    input: &UInt32Array,
+    kind: ScanKind,
+) -> Result<PrimitiveArray<O::Arrow>> {
+    let out = match input.nulls() {
+        None => prefix_sum::<O>(engine, input.values(), kind)?,
+        Some(nulls) => {
+            let zeroed: Vec<u32> = input
+                .values()
+                .iter()
+                .zip(nulls.iter())
+                .map(|(&v, ok)| if ok { v } else { 0 })
+                .collect();
+            prefix_sum::<O>(engine, &zeroed, kind)?
+        }
+    };
+    Ok(PrimitiveArray::new(out.into(), input.nulls().cloned()))
+}
+
+/// Prefix sums of a column, kept where the column is (on the device for a GPU engine, in one
+/// submission that this call does not wait for).
+///
+/// # Errors
+/// As [`prefix_sum`].
+pub fn prefix_sum_column<O: Element>(
+    engine: &Engine,
+    input: &Column<u32>,
+    kind: ScanKind,
+) -> Result<Column<O>> {
+    match engine.gpu() {
+        Some(ctx) => Ok(Column::device(scan_array(
+            ctx,
+            &*input.device_data(ctx)?,
+            spec::<O>(kind),
+        )?)),
+        None => Ok(Column::host(cpu::scan::scan::<O>(
+            &input.host_data()?,
+            kind == ScanKind::Inclusive,
+        ))),
+    }
+}

@@ -1,0 +1,39 @@
+//! # streamliner
+//!
+//! GPU compute kernels over Apache Arrow columns, each with a CPU twin that gives bit-identical
+//! results: prefix sums, batched binary search and reductions, for cutting very large chat histories
+//! into windows.
+//!
+//! Kernels are WGSL compute shaders run through `wgpu`. An [`Engine`] picks the backend: a hardware
+//! GPU when there is one, otherwise the CPU path; a software adapter (lavapipe / llvmpipe) only when
+//! [`Backend::Gpu`] is asked for, since it is slower than the CPU path. `STREAMLINER_BACKEND=auto|cpu|gpu`
+//! overrides the default of every program built on the library. [`Engine::info`] says what was chosen
+//! and why; the choice is also logged (`log` crate, info level).
+//!
+//! ```
+//! use streamliner::{Engine, scan::{prefix_sum, ScanKind}, search::lower_bound};
+//!
+//! let engine = Engine::from_env()?;
+//! // Message lengths -> offsets of each message in the concatenated text.
+//! let offsets: Vec<u64> = prefix_sum(&engine, &[120, 80, 300, 45], ScanKind::Exclusive)?;
+//! assert_eq!(offsets, vec![0, 120, 200, 500]);
+//! // Which message holds byte 250? One query of a batch.
+//! let pos = lower_bound(&engine, &offsets, &[251])?;
+//! assert_eq!(pos[0] - 1, 2);
+//! # Ok::<(), streamliner::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod column;
+mod cpu;
+mod engine;
+mod error;
+mod gpu;
+pub mod kernels;
+
+pub use column::{Column, Element};
+pub use engine::{
+    ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo,
+};
+pub use error::{Error, Result};
+pub use kernels::{reduce, scan, search};
