@@ -37,7 +37,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let q = queries[i];
     var count = 0u;
     var len = params.n_haystack;
-    if (len > 0u) {
+    if (len > 0u && !before(haystack[0], q)) {
+        // Nothing in this segment goes before q (sorted haystack).
+        count = 0u;
+    } else if (len > 0u && before(haystack[len - 1u], q)) {
+        // Everything does: only the segment that holds the answer is searched.
+        count = len;
+    } else if (len > 0u) {
         var base = 0u;
         while (len > 1u) {
             let half = len / 2u;

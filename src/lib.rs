@@ -37,3 +37,8 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use kernels::{reduce, scan, search};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -57,7 +57,7 @@ pub fn prefix_sum<O: Element>(engine: &Engine, input: &[u32], kind: ScanKind) ->
 ///
 /// # Example
 /// ```
-/// use arrow_array::UInt32Array;
+/// use arrow_array::{Array, UInt32Array};
 /// use streamliner::{Engine, scan::{prefix_sum_array, ScanKind}};
 /// let engine = Engine::from_env()?;
 /// let lengths = UInt32Array::from(vec![Some(5), None, Some(7)]);

@@ -68,18 +68,18 @@ pub fn search_sorted(
     match engine.gpu() {
         Some(ctx) if !queries.is_empty() => {
             let hay = ctx.upload(haystack)?;
-            if check == Check::Verify {
-                if let Some(row) = gpu::search::first_unsorted(ctx, &hay)? {
-                    return Err(unsorted(haystack, row));
-                }
+            if check == Check::Verify
+                && let Some(row) = gpu::search::first_unsorted(ctx, &hay)?
+            {
+                return Err(unsorted(haystack, row));
             }
             gpu::search::search_slice(ctx, &hay, queries, upper)
         }
         _ => {
-            if check == Check::Verify {
-                if let Some(row) = cpu::search::first_unsorted(haystack) {
-                    return Err(unsorted(haystack, row));
-                }
+            if check == Check::Verify
+                && let Some(row) = cpu::search::first_unsorted(haystack)
+            {
+                return Err(unsorted(haystack, row));
             }
             Ok(cpu::search::search(haystack, queries, upper))
         }
@@ -115,13 +115,13 @@ pub fn search_sorted_array(
     bound: Bound,
     check: Check,
 ) -> Result<UInt64Array> {
-    if let Some(nulls) = haystack.nulls() {
-        if let Some(row) = nulls.iter().position(|ok| !ok) {
-            return Err(Error::NullValue {
-                what: "haystack".into(),
-                row: row as u64,
-            });
-        }
+    if let Some(nulls) = haystack.nulls()
+        && let Some(row) = nulls.iter().position(|ok| !ok)
+    {
+        return Err(Error::NullValue {
+            what: "haystack".into(),
+            row: row as u64,
+        });
     }
     let out = search_sorted(engine, haystack.values(), queries.values(), bound, check)?;
     Ok(UInt64Array::new(out.into(), queries.nulls().cloned()))
@@ -143,10 +143,10 @@ pub fn search_sorted_column(
     match engine.gpu() {
         Some(ctx) => {
             let hay = haystack.device_data(ctx)?;
-            if check == Check::Verify {
-                if let Some(row) = gpu::search::first_unsorted(ctx, &hay)? {
-                    return Err(unsorted(&haystack.to_vec()?, row));
-                }
+            if check == Check::Verify
+                && let Some(row) = gpu::search::first_unsorted(ctx, &hay)?
+            {
+                return Err(unsorted(&haystack.to_vec()?, row));
             }
             Ok(Column::device(gpu::search::search_array(
                 ctx,
@@ -157,10 +157,10 @@ pub fn search_sorted_column(
         }
         None => {
             let hay = haystack.host_data()?;
-            if check == Check::Verify {
-                if let Some(row) = cpu::search::first_unsorted(&hay) {
-                    return Err(unsorted(&hay, row));
-                }
+            if check == Check::Verify
+                && let Some(row) = cpu::search::first_unsorted(&hay)
+            {
+                return Err(unsorted(&hay, row));
             }
             Ok(Column::host(cpu::search::search(
                 &hay,

@@ -73,6 +73,7 @@ pub fn gpu_chunked() -> Option<&'static Engine> {
 
 /// Stamps out each named test body (a `fn(&Engine)`) on the CPU, the GPU and the chunked GPU engine.
 #[macro_export]
+#[allow(clippy::crate_in_macro_def)] // `crate` is the test binary that includes this module
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
         mod cpu {

@@ -1,0 +1,243 @@
+//! GPU against CPU, kernel by kernel, as a markdown table.
+//!
+//! ```text
+//! cargo run --release --example gpu_vs_cpu -- [--quick] [--runs N] [--sizes 65536,1048576]
+//! ```
+//!
+//! It always runs the GPU path, even on a software adapter (lavapipe), and says so. Columns:
+//! - `cpu ms`: the CPU twin, host slice in, host vector out;
+//! - `gpu ms (upload+run+readback)`: the same call on the GPU engine, host slice in, host vector out;
+//! - `gpu ms (resident)`: the kernel on data already on the device, output left there (submit + wait);
+//! - `memcpy ms`: a plain CPU copy of the input's bytes, in the same run, as a yardstick;
+//! - `match`: whether the GPU output equals the CPU output element by element.
+//!
+//! Times are medians of `--runs` runs (default 5) after one warm-up run.
+
+use std::time::{Duration, Instant};
+
+use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_column};
+use streamliner::search::{Bound, Check, search_sorted, search_sorted_column};
+use streamliner::{Backend, Engine};
+
+struct Options {
+    sizes: Vec<usize>,
+    runs: usize,
+}
+
+fn parse_args() -> Result<Options, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut quick = false;
+    let mut runs = 5;
+    let mut sizes = None;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("quick") => quick = true,
+            Long("runs") => runs = parser.value()?.parse::<usize>()?.max(1),
+            Long("sizes") => {
+                let text: String = parser.value()?.parse()?;
+                let parsed: Result<Vec<usize>, _> =
+                    text.split(',').map(|s| s.trim().parse::<usize>()).collect();
+                sizes = Some(
+                    parsed.map_err(|e| lexopt::Error::Custom(format!("--sizes: {e}").into()))?,
+                );
+            }
+            Long("help") | Short('h') => {
+                println!("usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...]");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    let sizes = sizes.unwrap_or_else(|| {
+        if quick {
+            vec![1 << 16, 1 << 20, 1 << 22]
+        } else {
+            vec![1 << 16, 1 << 20, 1 << 24, 1 << 26]
+        }
+    });
+    Ok(Options { sizes, runs })
+}
+
+/// Median wall time of `runs` calls after one warm-up call.
+fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut out = f();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = f();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], out)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// SplitMix64, so every run sees the same data.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+fn memcpy_ms<T: Copy>(runs: usize, data: &[T]) -> Duration {
+    let mut dst: Vec<T> = data.to_vec();
+    median(runs, || {
+        dst.copy_from_slice(std::hint::black_box(data));
+        std::hint::black_box(&dst);
+    })
+    .0
+}
+
+struct Row {
+    kernel: &'static str,
+    n: usize,
+    cpu: Duration,
+    gpu: Duration,
+    resident: Duration,
+    memcpy: Duration,
+    matches: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let opts = parse_args()?;
+    let cpu = Engine::new(Backend::Cpu)?;
+    let gpu =
+        Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter: {e}"))?;
+    let Some(adapter) = gpu.adapter() else {
+        return Err("the GPU engine has no adapter".into());
+    };
+    println!("GPU adapter: {adapter}");
+    if adapter.software {
+        println!(
+            "Note: {} is a software adapter (the GPU path emulated on the CPU). Its timings show correctness and \
+             overheads, not what a real GPU does; Backend::Auto would not choose it.",
+            adapter.name
+        );
+    }
+    println!(
+        "CPU: {} threads. Medians of {} runs after a warm-up; memcpy copies the input's bytes.",
+        cpu_threads(),
+        opts.runs
+    );
+    println!();
+    println!(
+        "| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|");
+
+    let mut rng = Rng(42);
+    for &n in &opts.sizes {
+        eprintln!("size {n}: preparing data");
+        let values: Vec<u32> = (0..n).map(|_| (rng.next() >> 40) as u32).collect();
+        let mut haystack: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
+        haystack.sort_unstable();
+        let queries: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
+        let mut rows = Vec::new();
+
+        eprintln!("size {n}: scans");
+        let col = gpu.upload(&values)?;
+        {
+            let (cpu_t, c) = median(opts.runs, || {
+                prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)
+            });
+            let (gpu_t, g) = median(opts.runs, || {
+                prefix_sum::<u32>(&gpu, &values, ScanKind::Exclusive)
+            });
+            let (res_t, r) = median(opts.runs, || {
+                prefix_sum_column::<u32>(&gpu, &col, ScanKind::Exclusive)
+                    .and_then(|c| gpu.synchronize().map(|_| c))
+            });
+            let matches =
+                c? == g? && r?.to_vec()? == prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)?;
+            rows.push(Row {
+                kernel: "scan u32",
+                n,
+                cpu: cpu_t,
+                gpu: gpu_t,
+                resident: res_t,
+                memcpy: memcpy_ms(opts.runs, &values),
+                matches,
+            });
+        }
+        {
+            let (cpu_t, c) = median(opts.runs, || {
+                prefix_sum::<u64>(&cpu, &values, ScanKind::Exclusive)
+            });
+            let (gpu_t, g) = median(opts.runs, || {
+                prefix_sum::<u64>(&gpu, &values, ScanKind::Exclusive)
+            });
+            let (res_t, r) = median(opts.runs, || {
+                prefix_sum_column::<u64>(&gpu, &col, ScanKind::Exclusive)
+                    .and_then(|c| gpu.synchronize().map(|_| c))
+            });
+            let c = c?;
+            let matches = c == g? && r?.to_vec()? == c;
+            rows.push(Row {
+                kernel: "scan u32->u64",
+                n,
+                cpu: cpu_t,
+                gpu: gpu_t,
+                resident: res_t,
+                memcpy: memcpy_ms(opts.runs, &values),
+                matches,
+            });
+        }
+        drop(col);
+
+        eprintln!("size {n}: searches");
+        let hay_col = gpu.upload(&haystack)?;
+        let q_col = gpu.upload(&queries)?;
+        for (kernel, bound) in [("lower_bound", Bound::Lower), ("upper_bound", Bound::Upper)] {
+            let (cpu_t, c) = median(opts.runs, || {
+                search_sorted(&cpu, &haystack, &queries, bound, Check::Trust)
+            });
+            let (gpu_t, g) = median(opts.runs, || {
+                search_sorted(&gpu, &haystack, &queries, bound, Check::Trust)
+            });
+            let (res_t, r) = median(opts.runs, || {
+                search_sorted_column(&gpu, &hay_col, &q_col, bound, Check::Trust)
+                    .and_then(|c| gpu.synchronize().map(|_| c))
+            });
+            let c = c?;
+            let matches = c == g? && r?.to_vec()? == c;
+            rows.push(Row {
+                kernel,
+                n,
+                cpu: cpu_t,
+                gpu: gpu_t,
+                resident: res_t,
+                memcpy: memcpy_ms(opts.runs, &queries),
+                matches,
+            });
+        }
+        for r in rows {
+            println!(
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                r.kernel,
+                r.n,
+                ms(r.cpu),
+                ms(r.gpu),
+                ms(r.resident),
+                ms(r.memcpy),
+                if r.matches { "yes" } else { "no" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn cpu_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}

@@ -1,0 +1,207 @@
+//! Batched binary search: every backend against std's partition_point.
+
+mod common;
+
+use arrow_array::{Array, UInt64Array};
+use common::{Rng, awkward_sizes};
+use proptest::prelude::*;
+use streamliner::search::{
+    Bound, Check, lower_bound, search_sorted, search_sorted_array, search_sorted_column,
+    upper_bound,
+};
+use streamliner::{Engine, Error};
+
+fn oracle(haystack: &[u64], queries: &[u64], bound: Bound) -> Vec<u64> {
+    queries
+        .iter()
+        .map(|&q| match bound {
+            Bound::Lower => haystack.partition_point(|&h| h < q) as u64,
+            Bound::Upper => haystack.partition_point(|&h| h <= q) as u64,
+        })
+        .collect()
+}
+
+/// A sorted haystack with runs of duplicates, spread over the whole u64 range or packed tight.
+fn sorted_haystack(rng: &mut Rng, n: usize, spread: bool) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..n)
+        .map(|_| {
+            if spread {
+                rng.next_u64()
+            } else {
+                rng.below(n as u64 / 3 + 1)
+            }
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Queries that hit elements, miss between them, fall off both ends, and sit at the u64 extremes.
+fn queries_for(rng: &mut Rng, haystack: &[u64], n: usize) -> Vec<u64> {
+    let mut q: Vec<u64> = (0..n)
+        .map(|i| match i % 4 {
+            0 if !haystack.is_empty() => haystack[rng.below(haystack.len() as u64) as usize],
+            1 if !haystack.is_empty() => {
+                haystack[rng.below(haystack.len() as u64) as usize].wrapping_add(1)
+            }
+            2 => rng.next_u64(),
+            _ => rng.below(1000),
+        })
+        .collect();
+    q.extend([0, 1, u64::MAX, u64::MAX - 1, 1 << 32, (1 << 32) - 1]);
+    q
+}
+
+fn check(engine: &Engine, haystack: &[u64], queries: &[u64]) {
+    let lo = lower_bound(engine, haystack, queries).unwrap();
+    assert!(
+        lo == oracle(haystack, queries, Bound::Lower),
+        "lower_bound, haystack {}",
+        haystack.len()
+    );
+    let hi = upper_bound(engine, haystack, queries).unwrap();
+    assert!(
+        hi == oracle(haystack, queries, Bound::Upper),
+        "upper_bound, haystack {}",
+        haystack.len()
+    );
+    let checked = search_sorted(engine, haystack, queries, Bound::Lower, Check::Verify).unwrap();
+    assert_eq!(checked, lo);
+}
+
+fn haystacks_of_awkward_sizes(engine: &Engine) {
+    let mut rng = Rng::new(10);
+    for n in awkward_sizes() {
+        for spread in [true, false] {
+            let h = sorted_haystack(&mut rng, n, spread);
+            let q = queries_for(&mut rng, &h, 1000);
+            check(engine, &h, &q);
+        }
+    }
+}
+
+fn query_batches_of_awkward_sizes(engine: &Engine) {
+    let mut rng = Rng::new(11);
+    let h = sorted_haystack(&mut rng, 50_000, false);
+    for n in awkward_sizes() {
+        let q = queries_for(&mut rng, &h, n);
+        check(engine, &h, &q);
+    }
+}
+
+fn all_equal_and_extremes(engine: &Engine) {
+    for n in [1, 2, 8191, 8192, 8193, 30_000] {
+        for value in [0, 7, u64::MAX] {
+            let h = vec![value; n];
+            check(engine, &h, &[0, 6, 7, 8, u64::MAX - 1, u64::MAX]);
+        }
+    }
+}
+
+fn millions(engine: &Engine) {
+    // Millions on the CPU and the GPU; on the chunked GPU engine, 40 by 30 segments (each haystack
+    // segment is one more pass over the queries, so millions there would mean 90k dispatches).
+    let seg = engine
+        .adapter()
+        .map_or(usize::MAX, |a| a.segment_elements as usize);
+    let mut rng = Rng::new(12);
+    let h = sorted_haystack(&mut rng, 3_000_017.min(40 * seg + 17), true);
+    let q = queries_for(&mut rng, &h, 2_000_003.min(30 * seg + 3));
+    check(engine, &h, &q);
+}
+
+fn unsorted_haystack(engine: &Engine) {
+    let mut rng = Rng::new(13);
+    for n in [2, 3, 8192, 8193, 20_000] {
+        for bad in [1, n / 2, n - 1] {
+            let mut h = sorted_haystack(&mut rng, n, true);
+            h[bad] = h[bad - 1].saturating_sub(1).min(h[bad - 1]);
+            if h[bad] == h[bad - 1] {
+                h[bad - 1] = 1;
+                h[bad] = 0;
+            }
+            let first = (1..n).find(|&i| h[i] < h[i - 1]).unwrap() as u64;
+            match search_sorted(engine, &h, &[5], Bound::Lower, Check::Verify) {
+                Err(Error::Unsorted { row, .. }) => assert_eq!(row, first, "n {n}"),
+                other => panic!("expected Unsorted at {first}, got {other:?}"),
+            }
+            // Trusted, an unsorted haystack gives positions in range and no panic.
+            let q = queries_for(&mut rng, &h, 100);
+            for p in search_sorted(engine, &h, &q, Bound::Upper, Check::Trust).unwrap() {
+                assert!(p <= n as u64);
+            }
+        }
+    }
+}
+
+fn arrow_null_queries_and_haystack(engine: &Engine) {
+    let h = UInt64Array::from(vec![1, 3, 5]);
+    let q = UInt64Array::from(vec![Some(3), None, Some(9)]);
+    let out = search_sorted_array(engine, &h, &q, Bound::Upper, Check::Verify).unwrap();
+    assert_eq!(out.value(0), 2);
+    assert!(out.is_null(1));
+    assert_eq!(out.value(2), 3);
+    let bad = UInt64Array::from(vec![Some(1), None]);
+    assert!(matches!(
+        search_sorted_array(engine, &bad, &q, Bound::Lower, Check::Trust),
+        Err(Error::NullValue { row: 1, .. })
+    ));
+}
+
+fn columns(engine: &Engine) {
+    let mut rng = Rng::new(14);
+    for (nh, nq) in [(0, 5), (5, 0), (20_000, 17_000), (8192, 8193)] {
+        let h = sorted_haystack(&mut rng, nh, true);
+        let q = queries_for(&mut rng, &h, nq);
+        let hc = engine.upload(&h).unwrap();
+        let qc = engine.upload(&q).unwrap();
+        for bound in [Bound::Lower, Bound::Upper] {
+            let out = search_sorted_column(engine, &hc, &qc, bound, Check::Verify).unwrap();
+            assert!(out.to_vec().unwrap() == oracle(&h, &q, bound));
+        }
+    }
+    let hc = engine.upload(&[1u64, 0]).unwrap();
+    let qc = engine.upload(&[1u64]).unwrap();
+    assert!(matches!(
+        search_sorted_column(engine, &hc, &qc, Bound::Lower, Check::Verify),
+        Err(Error::Unsorted {
+            row: 1,
+            value: 0,
+            previous: 1
+        })
+    ));
+}
+
+fn proptest_search(engine: &Engine) {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 48,
+        ..ProptestConfig::default()
+    });
+    let strategy = (
+        proptest::collection::vec(prop_oneof![any::<u64>(), 0u64..50], 0..20_000),
+        proptest::collection::vec(prop_oneof![any::<u64>(), 0u64..50], 0..5_000),
+    );
+    runner
+        .run(&strategy, |(mut h, q)| {
+            h.sort_unstable();
+            for bound in [Bound::Lower, Bound::Upper] {
+                prop_assert_eq!(
+                    search_sorted(engine, &h, &q, bound, Check::Verify).unwrap(),
+                    oracle(&h, &q, bound)
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+on_every_backend!(
+    haystacks_of_awkward_sizes,
+    query_batches_of_awkward_sizes,
+    all_equal_and_extremes,
+    millions,
+    unsorted_haystack,
+    arrow_null_queries_and_haystack,
+    columns,
+    proptest_search,
+);
