@@ -27,28 +27,20 @@ fn bench_scans(c: &mut Criterion) {
             };
             group.bench_with_input(BenchmarkId::new("cpu", n), &n, |b, _| b.iter(|| run(&cpu)));
             if let Some((label, gpu)) = &gpu {
-                group.bench_with_input(
-                    BenchmarkId::new(format!("{label}/roundtrip"), n),
-                    &n,
-                    |b, _| b.iter(|| run(gpu)),
-                );
+                group.bench_with_input(BenchmarkId::new(format!("{label}/roundtrip"), n), &n, |b, _| {
+                    b.iter(|| run(gpu))
+                });
                 let col = gpu.upload(&data).expect("upload");
-                group.bench_with_input(
-                    BenchmarkId::new(format!("{label}/resident"), n),
-                    &n,
-                    |b, _| {
-                        b.iter(|| {
-                            let out = if wide {
-                                prefix_sum_column::<u64>(gpu, &col, ScanKind::Exclusive)
-                                    .map(|c| c.len())
-                            } else {
-                                prefix_sum_column::<u32>(gpu, &col, ScanKind::Exclusive)
-                                    .map(|c| c.len())
-                            };
-                            gpu.synchronize().and(out)
-                        })
-                    },
-                );
+                group.bench_with_input(BenchmarkId::new(format!("{label}/resident"), n), &n, |b, _| {
+                    b.iter(|| {
+                        let out = if wide {
+                            prefix_sum_column::<u64>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
+                        } else {
+                            prefix_sum_column::<u32>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
+                        };
+                        gpu.synchronize().and(out)
+                    })
+                });
             }
         }
         group.finish();

@@ -17,34 +17,20 @@ fn bench_search(c: &mut Criterion) {
             let queries: Vec<u64> = engines::u64s(n, 2).into_iter().map(|x| x >> 20).collect();
             group.throughput(Throughput::Elements(n as u64));
             group.bench_with_input(BenchmarkId::new("cpu", n), &n, |b, _| {
-                b.iter(|| {
-                    search_sorted(&cpu, &haystack, &queries, bound, Check::Trust).map(|v| v.len())
-                })
+                b.iter(|| search_sorted(&cpu, &haystack, &queries, bound, Check::Trust).map(|v| v.len()))
             });
             if let Some((label, gpu)) = &gpu {
-                group.bench_with_input(
-                    BenchmarkId::new(format!("{label}/roundtrip"), n),
-                    &n,
-                    |b, _| {
-                        b.iter(|| {
-                            search_sorted(gpu, &haystack, &queries, bound, Check::Trust)
-                                .map(|v| v.len())
-                        })
-                    },
-                );
+                group.bench_with_input(BenchmarkId::new(format!("{label}/roundtrip"), n), &n, |b, _| {
+                    b.iter(|| search_sorted(gpu, &haystack, &queries, bound, Check::Trust).map(|v| v.len()))
+                });
                 let h = gpu.upload(&haystack).expect("upload");
                 let q = gpu.upload(&queries).expect("upload");
-                group.bench_with_input(
-                    BenchmarkId::new(format!("{label}/resident"), n),
-                    &n,
-                    |b, _| {
-                        b.iter(|| {
-                            let out = search_sorted_column(gpu, &h, &q, bound, Check::Trust)
-                                .map(|c| c.len());
-                            gpu.synchronize().and(out)
-                        })
-                    },
-                );
+                group.bench_with_input(BenchmarkId::new(format!("{label}/resident"), n), &n, |b, _| {
+                    b.iter(|| {
+                        let out = search_sorted_column(gpu, &h, &q, bound, Check::Trust).map(|c| c.len());
+                        gpu.synchronize().and(out)
+                    })
+                });
             }
         }
         group.finish();

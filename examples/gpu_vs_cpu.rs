@@ -36,11 +36,8 @@ fn parse_args() -> Result<Options, lexopt::Error> {
             Long("runs") => runs = parser.value()?.parse::<usize>()?.max(1),
             Long("sizes") => {
                 let text: String = parser.value()?.parse()?;
-                let parsed: Result<Vec<usize>, _> =
-                    text.split(',').map(|s| s.trim().parse::<usize>()).collect();
-                sizes = Some(
-                    parsed.map_err(|e| lexopt::Error::Custom(format!("--sizes: {e}").into()))?,
-                );
+                let parsed: Result<Vec<usize>, _> = text.split(',').map(|s| s.trim().parse::<usize>()).collect();
+                sizes = Some(parsed.map_err(|e| lexopt::Error::Custom(format!("--sizes: {e}").into()))?);
             }
             Long("help") | Short('h') => {
                 println!("usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...]");
@@ -50,11 +47,7 @@ fn parse_args() -> Result<Options, lexopt::Error> {
         }
     }
     let sizes = sizes.unwrap_or_else(|| {
-        if quick {
-            vec![1 << 16, 1 << 20, 1 << 22]
-        } else {
-            vec![1 << 16, 1 << 20, 1 << 24, 1 << 26]
-        }
+        if quick { vec![1 << 16, 1 << 20, 1 << 22] } else { vec![1 << 16, 1 << 20, 1 << 24, 1 << 26] }
     });
     Ok(Options { sizes, runs })
 }
@@ -111,8 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let opts = parse_args()?;
     let cpu = Engine::new(Backend::Cpu)?;
-    let gpu =
-        Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter: {e}"))?;
+    let gpu = Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter: {e}"))?;
     let Some(adapter) = gpu.adapter() else {
         return Err("the GPU engine has no adapter".into());
     };
@@ -130,9 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opts.runs
     );
     println!();
-    println!(
-        "| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |"
-    );
+    println!("| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |");
     println!("|---|---:|---:|---:|---:|---:|---|");
 
     let mut rng = Rng(42);
@@ -147,18 +137,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("size {n}: scans");
         let col = gpu.upload(&values)?;
         {
-            let (cpu_t, c) = median(opts.runs, || {
-                prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)
-            });
-            let (gpu_t, g) = median(opts.runs, || {
-                prefix_sum::<u32>(&gpu, &values, ScanKind::Exclusive)
-            });
+            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive));
+            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u32>(&gpu, &values, ScanKind::Exclusive));
             let (res_t, r) = median(opts.runs, || {
-                prefix_sum_column::<u32>(&gpu, &col, ScanKind::Exclusive)
-                    .and_then(|c| gpu.synchronize().map(|_| c))
+                prefix_sum_column::<u32>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
             });
-            let matches =
-                c? == g? && r?.to_vec()? == prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)?;
+            let matches = c? == g? && r?.to_vec()? == prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)?;
             rows.push(Row {
                 kernel: "scan u32",
                 n,
@@ -170,15 +154,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
         {
-            let (cpu_t, c) = median(opts.runs, || {
-                prefix_sum::<u64>(&cpu, &values, ScanKind::Exclusive)
-            });
-            let (gpu_t, g) = median(opts.runs, || {
-                prefix_sum::<u64>(&gpu, &values, ScanKind::Exclusive)
-            });
+            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u64>(&cpu, &values, ScanKind::Exclusive));
+            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u64>(&gpu, &values, ScanKind::Exclusive));
             let (res_t, r) = median(opts.runs, || {
-                prefix_sum_column::<u64>(&gpu, &col, ScanKind::Exclusive)
-                    .and_then(|c| gpu.synchronize().map(|_| c))
+                prefix_sum_column::<u64>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
             });
             let c = c?;
             let matches = c == g? && r?.to_vec()? == c;
@@ -198,12 +177,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let hay_col = gpu.upload(&haystack)?;
         let q_col = gpu.upload(&queries)?;
         for (kernel, bound) in [("lower_bound", Bound::Lower), ("upper_bound", Bound::Upper)] {
-            let (cpu_t, c) = median(opts.runs, || {
-                search_sorted(&cpu, &haystack, &queries, bound, Check::Trust)
-            });
-            let (gpu_t, g) = median(opts.runs, || {
-                search_sorted(&gpu, &haystack, &queries, bound, Check::Trust)
-            });
+            let (cpu_t, c) = median(opts.runs, || search_sorted(&cpu, &haystack, &queries, bound, Check::Trust));
+            let (gpu_t, g) = median(opts.runs, || search_sorted(&gpu, &haystack, &queries, bound, Check::Trust));
             let (res_t, r) = median(opts.runs, || {
                 search_sorted_column(&gpu, &hay_col, &q_col, bound, Check::Trust)
                     .and_then(|c| gpu.synchronize().map(|_| c))
@@ -237,7 +212,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn cpu_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

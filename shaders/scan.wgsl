@@ -25,7 +25,7 @@ struct ScanParams {
 var<workgroup> scratch: array<vec2<u32>, WG>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn scan(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let tile = linear_group(wid);
     let n = params.n;
     let epv = select(4u, 2u, INPUT_WIDE);

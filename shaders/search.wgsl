@@ -1,4 +1,6 @@
-// Batched binary search: one invocation per query, a branchless loop whose trip count depends only on
+// Batched binary search and the checked mode's sortedness test.
+//
+// search: one invocation per query, a branchless loop whose trip count depends only on
 // the haystack's length (ceil(log2 n) iterations). positions[i] = number of haystack elements < q
 // (lower bound) or <= q (upper bound, UPPER = true). With `accumulate`, the count is added to what
 // positions[i] holds: over a sorted haystack split into segments, the sum of per-segment counts is
@@ -29,7 +31,7 @@ fn before(h: vec2<u32>, q: vec2<u32>) -> bool {
 }
 
 @compute @workgroup_size(ITEM_WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let i = linear_group(wid) * ITEM_WG + lid;
     if (i >= params.n_queries) {
         return;
@@ -57,4 +59,35 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         out = u64_add(positions[i], out);
     }
     positions[i] = out;
+}
+
+// Checked mode: first_bad[0] = min over rows i with values[i] < values[i - 1] (row 0 compares against
+// prev[0], the previous segment's last value, when has_prev != 0). The host initialises first_bad[0]
+// to 0xffffffff.
+struct SortedCheckParams {
+    n: u32,
+    has_prev: u32,
+}
+
+@group(0) @binding(4) var<uniform> check_params: SortedCheckParams;
+@group(0) @binding(5) var<storage, read> values: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read> prev: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> first_bad: array<atomic<u32>>;
+
+@compute @workgroup_size(ITEM_WG)
+fn check_sorted(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = linear_group(wid) * ITEM_WG + lid;
+    if (i >= check_params.n) {
+        return;
+    }
+    var has_before = true;
+    var before = prev[0];
+    if (i == 0u) {
+        has_before = check_params.has_prev != 0u;
+    } else {
+        before = values[i - 1u];
+    }
+    if (has_before && u64_lt(values[i], before)) {
+        atomicMin(&first_bad[0], i);
+    }
 }

@@ -102,10 +102,7 @@ pub(crate) enum Repr<T> {
 
 impl<T: Element> std::fmt::Debug for Column<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Column")
-            .field("len", &self.len())
-            .field("on_gpu", &self.is_on_gpu())
-            .finish()
+        f.debug_struct("Column").field("len", &self.len()).field("on_gpu", &self.is_on_gpu()).finish()
     }
 }
 
@@ -143,15 +140,11 @@ impl<T: Element> Column<T> {
     }
 
     pub(crate) fn host(data: Vec<T>) -> Self {
-        Column {
-            repr: Repr::Host(Arc::new(data)),
-        }
+        Column { repr: Repr::Host(Arc::new(data)) }
     }
 
     pub(crate) fn device(arr: GpuArray) -> Self {
-        Column {
-            repr: Repr::Device(arr),
-        }
+        Column { repr: Repr::Device(arr) }
     }
 
     /// The data on the host: borrowed for a host column, read back for a device column.

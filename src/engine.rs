@@ -33,10 +33,7 @@ impl FromStr for Backend {
             "auto" => Ok(Backend::Auto),
             "gpu" => Ok(Backend::Gpu),
             "cpu" => Ok(Backend::Cpu),
-            _ => Err(Error::InvalidBackend {
-                value: s.to_string(),
-                source_name: "the backend name".into(),
-            }),
+            _ => Err(Error::InvalidBackend { value: s.to_string(), source_name: "the backend name".into() }),
         }
     }
 }
@@ -59,10 +56,7 @@ impl Backend {
     pub fn from_env() -> Result<Option<Backend>> {
         match std::env::var(BACKEND_ENV) {
             Ok(v) if !v.trim().is_empty() => {
-                v.parse().map(Some).map_err(|_| Error::InvalidBackend {
-                    value: v,
-                    source_name: BACKEND_ENV.into(),
-                })
+                v.parse().map(Some).map_err(|_| Error::InvalidBackend { value: v, source_name: BACKEND_ENV.into() })
             }
             _ => Ok(None),
         }
@@ -118,9 +112,7 @@ impl AdapterInfo {
             api: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             software: info.device_type == wgpu::DeviceType::Cpu,
-            driver: format!("{} {}", info.driver, info.driver_info)
-                .trim()
-                .to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
             max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
@@ -140,11 +132,7 @@ impl fmt::Display for AdapterInfo {
             self.api,
             self.device_type,
             if self.software { ", software" } else { "" },
-            if self.driver.is_empty() {
-                "unknown"
-            } else {
-                &self.driver
-            },
+            if self.driver.is_empty() { "unknown" } else { &self.driver },
             self.max_storage_buffer_binding_size >> 20,
             self.segment_elements
         )
@@ -169,12 +157,7 @@ impl fmt::Display for EngineInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.adapter {
             Some(a) => write!(f, "gpu: {a}: {}", self.reason),
-            None => write!(
-                f,
-                "cpu ({} threads): {}",
-                crate::cpu::threads(),
-                self.reason
-            ),
+            None => write!(f, "cpu ({} threads): {}", crate::cpu::threads(), self.reason),
         }
     }
 }
@@ -201,9 +184,7 @@ struct Inner {
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine")
-            .field("info", &self.inner.info)
-            .finish()
+        f.debug_struct("Engine").field("info", &self.inner.info).finish()
     }
 }
 
@@ -248,16 +229,11 @@ impl EngineBuilder {
                 let cands = gpu::enumerate();
                 let best = cands.iter().filter(|c| c.compute).max_by_key(|c| c.rank());
                 let Some(best) = best else {
-                    return Err(Error::NoAdapter {
-                        reason: describe(&cands),
-                    });
+                    return Err(Error::NoAdapter { reason: describe(&cands) });
                 };
                 let ctx = GpuContext::new(best, self.max_binding_bytes)?;
                 let reason = if best.is_software() {
-                    format!(
-                        "{why}; {} is a software adapter, slower than the CPU path",
-                        best.info.name
-                    )
+                    format!("{why}; {} is a software adapter, slower than the CPU path", best.info.name)
                 } else {
                     why
                 };
@@ -265,17 +241,10 @@ impl EngineBuilder {
             }
             Backend::Auto => {
                 let cands = gpu::enumerate();
-                let best = cands
-                    .iter()
-                    .filter(|c| c.compute && !c.is_software())
-                    .max_by_key(|c| c.rank());
+                let best = cands.iter().filter(|c| c.compute && !c.is_software()).max_by_key(|c| c.rank());
                 match best {
                     Some(best) => match GpuContext::new(best, self.max_binding_bytes) {
-                        Ok(ctx) => Engine::gpu_with(
-                            requested,
-                            format!("{why}: a hardware GPU was found"),
-                            ctx,
-                        ),
+                        Ok(ctx) => Engine::gpu_with(requested, format!("{why}: a hardware GPU was found"), ctx),
                         Err(e) => Engine::cpu_with(
                             requested,
                             format!("{why}: the GPU {} could not be used ({e})", best.info.name),
@@ -315,16 +284,7 @@ fn describe(cands: &[gpu::Candidate]) -> String {
     let seen: Vec<String> = cands
         .iter()
         .map(|c| {
-            format!(
-                "{} ({:?}{})",
-                c.info.name,
-                c.info.backend,
-                if c.compute {
-                    ""
-                } else {
-                    ", no compute shaders"
-                }
-            )
+            format!("{} ({:?}{})", c.info.name, c.info.backend, if c.compute { "" } else { ", no compute shaders" })
         })
         .collect();
     format!("adapters seen: {}", seen.join(", "))
@@ -363,30 +323,15 @@ impl Engine {
     fn cpu_with(requested: Backend, reason: String) -> Engine {
         Engine {
             inner: Arc::new(Inner {
-                info: EngineInfo {
-                    requested,
-                    active: ActiveBackend::Cpu,
-                    reason,
-                    adapter: None,
-                },
+                info: EngineInfo { requested, active: ActiveBackend::Cpu, reason, adapter: None },
                 gpu: None,
             }),
         }
     }
 
     fn gpu_with(requested: Backend, reason: String, ctx: Arc<GpuContext>) -> Engine {
-        let info = EngineInfo {
-            requested,
-            active: ActiveBackend::Gpu,
-            reason,
-            adapter: Some(ctx.info.clone()),
-        };
-        Engine {
-            inner: Arc::new(Inner {
-                info,
-                gpu: Some(ctx),
-            }),
-        }
+        let info = EngineInfo { requested, active: ActiveBackend::Gpu, reason, adapter: Some(ctx.info.clone()) };
+        Engine { inner: Arc::new(Inner { info, gpu: Some(ctx) }) }
     }
 
     /// Which backend runs, and why.

@@ -5,9 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// `Backend::Gpu` was asked for but no usable GPU adapter (hardware or software) was found.
-    #[error(
-        "no GPU adapter with compute support was found ({reason}); use Backend::Cpu or STREAMLINER_BACKEND=cpu"
-    )]
+    #[error("no GPU adapter with compute support was found ({reason}); use Backend::Cpu or STREAMLINER_BACKEND=cpu")]
     NoAdapter {
         /// What was tried and why each adapter was passed over.
         reason: String,
@@ -81,21 +79,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn gpu(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Error::Gpu {
-            operation: operation.into(),
-            message: message.to_string(),
-        }
+        Error::Gpu { operation: operation.into(), message: message.to_string() }
     }
 
-    pub(crate) fn invalid(
-        name: &str,
-        value: impl std::fmt::Display,
-        reason: impl Into<String>,
-    ) -> Self {
-        Error::InvalidParameter {
-            name: name.to_string(),
-            value: value.to_string(),
-            reason: reason.into(),
-        }
+    pub(crate) fn invalid(name: &str, value: impl std::fmt::Display, reason: impl Into<String>) -> Self {
+        Error::InvalidParameter { name: name.to_string(), value: value.to_string(), reason: reason.into() }
     }
 }

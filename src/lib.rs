@@ -32,9 +32,7 @@ mod gpu;
 pub mod kernels;
 
 pub use column::{Column, Element};
-pub use engine::{
-    ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo,
-};
+pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
 pub use kernels::{reduce, scan, search};
 

@@ -46,11 +46,7 @@ fn backend_names_parse() {
 #[test]
 fn binding_cap_below_one_tile_is_an_error() {
     if common::gpu().is_some() {
-        let err = Engine::builder()
-            .backend(Backend::Gpu)
-            .max_binding_bytes(1000)
-            .build()
-            .unwrap_err();
+        let err = Engine::builder().backend(Backend::Gpu).max_binding_bytes(1000).build().unwrap_err();
         assert!(matches!(err, Error::InvalidParameter { .. }), "{err}");
     }
 }

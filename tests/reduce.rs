@@ -5,29 +5,15 @@ mod common;
 use arrow_array::UInt32Array;
 use common::{Rng, awkward_sizes};
 use streamliner::Engine;
-use streamliner::reduce::{
-    max, max_array, max_column, min, min_column, sum, sum_array, sum_column,
-};
+use streamliner::reduce::{max, max_array, max_column, min, min_column, sum, sum_array, sum_column};
 
 fn u32_values(engine: &Engine) {
     let mut rng = Rng::new(20);
     for n in awkward_sizes() {
         let v = rng.u32s(n);
-        assert_eq!(
-            sum(engine, &v).unwrap(),
-            v.iter().map(|&x| u64::from(x)).sum::<u64>(),
-            "sum of {n}"
-        );
-        assert_eq!(
-            min(engine, &v).unwrap(),
-            v.iter().copied().min(),
-            "min of {n}"
-        );
-        assert_eq!(
-            max(engine, &v).unwrap(),
-            v.iter().copied().max(),
-            "max of {n}"
-        );
+        assert_eq!(sum(engine, &v).unwrap(), v.iter().map(|&x| u64::from(x)).sum::<u64>(), "sum of {n}");
+        assert_eq!(min(engine, &v).unwrap(), v.iter().copied().min(), "min of {n}");
+        assert_eq!(max(engine, &v).unwrap(), v.iter().copied().max(), "max of {n}");
     }
 }
 
@@ -37,16 +23,8 @@ fn u64_values(engine: &Engine) {
         let v: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
         let total = v.iter().fold(0u64, |a, &x| a.wrapping_add(x));
         assert_eq!(sum(engine, &v).unwrap(), total, "sum of {n}");
-        assert_eq!(
-            min(engine, &v).unwrap(),
-            v.iter().copied().min(),
-            "min of {n}"
-        );
-        assert_eq!(
-            max(engine, &v).unwrap(),
-            v.iter().copied().max(),
-            "max of {n}"
-        );
+        assert_eq!(min(engine, &v).unwrap(), v.iter().copied().min(), "min of {n}");
+        assert_eq!(max(engine, &v).unwrap(), v.iter().copied().max(), "max of {n}");
     }
 }
 
@@ -86,10 +64,4 @@ fn arrays_and_columns(engine: &Engine) {
     }
 }
 
-on_every_backend!(
-    u32_values,
-    u64_values,
-    extremes_in_every_position,
-    sum_passes_2_pow_32,
-    arrays_and_columns
-);
+on_every_backend!(u32_values, u64_values, extremes_in_every_position, sum_passes_2_pow_32, arrays_and_columns);

@@ -15,36 +15,21 @@ fn oracle_u64(input: &[u32], kind: ScanKind) -> Vec<u64> {
         .map(|&x| {
             let before = acc;
             acc += u64::from(x);
-            if kind == ScanKind::Inclusive {
-                acc
-            } else {
-                before
-            }
+            if kind == ScanKind::Inclusive { acc } else { before }
         })
         .collect()
 }
 
 fn oracle_u32(input: &[u32], kind: ScanKind) -> Vec<u32> {
-    oracle_u64(input, kind)
-        .into_iter()
-        .map(|x| x as u32)
-        .collect()
+    oracle_u64(input, kind).into_iter().map(|x| x as u32).collect()
 }
 
 fn check(engine: &Engine, input: &[u32]) {
     for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
         let wide: Vec<u64> = prefix_sum(engine, input, kind).unwrap();
-        assert!(
-            wide == oracle_u64(input, kind),
-            "u32->u64 {kind:?} scan of {} elements differs",
-            input.len()
-        );
+        assert!(wide == oracle_u64(input, kind), "u32->u64 {kind:?} scan of {} elements differs", input.len());
         let narrow: Vec<u32> = prefix_sum(engine, input, kind).unwrap();
-        assert!(
-            narrow == oracle_u32(input, kind),
-            "u32 {kind:?} scan of {} elements differs",
-            input.len()
-        );
+        assert!(narrow == oracle_u32(input, kind), "u32 {kind:?} scan of {} elements differs", input.len());
     }
 }
 
@@ -85,10 +70,7 @@ fn millions(engine: &Engine) {
 fn arrow_nulls_count_as_zero(engine: &Engine) {
     let a = UInt32Array::from(vec![Some(1), None, Some(u32::MAX), Some(3), None]);
     let wide = prefix_sum_array::<u64>(engine, &a, ScanKind::Inclusive).unwrap();
-    assert_eq!(
-        wide.values().as_ref(),
-        &[1, 1, 4294967296, 4294967299, 4294967299]
-    );
+    assert_eq!(wide.values().as_ref(), &[1, 1, 4294967296, 4294967299, 4294967299]);
     assert_eq!(wide.nulls(), a.nulls());
     let narrow = prefix_sum_array::<u32>(engine, &a, ScanKind::Exclusive).unwrap();
     assert_eq!(narrow.values().as_ref(), &[0, 1, 1, 0, 3]);
@@ -103,23 +85,14 @@ fn columns_stay_resident(engine: &Engine) {
         assert_eq!(col.len(), n);
         let out = prefix_sum_column::<u64>(engine, &col, ScanKind::Exclusive).unwrap();
         assert_eq!(out.is_on_gpu(), engine.is_gpu());
-        assert!(
-            out.to_vec().unwrap() == oracle_u64(&input, ScanKind::Exclusive),
-            "column scan of {n}"
-        );
+        assert!(out.to_vec().unwrap() == oracle_u64(&input, ScanKind::Exclusive), "column scan of {n}");
         let narrow = prefix_sum_column::<u32>(engine, &col, ScanKind::Inclusive).unwrap();
-        assert!(
-            narrow.to_vec().unwrap() == oracle_u32(&input, ScanKind::Inclusive),
-            "column scan of {n}"
-        );
+        assert!(narrow.to_vec().unwrap() == oracle_u32(&input, ScanKind::Inclusive), "column scan of {n}");
     }
 }
 
 fn proptest_scans(engine: &Engine) {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 48,
-        ..ProptestConfig::default()
-    });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 48, ..ProptestConfig::default() });
     let strategy = prop_oneof![
         proptest::collection::vec(any::<u32>(), 0..20_000),
         proptest::collection::vec(u32::MAX - 8..=u32::MAX, 0..10_000),

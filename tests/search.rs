@@ -6,8 +6,7 @@ use arrow_array::{Array, UInt64Array};
 use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
 use streamliner::search::{
-    Bound, Check, lower_bound, search_sorted, search_sorted_array, search_sorted_column,
-    upper_bound,
+    Bound, Check, lower_bound, search_sorted, search_sorted_array, search_sorted_column, upper_bound,
 };
 use streamliner::{Engine, Error};
 
@@ -23,15 +22,7 @@ fn oracle(haystack: &[u64], queries: &[u64], bound: Bound) -> Vec<u64> {
 
 /// A sorted haystack with runs of duplicates, spread over the whole u64 range or packed tight.
 fn sorted_haystack(rng: &mut Rng, n: usize, spread: bool) -> Vec<u64> {
-    let mut v: Vec<u64> = (0..n)
-        .map(|_| {
-            if spread {
-                rng.next_u64()
-            } else {
-                rng.below(n as u64 / 3 + 1)
-            }
-        })
-        .collect();
+    let mut v: Vec<u64> = (0..n).map(|_| if spread { rng.next_u64() } else { rng.below(n as u64 / 3 + 1) }).collect();
     v.sort_unstable();
     v
 }
@@ -41,9 +32,7 @@ fn queries_for(rng: &mut Rng, haystack: &[u64], n: usize) -> Vec<u64> {
     let mut q: Vec<u64> = (0..n)
         .map(|i| match i % 4 {
             0 if !haystack.is_empty() => haystack[rng.below(haystack.len() as u64) as usize],
-            1 if !haystack.is_empty() => {
-                haystack[rng.below(haystack.len() as u64) as usize].wrapping_add(1)
-            }
+            1 if !haystack.is_empty() => haystack[rng.below(haystack.len() as u64) as usize].wrapping_add(1),
             2 => rng.next_u64(),
             _ => rng.below(1000),
         })
@@ -54,17 +43,9 @@ fn queries_for(rng: &mut Rng, haystack: &[u64], n: usize) -> Vec<u64> {
 
 fn check(engine: &Engine, haystack: &[u64], queries: &[u64]) {
     let lo = lower_bound(engine, haystack, queries).unwrap();
-    assert!(
-        lo == oracle(haystack, queries, Bound::Lower),
-        "lower_bound, haystack {}",
-        haystack.len()
-    );
+    assert!(lo == oracle(haystack, queries, Bound::Lower), "lower_bound, haystack {}", haystack.len());
     let hi = upper_bound(engine, haystack, queries).unwrap();
-    assert!(
-        hi == oracle(haystack, queries, Bound::Upper),
-        "upper_bound, haystack {}",
-        haystack.len()
-    );
+    assert!(hi == oracle(haystack, queries, Bound::Upper), "upper_bound, haystack {}", haystack.len());
     let checked = search_sorted(engine, haystack, queries, Bound::Lower, Check::Verify).unwrap();
     assert_eq!(checked, lo);
 }
@@ -101,9 +82,7 @@ fn all_equal_and_extremes(engine: &Engine) {
 fn millions(engine: &Engine) {
     // Millions on the CPU and the GPU; on the chunked GPU engine, 40 by 30 segments (each haystack
     // segment is one more pass over the queries, so millions there would mean 90k dispatches).
-    let seg = engine
-        .adapter()
-        .map_or(usize::MAX, |a| a.segment_elements as usize);
+    let seg = engine.adapter().map_or(usize::MAX, |a| a.segment_elements as usize);
     let mut rng = Rng::new(12);
     let h = sorted_haystack(&mut rng, 3_000_017.min(40 * seg + 17), true);
     let q = queries_for(&mut rng, &h, 2_000_003.min(30 * seg + 3));
@@ -164,19 +143,12 @@ fn columns(engine: &Engine) {
     let qc = engine.upload(&[1u64]).unwrap();
     assert!(matches!(
         search_sorted_column(engine, &hc, &qc, Bound::Lower, Check::Verify),
-        Err(Error::Unsorted {
-            row: 1,
-            value: 0,
-            previous: 1
-        })
+        Err(Error::Unsorted { row: 1, value: 0, previous: 1 })
     ));
 }
 
 fn proptest_search(engine: &Engine) {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 48,
-        ..ProptestConfig::default()
-    });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 48, ..ProptestConfig::default() });
     let strategy = (
         proptest::collection::vec(prop_oneof![any::<u64>(), 0u64..50], 0..20_000),
         proptest::collection::vec(prop_oneof![any::<u64>(), 0u64..50], 0..5_000),
@@ -185,10 +157,7 @@ fn proptest_search(engine: &Engine) {
         .run(&strategy, |(mut h, q)| {
             h.sort_unstable();
             for bound in [Bound::Lower, Bound::Upper] {
-                prop_assert_eq!(
-                    search_sorted(engine, &h, &q, bound, Check::Verify).unwrap(),
-                    oracle(&h, &q, bound)
-                );
+                prop_assert_eq!(search_sorted(engine, &h, &q, bound, Check::Verify).unwrap(), oracle(&h, &q, bound));
             }
             Ok(())
         })

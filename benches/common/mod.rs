@@ -16,13 +16,7 @@ pub fn engines() -> (streamliner::Engine, Option<(String, streamliner::Engine)>)
         Ok(gpu) => {
             eprintln!("GPU engine: {}", gpu.info());
             let software = gpu.adapter().is_some_and(|a| a.software);
-            (
-                cpu,
-                Some((
-                    if software { "gpu-software" } else { "gpu" }.to_string(),
-                    gpu,
-                )),
-            )
+            (cpu, Some((if software { "gpu-software" } else { "gpu" }.to_string(), gpu)))
         }
         Err(e) => {
             eprintln!("no GPU engine ({e}): benching the CPU only");

@@ -21,27 +21,14 @@ impl ReduceOp {
 
 /// Reduces `data` (u32 or u64 values) with `op`; `None` when empty.
 pub(crate) fn reduce<T: Copy + Into<u64> + Send + Sync>(data: &[T], op: ReduceOp) -> Option<u64> {
-    let run = |part: &[T]| -> Option<u64> {
-        part.iter()
-            .map(|&x| x.into())
-            .reduce(|a, b| op.combine(a, b))
-    };
+    let run = |part: &[T]| -> Option<u64> { part.iter().map(|&x| x.into()).reduce(|a, b| op.combine(a, b)) };
     if data.len() < super::PARALLEL_MIN {
         return run(data);
     }
     let ranges = super::split(data.len(), super::threads());
     let partials: Vec<Option<u64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .map(|r| s.spawn(|| run(&data[r.clone()])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        let handles: Vec<_> = ranges.iter().map(|r| s.spawn(|| run(&data[r.clone()]))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
-    partials
-        .into_iter()
-        .flatten()
-        .reduce(|a, b| op.combine(a, b))
+    partials.into_iter().flatten().reduce(|a, b| op.combine(a, b))
 }

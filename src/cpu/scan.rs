@@ -29,18 +29,9 @@ pub(crate) fn scan<O: Element>(input: &[u32], inclusive: bool) -> Vec<O> {
     let totals: Vec<O> = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
             .iter()
-            .map(|r| {
-                s.spawn(|| {
-                    input[r.clone()]
-                        .iter()
-                        .fold(O::default(), |a, &x| a.add_u32(x))
-                })
-            })
+            .map(|r| s.spawn(|| input[r.clone()].iter().fold(O::default(), |a, &x| a.add_u32(x))))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
     std::thread::scope(|s| {
         let mut rest: &mut [O] = &mut out;

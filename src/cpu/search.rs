@@ -72,8 +72,5 @@ pub(crate) fn search(haystack: &[u64], queries: &[u64], upper: bool) -> Vec<u64>
 
 /// The first row `i` with `values[i] < values[i - 1]`, if any.
 pub(crate) fn first_unsorted(values: &[u64]) -> Option<u64> {
-    values
-        .windows(2)
-        .position(|w| w[1] < w[0])
-        .map(|i| i as u64 + 1)
+    values.windows(2).position(|w| w[1] < w[0]).map(|i| i as u64 + 1)
 }

@@ -10,15 +10,12 @@ use super::GpuContext;
 use crate::error::{Error, Result};
 
 /// Usage of buffers that hold kernel inputs and outputs.
-pub(crate) const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
-    .union(wgpu::BufferUsages::COPY_DST)
-    .union(wgpu::BufferUsages::COPY_SRC);
+pub(crate) const STORAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_DST).union(wgpu::BufferUsages::COPY_SRC);
 /// Usage of uniform parameter buffers.
-pub(crate) const UNIFORM: wgpu::BufferUsages =
-    wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
+pub(crate) const UNIFORM: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
 /// Usage of readback buffers.
-pub(crate) const STAGING: wgpu::BufferUsages =
-    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+pub(crate) const STAGING: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 /// Idle buffers kept for reuse, at most this many bytes in all.
 const POOL_CAP_BYTES: u64 = 1 << 30;
@@ -47,11 +44,7 @@ impl BufferPool {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if inner.bytes + size <= POOL_CAP_BYTES {
             inner.bytes += size;
-            inner
-                .free
-                .entry((buf.usage().bits(), size))
-                .or_default()
-                .push(buf);
+            inner.free.entry((buf.usage().bits(), size)).or_default().push(buf);
         }
     }
 
@@ -72,27 +65,17 @@ pub(crate) struct PooledBuffer {
 impl PooledBuffer {
     pub fn buffer(&self) -> &wgpu::Buffer {
         // Invariant: `buf` is Some from construction until drop.
-        self.buf
-            .as_ref()
-            .expect("pooled buffer is present until dropped")
+        self.buf.as_ref().expect("pooled buffer is present until dropped")
     }
 
     /// A binding over `bytes` bytes from `offset`.
     pub fn binding(&self, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_> {
-        wgpu::BufferBinding {
-            buffer: self.buffer(),
-            offset,
-            size: std::num::NonZeroU64::new(bytes),
-        }
+        wgpu::BufferBinding { buffer: self.buffer(), offset, size: std::num::NonZeroU64::new(bytes) }
     }
 
     /// A binding over the whole buffer.
     pub fn whole(&self) -> wgpu::BufferBinding<'_> {
-        wgpu::BufferBinding {
-            buffer: self.buffer(),
-            offset: 0,
-            size: None,
-        }
+        wgpu::BufferBinding { buffer: self.buffer(), offset: 0, size: None }
     }
 }
 
@@ -110,19 +93,11 @@ impl GpuContext {
     fn size_class(&self, size: u64) -> u64 {
         let size = size.max(16).div_ceil(16) * 16;
         let pow = size.next_power_of_two().max(256);
-        if pow <= self.max_buffer_size {
-            pow
-        } else {
-            size
-        }
+        if pow <= self.max_buffer_size { pow } else { size }
     }
 
     /// A buffer of at least `size` bytes, from the pool or new.
-    pub(crate) fn buffer(
-        self: &Arc<Self>,
-        usage: wgpu::BufferUsages,
-        size: u64,
-    ) -> Result<PooledBuffer> {
+    pub(crate) fn buffer(self: &Arc<Self>, usage: wgpu::BufferUsages, size: u64) -> Result<PooledBuffer> {
         let class = self.size_class(size);
         if class > self.max_buffer_size {
             return Err(Error::LimitExceeded {
@@ -152,10 +127,7 @@ impl GpuContext {
                 b
             }
         };
-        Ok(PooledBuffer {
-            buf: Some(buf),
-            ctx: self.clone(),
-        })
+        Ok(PooledBuffer { buf: Some(buf), ctx: self.clone() })
     }
 
     /// A uniform buffer holding `params`.
@@ -201,19 +173,12 @@ impl GpuContext {
             segments.push(self.buffer(STORAGE, n * elem_bytes)?);
             start += n;
         }
-        Ok(GpuArray {
-            segments,
-            len,
-            elem_bytes,
-            seg_elems: seg,
-        })
+        Ok(GpuArray { segments, len, elem_bytes, seg_elems: seg })
     }
 
     /// Waits for all submitted work; reports GPU errors raised meanwhile.
     pub(crate) fn wait(&self, operation: &str) -> Result<()> {
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::gpu(operation, e))?;
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::gpu(operation, e))?;
         self.take_error(operation)
     }
 
@@ -228,11 +193,9 @@ impl GpuContext {
         encoder.copy_buffer_to_buffer(src, offset, staging.buffer(), 0, size);
         self.queue.submit(Some(encoder.finish()));
         let (tx, rx) = std::sync::mpsc::channel();
-        staging
-            .buffer()
-            .map_async(wgpu::MapMode::Read, 0..size, move |r| {
-                let _ = tx.send(r);
-            });
+        staging.buffer().map_async(wgpu::MapMode::Read, 0..size, move |r| {
+            let _ = tx.send(r);
+        });
         self.wait("readback")?;
         match rx.recv() {
             Ok(Ok(())) => {}
@@ -263,11 +226,7 @@ impl GpuContext {
     }
 
     /// Reads `out.len()` elements from the start of `buf`.
-    pub(crate) fn read_buffer<T: Pod>(
-        self: &Arc<Self>,
-        buf: &PooledBuffer,
-        out: &mut [T],
-    ) -> Result<()> {
+    pub(crate) fn read_buffer<T: Pod>(self: &Arc<Self>, buf: &PooledBuffer, out: &mut [T]) -> Result<()> {
         self.read_into(buf.buffer(), 0, bytemuck::cast_slice_mut(out))
     }
 

@@ -75,15 +75,8 @@ pub(crate) fn enumerate() -> Vec<Candidate> {
         .into_iter()
         .map(|adapter| {
             let info = adapter.get_info();
-            let compute = adapter
-                .get_downlevel_capabilities()
-                .flags
-                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
-            Candidate {
-                adapter,
-                info,
-                compute,
-            }
+            let compute = adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+            Candidate { adapter, info, compute }
         })
         .collect()
 }
@@ -121,11 +114,7 @@ impl GpuContext {
             limits.max_compute_workgroup_storage_size.into(),
             (consts::WG * 8).into(),
         )?;
-        need(
-            "max_storage_buffers_per_shader_stage",
-            limits.max_storage_buffers_per_shader_stage.into(),
-            4,
-        )?;
+        need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)?;
 
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("streamliner"),
@@ -133,32 +122,21 @@ impl GpuContext {
             required_limits: limits.clone(),
             ..Default::default()
         }))
-        .map_err(|e| Error::DeviceRequest {
-            adapter: cand.info.name.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| Error::DeviceRequest { adapter: cand.info.name.clone(), message: e.to_string() })?;
 
         let errors: ErrorSink = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e| {
             log::error!("streamliner: GPU error: {e}");
-            sink.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(e.to_string());
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
         }));
         let lost_sink = errors.clone();
         device.set_device_lost_callback(move |reason, msg| {
             log::error!("streamliner: GPU device lost ({reason:?}): {msg}");
-            lost_sink
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(format!("device lost ({reason:?}): {msg}"));
+            lost_sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {msg}"));
         });
 
-        let binding = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size)
-            .min(BINDING_CAP);
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(BINDING_CAP);
         let binding = match max_binding_bytes {
             Some(cap) => binding.min(cap),
             None => binding,
@@ -185,40 +163,26 @@ impl GpuContext {
         }))
     }
 
-    /// The cached pipeline for `desc` with `overrides`.
-    pub(crate) fn kernel(
-        &self,
-        desc: &'static ShaderDesc,
-        overrides: Overrides,
-    ) -> Result<Arc<Kernel>> {
-        self.pipelines.get(&self.device, desc, overrides)
+    /// The cached pipeline of `entry` in `shader` with `overrides`.
+    pub(crate) fn kernel(&self, shader: &'static ShaderDesc, entry: &str, overrides: Overrides) -> Result<Arc<Kernel>> {
+        self.pipelines.get(&self.device, shader, entry, overrides)
     }
 
     pub(crate) fn encoder(&self) -> wgpu::CommandEncoder {
-        self.device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("streamliner"),
-            })
+        self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("streamliner") })
     }
 }
 
 /// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row).
-pub(crate) fn dispatch(
-    encoder: &mut wgpu::CommandEncoder,
-    kernel: &Kernel,
-    bind_group: &wgpu::BindGroup,
-    groups: u64,
-) {
+pub(crate) fn dispatch(encoder: &mut wgpu::CommandEncoder, kernel: &Kernel, bind_group: &wgpu::BindGroup, groups: u64) {
     if groups == 0 {
         return;
     }
     let per_row = u64::from(consts::MAX_GROUPS_X);
     let x = groups.min(per_row) as u32;
     let y = groups.div_ceil(per_row) as u32;
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some(kernel.desc.name),
-        timestamp_writes: None,
-    });
+    let mut pass = encoder
+        .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes: None });
     pass.set_pipeline(&kernel.pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     pass.dispatch_workgroups(x, y, 1);
@@ -234,11 +198,7 @@ pub(crate) struct Batch {
 
 impl Batch {
     pub fn new(ctx: &Arc<GpuContext>) -> Self {
-        Batch {
-            ctx: ctx.clone(),
-            enc: ctx.encoder(),
-            keep: Vec::new(),
-        }
+        Batch { ctx: ctx.clone(), enc: ctx.encoder(), keep: Vec::new() }
     }
 
     /// Holds `buf` until the batch is submitted.

@@ -22,26 +22,33 @@ pub(crate) struct BindingDesc {
     pub kind: BindingKind,
 }
 
+/// An entry point and the bindings it uses (naga's analysis; others are left out of its layout).
+#[derive(Debug)]
+pub(crate) struct EntryDesc {
+    pub name: &'static str,
+    pub bindings: &'static [BindingDesc],
+}
+
 /// A shader file after include resolution, with what naga saw in it.
 #[derive(Debug)]
 pub(crate) struct ShaderDesc {
     pub name: &'static str,
     pub source: &'static str,
-    pub entry_points: &'static [&'static str],
     pub overrides: &'static [&'static str],
-    pub bindings: &'static [BindingDesc],
+    pub entries: &'static [EntryDesc],
 }
 
 /// The generated table: `consts`, one `static NAME: ShaderDesc` per shader and its `*Params` struct.
 #[allow(dead_code)]
 pub(crate) mod table {
-    use super::{BindingDesc, BindingKind, ShaderDesc};
+    use super::{BindingDesc, BindingKind, EntryDesc, ShaderDesc};
     include!(concat!(env!("OUT_DIR"), "/shaders.rs"));
 }
 
 /// A cached pipeline with its layout.
 pub(crate) struct Kernel {
-    pub desc: &'static ShaderDesc,
+    pub shader: &'static ShaderDesc,
+    pub desc: &'static EntryDesc,
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
 }
@@ -49,71 +56,65 @@ pub(crate) struct Kernel {
 /// Pipeline-overridable constant values, by name.
 pub(crate) type Overrides = &'static [(&'static str, f64)];
 
-type Key = (&'static str, Vec<(&'static str, u64)>);
+type Key = (&'static str, &'static str, Vec<(&'static str, u64)>);
 
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
-    layouts: Mutex<HashMap<&'static str, wgpu::BindGroupLayout>>,
+    layouts: Mutex<HashMap<(&'static str, &'static str), wgpu::BindGroupLayout>>,
     kernels: Mutex<HashMap<Key, Arc<Kernel>>>,
 }
 
 impl PipelineCache {
-    /// The pipeline for `desc` with `overrides`, created on first use.
+    /// The pipeline of entry point `entry` of `shader` with `overrides`, created on first use.
     pub fn get(
         &self,
         device: &wgpu::Device,
-        desc: &'static ShaderDesc,
+        shader: &'static ShaderDesc,
+        entry: &str,
         overrides: Overrides,
     ) -> Result<Arc<Kernel>> {
-        let key: Key = (
-            desc.name,
-            overrides.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
-        );
+        let Some(desc) = shader.entries.iter().find(|e| e.name == entry) else {
+            return Err(Error::gpu(shader.name, format!("shader has no entry point named {entry}")));
+        };
+        let key: Key = (shader.name, desc.name, overrides.iter().map(|(k, v)| (*k, v.to_bits())).collect());
         // A poisoned lock only means another thread panicked while holding it; the map is still valid.
         let mut kernels = self.kernels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = kernels.get(&key) {
             return Ok(k.clone());
         }
         for (name, _) in overrides {
-            if !desc.overrides.contains(name) {
-                return Err(Error::gpu(
-                    desc.name,
-                    format!("shader has no override named {name}"),
-                ));
+            if !shader.overrides.contains(name) {
+                return Err(Error::gpu(shader.name, format!("shader has no override named {name}")));
             }
         }
         let module = {
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
             modules
-                .entry(desc.name)
+                .entry(shader.name)
                 .or_insert_with(|| {
                     device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(desc.name),
-                        source: wgpu::ShaderSource::Wgsl(desc.source.into()),
+                        label: Some(shader.name),
+                        source: wgpu::ShaderSource::Wgsl(shader.source.into()),
                     })
                 })
                 .clone()
         };
         let layout = {
             let mut layouts = self.layouts.lock().unwrap_or_else(|p| p.into_inner());
-            layouts
-                .entry(desc.name)
-                .or_insert_with(|| bind_group_layout(device, desc))
-                .clone()
+            layouts.entry((shader.name, desc.name)).or_insert_with(|| bind_group_layout(device, desc)).clone()
         };
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(desc.name),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let entry = desc.entry_points.first().copied().unwrap_or("main");
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(desc.name),
             layout: Some(&pipeline_layout),
             module: &module,
-            entry_point: Some(entry),
+            entry_point: Some(desc.name),
             compilation_options: wgpu::PipelineCompilationOptions {
                 constants: overrides,
                 zero_initialize_workgroup_memory: false,
@@ -121,19 +122,15 @@ impl PipelineCache {
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::gpu(format!("creating pipeline {}", desc.name), e));
+            return Err(Error::gpu(format!("creating pipeline {}::{}", shader.name, desc.name), e));
         }
-        let kernel = Arc::new(Kernel {
-            desc,
-            pipeline,
-            layout,
-        });
+        let kernel = Arc::new(Kernel { shader, desc, pipeline, layout });
         kernels.insert(key, kernel.clone());
         Ok(kernel)
     }
 }
 
-fn bind_group_layout(device: &wgpu::Device, desc: &ShaderDesc) -> wgpu::BindGroupLayout {
+fn bind_group_layout(device: &wgpu::Device, desc: &EntryDesc) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = desc
         .bindings
         .iter()
@@ -143,12 +140,8 @@ fn bind_group_layout(device: &wgpu::Device, desc: &ShaderDesc) -> wgpu::BindGrou
             ty: wgpu::BindingType::Buffer {
                 ty: match b.kind {
                     BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
-                    BindingKind::StorageRead => {
-                        wgpu::BufferBindingType::Storage { read_only: true }
-                    }
-                    BindingKind::StorageReadWrite => {
-                        wgpu::BufferBindingType::Storage { read_only: false }
-                    }
+                    BindingKind::StorageRead => wgpu::BufferBindingType::Storage { read_only: true },
+                    BindingKind::StorageReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
                 },
                 has_dynamic_offset: false,
                 min_binding_size: None,
@@ -156,14 +149,12 @@ fn bind_group_layout(device: &wgpu::Device, desc: &ShaderDesc) -> wgpu::BindGrou
             count: None,
         })
         .collect();
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some(desc.name),
-        entries: &entries,
-    })
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(desc.name), entries: &entries })
 }
 
 impl Kernel {
-    /// A bind group from `(wgsl name, buffer binding)` pairs; every binding of the shader must be named once.
+    /// A bind group from `(wgsl name, buffer binding)` pairs; every binding the entry point uses must be
+    /// named once.
     pub fn bind(
         &self,
         device: &wgpu::Device,
@@ -173,29 +164,20 @@ impl Kernel {
         for b in self.desc.bindings {
             let mut found = resources.iter().filter(|(n, _)| *n == b.name);
             let Some((_, res)) = found.next() else {
-                return Err(Error::gpu(
-                    self.desc.name,
-                    format!("binding {} was not supplied", b.name),
-                ));
+                return Err(Error::gpu(self.shader.name, format!("binding {} was not supplied", b.name)));
             };
             if found.next().is_some() {
-                return Err(Error::gpu(
-                    self.desc.name,
-                    format!("binding {} was supplied twice", b.name),
-                ));
+                return Err(Error::gpu(self.shader.name, format!("binding {} was supplied twice", b.name)));
             }
             entries.push(wgpu::BindGroupEntry {
                 binding: b.binding,
                 resource: wgpu::BindingResource::Buffer(res.clone()),
             });
         }
-        if let Some((n, _)) = resources
-            .iter()
-            .find(|(n, _)| !self.desc.bindings.iter().any(|b| b.name == *n))
-        {
+        if let Some((n, _)) = resources.iter().find(|(n, _)| !self.desc.bindings.iter().any(|b| b.name == *n)) {
             return Err(Error::gpu(
-                self.desc.name,
-                format!("shader has no binding named {n}"),
+                self.shader.name,
+                format!("entry point {} uses no binding named {n}", self.desc.name),
             ));
         }
         Ok(device.create_bind_group(&wgpu::BindGroupDescriptor {

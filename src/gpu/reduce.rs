@@ -36,11 +36,8 @@ fn record_reduce(
     loop {
         let tile = u64::from(consts::TILE_WORDS) / if wide { 2 } else { 1 };
         let tiles = n.div_ceil(tile);
-        let kernel = ctx.kernel(&table::REDUCE, overrides(op, wide))?;
-        let params = ctx.params(&ReduceParams {
-            n: n as u32,
-            ..Default::default()
-        })?; // n < 2^32: one segment
+        let kernel = ctx.kernel(&table::REDUCE, "reduce", overrides(op, wide))?;
+        let params = ctx.params(&ReduceParams { n: n as u32, ..Default::default() })?; // n < 2^32: one segment
         let partials = ctx.buffer(STORAGE, tiles * 8)?;
         let src = match &level_input {
             Some(b) => b.whole(),
@@ -48,11 +45,7 @@ fn record_reduce(
         };
         batch.dispatch(
             &kernel,
-            &[
-                ("params", params.whole()),
-                ("input", src),
-                ("partials", partials.whole()),
-            ],
+            &[("params", params.whole()), ("input", src), ("partials", partials.whole())],
             tiles,
         )?;
         batch.keep(params);
@@ -69,12 +62,7 @@ fn record_reduce(
 }
 
 /// Reduces a device array (u32 elements, or u64 when `wide`) in one submission.
-pub(crate) fn reduce_array(
-    ctx: &Arc<GpuContext>,
-    arr: &GpuArray,
-    wide: bool,
-    op: ReduceOp,
-) -> Result<Option<u64>> {
+pub(crate) fn reduce_array(ctx: &Arc<GpuContext>, arr: &GpuArray, wide: bool, op: ReduceOp) -> Result<Option<u64>> {
     if arr.len == 0 {
         return Ok(None);
     }
@@ -83,16 +71,10 @@ pub(crate) fn reduce_array(
     let per_segment = ctx.buffer(STORAGE, k * 8)?;
     for i in 0..arr.segments.len() {
         let r = record_reduce(&mut batch, arr.seg_binding(i), arr.seg_len(i), wide, op)?;
-        batch
-            .enc
-            .copy_buffer_to_buffer(r.buffer(), 0, per_segment.buffer(), i as u64 * 8, 8);
+        batch.enc.copy_buffer_to_buffer(r.buffer(), 0, per_segment.buffer(), i as u64 * 8, 8);
         batch.keep(r);
     }
-    let result = if k == 1 {
-        None
-    } else {
-        Some(record_reduce(&mut batch, per_segment.whole(), k, true, op)?)
-    };
+    let result = if k == 1 { None } else { Some(record_reduce(&mut batch, per_segment.whole(), k, true, op)?) };
     batch.submit();
     let mut value = [0u64];
     ctx.read_buffer(result.as_ref().unwrap_or(&per_segment), &mut value)?;
@@ -100,24 +82,14 @@ pub(crate) fn reduce_array(
 }
 
 /// Reduces host data segment by segment (upload, reduce, read one value back).
-pub(crate) fn reduce_slice<T: bytemuck::Pod>(
-    ctx: &Arc<GpuContext>,
-    data: &[T],
-    op: ReduceOp,
-) -> Result<Option<u64>> {
+pub(crate) fn reduce_slice<T: bytemuck::Pod>(ctx: &Arc<GpuContext>, data: &[T], op: ReduceOp) -> Result<Option<u64>> {
     let wide = size_of::<T>() == 8;
     let mut acc: Option<u64> = None;
     for chunk in data.chunks(ctx.segment_elems as usize) {
         let src = ctx.storage_from(chunk)?;
         let bytes = (size_of_val(chunk) as u64).max(16).div_ceil(16) * 16;
         let mut batch = Batch::new(ctx);
-        let r = record_reduce(
-            &mut batch,
-            src.binding(0, bytes),
-            chunk.len() as u64,
-            wide,
-            op,
-        )?;
+        let r = record_reduce(&mut batch, src.binding(0, bytes), chunk.len() as u64, wide, op)?;
         batch.submit();
         let mut value = [0u64];
         ctx.read_buffer(&r, &mut value)?;

@@ -39,43 +39,17 @@ fn record_level(
     let n32 = n as u32; // n <= segment_elems < 2^32 (see GpuContext::new)
     let scan = ctx.kernel(
         &table::SCAN,
+        "scan",
         match (inclusive, input_wide, output_wide) {
-            (false, false, false) => &[
-                ("INCLUSIVE", 0.0),
-                ("INPUT_WIDE", 0.0),
-                ("OUTPUT_WIDE", 0.0),
-            ],
-            (true, false, false) => &[
-                ("INCLUSIVE", 1.0),
-                ("INPUT_WIDE", 0.0),
-                ("OUTPUT_WIDE", 0.0),
-            ],
-            (false, false, true) => &[
-                ("INCLUSIVE", 0.0),
-                ("INPUT_WIDE", 0.0),
-                ("OUTPUT_WIDE", 1.0),
-            ],
-            (true, false, true) => &[
-                ("INCLUSIVE", 1.0),
-                ("INPUT_WIDE", 0.0),
-                ("OUTPUT_WIDE", 1.0),
-            ],
-            (false, true, _) => &[
-                ("INCLUSIVE", 0.0),
-                ("INPUT_WIDE", 1.0),
-                ("OUTPUT_WIDE", 1.0),
-            ],
-            (true, true, _) => &[
-                ("INCLUSIVE", 1.0),
-                ("INPUT_WIDE", 1.0),
-                ("OUTPUT_WIDE", 1.0),
-            ],
+            (false, false, false) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 0.0)],
+            (true, false, false) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 0.0)],
+            (false, false, true) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 1.0)],
+            (true, false, true) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 1.0)],
+            (false, true, _) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 1.0), ("OUTPUT_WIDE", 1.0)],
+            (true, true, _) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 1.0), ("OUTPUT_WIDE", 1.0)],
         },
     )?;
-    let params = ctx.params(&ScanParams {
-        n: n32,
-        ..Default::default()
-    })?;
+    let params = ctx.params(&ScanParams { n: n32, ..Default::default() })?;
     if tiles <= 1 {
         batch.dispatch(
             &scan,
@@ -92,38 +66,18 @@ fn record_level(
         // Pass 1: tile totals. Pass 2: their exclusive scan from carry_in (recursively). Pass 3: tiles.
         let reduce = ctx.kernel(
             &table::REDUCE,
-            if input_wide {
-                &[("OP", 0.0), ("INPUT_WIDE", 1.0)]
-            } else {
-                &[("OP", 0.0), ("INPUT_WIDE", 0.0)]
-            },
+            "reduce",
+            if input_wide { &[("OP", 0.0), ("INPUT_WIDE", 1.0)] } else { &[("OP", 0.0), ("INPUT_WIDE", 0.0)] },
         )?;
-        let reduce_params = ctx.params(&ReduceParams {
-            n: n32,
-            ..Default::default()
-        })?;
+        let reduce_params = ctx.params(&ReduceParams { n: n32, ..Default::default() })?;
         let partials = ctx.buffer(STORAGE, tiles * 8)?;
         let offsets = ctx.buffer(STORAGE, tiles * 8)?;
         batch.dispatch(
             &reduce,
-            &[
-                ("params", reduce_params.whole()),
-                ("input", input.clone()),
-                ("partials", partials.whole()),
-            ],
+            &[("params", reduce_params.whole()), ("input", input.clone()), ("partials", partials.whole())],
             tiles,
         )?;
-        record_level(
-            batch,
-            partials.whole(),
-            tiles,
-            true,
-            offsets.whole(),
-            true,
-            false,
-            carry_in,
-            carry_out,
-        )?;
+        record_level(batch, partials.whole(), tiles, true, offsets.whole(), true, false, carry_in, carry_out)?;
         batch.dispatch(
             &scan,
             &[
@@ -149,11 +103,7 @@ fn carries(ctx: &Arc<GpuContext>) -> Result<(PooledBuffer, PooledBuffer)> {
 }
 
 /// Scans a device array of u32 into a new device array (u32 or u64), in one submission, not waited for.
-pub(crate) fn scan_array(
-    ctx: &Arc<GpuContext>,
-    input: &GpuArray,
-    spec: ScanSpec,
-) -> Result<GpuArray> {
+pub(crate) fn scan_array(ctx: &Arc<GpuContext>, input: &GpuArray, spec: ScanSpec) -> Result<GpuArray> {
     let out_bytes = if spec.wide { 8 } else { 4 };
     let output = ctx.alloc(input.len, out_bytes)?;
     if input.len == 0 {
@@ -184,11 +134,7 @@ pub(crate) fn scan_array(
 
 /// Scans host data segment by segment (upload, scan, read back), so only one segment's buffers are on
 /// the device at a time; the running total stays on the device between segments.
-pub(crate) fn scan_slice<O: bytemuck::Pod>(
-    ctx: &Arc<GpuContext>,
-    input: &[u32],
-    spec: ScanSpec,
-) -> Result<Vec<O>> {
+pub(crate) fn scan_slice<O: bytemuck::Pod>(ctx: &Arc<GpuContext>, input: &[u32], spec: ScanSpec) -> Result<Vec<O>> {
     debug_assert_eq!(size_of::<O>(), if spec.wide { 8 } else { 4 });
     let mut out: Vec<O> = vec![O::zeroed(); input.len()];
     let seg = ctx.segment_elems as usize;

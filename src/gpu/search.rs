@@ -23,22 +23,12 @@ fn record_search(
     upper: bool,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    let kernel = ctx.kernel(
-        &table::SEARCH,
-        if upper {
-            &[("UPPER", 1.0)]
-        } else {
-            &[("UPPER", 0.0)]
-        },
-    )?;
+    let kernel = ctx.kernel(&table::SEARCH, "search", if upper { &[("UPPER", 1.0)] } else { &[("UPPER", 0.0)] })?;
     // An empty haystack still needs one pass to write zeros; bind the queries as a stand-in haystack.
     let segments = haystack.segments.len().max(1);
     for h in 0..segments {
-        let (hay, n_hay) = if haystack.len == 0 {
-            (queries.clone(), 0)
-        } else {
-            (haystack.seg_binding(h), haystack.seg_len(h))
-        };
+        let (hay, n_hay) =
+            if haystack.len == 0 { (queries.clone(), 0) } else { (haystack.seg_binding(h), haystack.seg_len(h)) };
         let params = ctx.params(&SearchParams {
             n_queries: n as u32, // one segment: < 2^32
             n_haystack: n_hay as u32,
@@ -70,14 +60,7 @@ pub(crate) fn search_array(
     let out = ctx.alloc(queries.len, 8)?;
     let mut batch = Batch::new(ctx);
     for i in 0..queries.segments.len() {
-        record_search(
-            &mut batch,
-            haystack,
-            queries.seg_binding(i),
-            queries.seg_len(i),
-            out.seg_binding(i),
-            upper,
-        )?;
+        record_search(&mut batch, haystack, queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i), upper)?;
     }
     batch.submit();
     Ok(out)
@@ -97,14 +80,7 @@ pub(crate) fn search_slice(
         let bytes = (chunk.len() as u64 * 8).max(16).div_ceil(16) * 16;
         let res = ctx.buffer(STORAGE, bytes)?;
         let mut batch = Batch::new(ctx);
-        record_search(
-            &mut batch,
-            haystack,
-            q.binding(0, bytes),
-            chunk.len() as u64,
-            res.binding(0, bytes),
-            upper,
-        )?;
+        record_search(&mut batch, haystack, q.binding(0, bytes), chunk.len() as u64, res.binding(0, bytes), upper)?;
         batch.submit();
         ctx.read_buffer(&res, dst)?;
     }
@@ -116,7 +92,7 @@ pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray) -> Result
     if values.len < 2 {
         return Ok(None);
     }
-    let kernel = ctx.kernel(&table::SORTED_CHECK, &[])?;
+    let kernel = ctx.kernel(&table::SEARCH, "check_sorted", &[])?;
     let k = values.segments.len();
     // One result per segment, each at its own 256-byte aligned binding offset.
     let stride = 256u64;
@@ -127,24 +103,15 @@ pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray) -> Result
     for i in 0..k {
         if i > 0 {
             let last = (values.seg_len(i - 1) - 1) * 8;
-            batch.enc.copy_buffer_to_buffer(
-                values.segments[i - 1].buffer(),
-                last,
-                prev.buffer(),
-                0,
-                8,
-            );
+            batch.enc.copy_buffer_to_buffer(values.segments[i - 1].buffer(), last, prev.buffer(), 0, 8);
         }
         let n = values.seg_len(i);
-        let params = ctx.params(&SortedCheckParams {
-            n: n as u32,
-            has_prev: u32::from(i > 0),
-            ..Default::default()
-        })?;
+        let params =
+            ctx.params(&SortedCheckParams { n: n as u32, has_prev: u32::from(i > 0), ..Default::default() })?;
         batch.dispatch(
             &kernel,
             &[
-                ("params", params.whole()),
+                ("check_params", params.whole()),
                 ("values", values.seg_binding(i)),
                 ("prev", prev.binding(0, 16)),
                 ("first_bad", results.binding(i as u64 * stride, 4)),

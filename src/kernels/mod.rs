@@ -9,9 +9,7 @@ use arrow_array::{Array, PrimitiveArray};
 use crate::column::Element;
 
 /// The valid values of `array`, in order (a copy only when there are nulls).
-pub(crate) fn valid_values<T: Element>(
-    array: &PrimitiveArray<T::Arrow>,
-) -> std::borrow::Cow<'_, [T]> {
+pub(crate) fn valid_values<T: Element>(array: &PrimitiveArray<T::Arrow>) -> std::borrow::Cow<'_, [T]> {
     if array.null_count() == 0 {
         std::borrow::Cow::Borrowed(array.values().as_ref())
     } else {

@@ -69,10 +69,7 @@ pub fn sum_array<T: Element>(engine: &Engine, array: &PrimitiveArray<T::Arrow>) 
 ///
 /// # Errors
 /// As [`sum`].
-pub fn min_array<T: Element>(
-    engine: &Engine,
-    array: &PrimitiveArray<T::Arrow>,
-) -> Result<Option<T>> {
+pub fn min_array<T: Element>(engine: &Engine, array: &PrimitiveArray<T::Arrow>) -> Result<Option<T>> {
     min(engine, &super::valid_values::<T>(array))
 }
 
@@ -80,10 +77,7 @@ pub fn min_array<T: Element>(
 ///
 /// # Errors
 /// As [`sum`].
-pub fn max_array<T: Element>(
-    engine: &Engine,
-    array: &PrimitiveArray<T::Arrow>,
-) -> Result<Option<T>> {
+pub fn max_array<T: Element>(engine: &Engine, array: &PrimitiveArray<T::Arrow>) -> Result<Option<T>> {
     max(engine, &super::valid_values::<T>(array))
 }
 

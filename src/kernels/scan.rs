@@ -21,10 +21,7 @@ pub enum ScanKind {
 }
 
 fn spec<O: Element>(kind: ScanKind) -> ScanSpec {
-    ScanSpec {
-        inclusive: kind == ScanKind::Inclusive,
-        wide: O::WIDE,
-    }
+    ScanSpec { inclusive: kind == ScanKind::Inclusive, wide: O::WIDE }
 }
 
 /// Prefix sums of `input` as `O`: `u32` sums wrap at 2^32, `u64` sums are exact (they wrap only past
@@ -74,12 +71,8 @@ pub fn prefix_sum_array<O: Element>(
     let out = match input.nulls() {
         None => prefix_sum::<O>(engine, input.values(), kind)?,
         Some(nulls) => {
-            let zeroed: Vec<u32> = input
-                .values()
-                .iter()
-                .zip(nulls.iter())
-                .map(|(&v, ok)| if ok { v } else { 0 })
-                .collect();
+            let zeroed: Vec<u32> =
+                input.values().iter().zip(nulls.iter()).map(|(&v, ok)| if ok { v } else { 0 }).collect();
             prefix_sum::<O>(engine, &zeroed, kind)?
         }
     };
@@ -91,20 +84,9 @@ pub fn prefix_sum_array<O: Element>(
 ///
 /// # Errors
 /// As [`prefix_sum`].
-pub fn prefix_sum_column<O: Element>(
-    engine: &Engine,
-    input: &Column<u32>,
-    kind: ScanKind,
-) -> Result<Column<O>> {
+pub fn prefix_sum_column<O: Element>(engine: &Engine, input: &Column<u32>, kind: ScanKind) -> Result<Column<O>> {
     match engine.gpu() {
-        Some(ctx) => Ok(Column::device(scan_array(
-            ctx,
-            &*input.device_data(ctx)?,
-            spec::<O>(kind),
-        )?)),
-        None => Ok(Column::host(cpu::scan::scan::<O>(
-            &input.host_data()?,
-            kind == ScanKind::Inclusive,
-        ))),
+        Some(ctx) => Ok(Column::device(scan_array(ctx, &*input.device_data(ctx)?, spec::<O>(kind))?)),
+        None => Ok(Column::host(cpu::scan::scan::<O>(&input.host_data()?, kind == ScanKind::Inclusive))),
     }
 }

@@ -34,11 +34,7 @@ pub enum Check {
 }
 
 fn unsorted(haystack: &[u64], row: u64) -> Error {
-    Error::Unsorted {
-        row,
-        value: haystack[row as usize],
-        previous: haystack[row as usize - 1],
-    }
+    Error::Unsorted { row, value: haystack[row as usize], previous: haystack[row as usize - 1] }
 }
 
 /// Positions of `queries` in the sorted `haystack`.
@@ -118,10 +114,7 @@ pub fn search_sorted_array(
     if let Some(nulls) = haystack.nulls()
         && let Some(row) = nulls.iter().position(|ok| !ok)
     {
-        return Err(Error::NullValue {
-            what: "haystack".into(),
-            row: row as u64,
-        });
+        return Err(Error::NullValue { what: "haystack".into(), row: row as u64 });
     }
     let out = search_sorted(engine, haystack.values(), queries.values(), bound, check)?;
     Ok(UInt64Array::new(out.into(), queries.nulls().cloned()))
@@ -148,12 +141,7 @@ pub fn search_sorted_column(
             {
                 return Err(unsorted(&haystack.to_vec()?, row));
             }
-            Ok(Column::device(gpu::search::search_array(
-                ctx,
-                &hay,
-                &*queries.device_data(ctx)?,
-                upper,
-            )?))
+            Ok(Column::device(gpu::search::search_array(ctx, &hay, &*queries.device_data(ctx)?, upper)?))
         }
         None => {
             let hay = haystack.host_data()?;
@@ -162,11 +150,7 @@ pub fn search_sorted_column(
             {
                 return Err(unsorted(&hay, row));
             }
-            Ok(Column::host(cpu::search::search(
-                &hay,
-                &queries.host_data()?,
-                upper,
-            )))
+            Ok(Column::host(cpu::search::search(&hay, &queries.host_data()?, upper)))
         }
     }
 }

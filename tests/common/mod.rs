@@ -34,9 +34,7 @@ fn announce(msg: &str) {
 
 fn build_gpu(builder: streamliner::EngineBuilder, what: &str) -> Option<Engine> {
     if skip_gpu() {
-        announce(&format!(
-            "STREAMLINER_SKIP_GPU=1: skipping the {what} tests"
-        ));
+        announce(&format!("STREAMLINER_SKIP_GPU=1: skipping the {what} tests"));
         return None;
     }
     match builder.backend(Backend::Gpu).build() {
@@ -54,21 +52,14 @@ fn build_gpu(builder: streamliner::EngineBuilder, what: &str) -> Option<Engine> 
 /// The GPU engine (lavapipe on a machine without a GPU), or None when STREAMLINER_SKIP_GPU=1.
 pub fn gpu() -> Option<&'static Engine> {
     static GPU: OnceLock<Option<Engine>> = OnceLock::new();
-    GPU.get_or_init(|| build_gpu(Engine::builder(), "GPU"))
-        .as_ref()
+    GPU.get_or_init(|| build_gpu(Engine::builder(), "GPU")).as_ref()
 }
 
 /// A GPU engine whose storage bindings are capped at 64 KiB, so arrays of more than 8192 elements
 /// take the segmented (chunked) paths.
 pub fn gpu_chunked() -> Option<&'static Engine> {
     static GPU: OnceLock<Option<Engine>> = OnceLock::new();
-    GPU.get_or_init(|| {
-        build_gpu(
-            Engine::builder().max_binding_bytes(SMALL_BINDING),
-            "chunked GPU",
-        )
-    })
-    .as_ref()
+    GPU.get_or_init(|| build_gpu(Engine::builder().max_binding_bytes(SMALL_BINDING), "chunked GPU")).as_ref()
 }
 
 /// Stamps out each named test body (a `fn(&Engine)`) on the CPU, the GPU and the chunked GPU engine.
@@ -121,14 +112,7 @@ impl Rng {
 /// Sizes around the tile and segment boundaries, primes, and a few larger ones.
 pub fn awkward_sizes() -> Vec<usize> {
     let mut v = vec![0, 1, 2, 3, 4, 5, 7, 255, 256, 257, 1023, 1024, 1025];
-    for b in [
-        WIDE_TILE,
-        TILE,
-        2 * TILE,
-        SMALL_SEGMENT,
-        2 * SMALL_SEGMENT,
-        3 * SMALL_SEGMENT,
-    ] {
+    for b in [WIDE_TILE, TILE, 2 * TILE, SMALL_SEGMENT, 2 * SMALL_SEGMENT, 3 * SMALL_SEGMENT] {
         v.extend([b - 1, b, b + 1]);
     }
     v.extend([7919, 104_729, 1_000_003]);
