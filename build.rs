@@ -4,7 +4,8 @@
 //! uniform parameter struct, so binding indices and parameter layouts are written once, in WGSL.
 //!
 //! Shaders share code through lines of the form `// #include "shared/NAME.wgsl"`, resolved here
-//! (once per file, recursively) before validation. Files under `shaders/shared/` are includes only.
+//! (once per file, recursively) before validation; errors point into the resolved copy in `$OUT_DIR`.
+//! (Resolution is once per file, recursively.) Files under `shaders/shared/` are includes only.
 //! Every `const` of type `u32` in `shaders/shared/constants.wgsl` is also emitted as a Rust constant.
 
 use std::collections::BTreeSet;
@@ -44,7 +45,7 @@ fn main() {
         let module = match naga::front::wgsl::parse_str(&source) {
             Ok(m) => m,
             Err(e) => {
-                failures.push(e.emit_to_string_with_path(&source, &path.display().to_string()));
+                failures.push(e.emit_to_string_with_path(&source, &resolved_path.display().to_string()));
                 continue;
             }
         };
@@ -55,7 +56,7 @@ fn main() {
         let info = match validator.validate(&module) {
             Ok(info) => info,
             Err(e) => {
-                failures.push(e.emit_to_string_with_path(&source, &path.display().to_string()));
+                failures.push(e.emit_to_string_with_path(&source, &resolved_path.display().to_string()));
                 continue;
             }
         };
