@@ -34,7 +34,7 @@ pub mod kernels;
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
-pub use kernels::{reduce, scan, search};
+pub use kernels::{elementwise, reduce, scan, search, strings};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -1,9 +1,11 @@
 //! The CPU twin of every kernel, same names as the shaders. These are what most users run: scans work
 //! in blocks over both cores when the input is large, searches are branchless.
 
+pub(crate) mod elementwise;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
+pub(crate) mod strings;
 
 /// Inputs at least this long are split across threads.
 pub(crate) const PARALLEL_MIN: usize = 1 << 18;

@@ -1,11 +1,13 @@
 //! The GPU side: device and queue, pipeline cache, buffer pool, and the host wrapper of each shader
 //! (same name as its file in `shaders/`).
 
+pub(crate) mod elementwise;
 pub(crate) mod memory;
 pub(crate) mod pipelines;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
+pub(crate) mod strings;
 
 use std::sync::{Arc, Mutex};
 

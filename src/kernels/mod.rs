@@ -1,8 +1,10 @@
 //! The host API of each kernel family; each call dispatches to the GPU wrapper or the CPU twin.
 
+pub mod elementwise;
 pub mod reduce;
 pub mod scan;
 pub mod search;
+pub mod strings;
 
 use arrow_array::{Array, PrimitiveArray};
 

@@ -1,0 +1,111 @@
+// Elementwise operations on u64 columns (vec2<u32> words), one invocation per element, and a gather.
+// Columns are processed a segment at a time; every operand segment has the same length.
+// #include "shared/constants.wgsl"
+// #include "shared/u64.wgsl"
+// #include "shared/tile.wgsl"
+
+// map_scalar: 0: a + k (saturating), 1: a - k (saturating at 0), 2: min(a, k), 3: max(a, k).
+// map_pair: 0: max(a, b), 1: min(a, b), 2: a - b (saturating at 0).
+override OP: u32 = 0u;
+
+struct MapParams {
+    n: u32,
+    k: vec2<u32>,
+    base: vec2<u32>,
+}
+
+@group(0) @binding(0) var<uniform> map_params: MapParams;
+@group(0) @binding(1) var<storage, read> a: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec2<u32>>;
+
+const U64_MAX: vec2<u32> = vec2<u32>(0xffffffffu, 0xffffffffu);
+
+fn add_sat(x: vec2<u32>, y: vec2<u32>) -> vec2<u32> {
+    let s = u64_add(x, y);
+    return select(s, U64_MAX, u64_lt(s, x));
+}
+
+fn sub_sat(x: vec2<u32>, y: vec2<u32>) -> vec2<u32> {
+    return select(u64_sub(x, y), vec2<u32>(0u, 0u), u64_lt(x, y));
+}
+
+fn item(wid: vec3<u32>, lid: u32) -> u32 {
+    return linear_group(wid) * ITEM_WG + lid;
+}
+
+@compute @workgroup_size(ITEM_WG)
+fn map_scalar(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = item(wid, lid);
+    if (i >= map_params.n) {
+        return;
+    }
+    let x = a[i];
+    let k = map_params.k;
+    var r: vec2<u32>;
+    switch OP {
+        case 0u: { r = add_sat(x, k); }
+        case 1u: { r = sub_sat(x, k); }
+        case 2u: { r = u64_min(x, k); }
+        default: { r = u64_max(x, k); }
+    }
+    out[i] = r;
+}
+
+@compute @workgroup_size(ITEM_WG)
+fn map_pair(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = item(wid, lid);
+    if (i >= map_params.n) {
+        return;
+    }
+    let x = a[i];
+    let y = b[i];
+    var r: vec2<u32>;
+    switch OP {
+        case 0u: { r = u64_max(x, y); }
+        case 1u: { r = u64_min(x, y); }
+        default: { r = sub_sat(x, y); }
+    }
+    out[i] = r;
+}
+
+// out[i] = k + base + i: the row numbers of a segment that starts at row `base`, offset by k.
+@compute @workgroup_size(ITEM_WG)
+fn iota(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = item(wid, lid);
+    if (i >= map_params.n) {
+        return;
+    }
+    out[i] = u64_add(u64_add(map_params.k, map_params.base), u64_from(i));
+}
+
+// gather: dst[i] = src[idx[i] - src_start] for the indices that fall in this source segment
+// [src_start, src_start + src_len); one dispatch per source segment. With `first` set, indices that
+// fall in no segment so far read as 0 (the first pass initialises every element).
+struct GatherParams {
+    n: u32,
+    src_len: u32,
+    first: u32,
+    src_start: vec2<u32>,
+}
+
+@group(0) @binding(4) var<uniform> gather_params: GatherParams;
+@group(0) @binding(5) var<storage, read> src: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read> idx: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> dst: array<vec2<u32>>;
+
+@compute @workgroup_size(ITEM_WG)
+fn gather(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = item(wid, lid);
+    if (i >= gather_params.n) {
+        return;
+    }
+    let j = idx[i];
+    let local = u64_sub(j, gather_params.src_start);
+    let inside = !u64_lt(j, gather_params.src_start) && local.y == 0u && local.x < gather_params.src_len;
+    if (inside) {
+        dst[i] = src[local.x];
+    } else if (gather_params.first != 0u) {
+        dst[i] = vec2<u32>(0u, 0u);
+    }
+}

@@ -1,0 +1,74 @@
+// String kernels over the raw UTF-8 buffer of an Arrow string column, uploaded as u32 words (byte
+// 4w + k is bits 8k..8k+7 of word w), with one extra word past the end.
+// #include "shared/constants.wgsl"
+// #include "shared/u64.wgsl"
+// #include "shared/tile.wgsl"
+
+// word_chars: counts[w] = number of code points that start in word w, i.e. of its bytes b with
+// (b & 0xC0) != 0x80, counting only the first `valid_bytes` bytes of the segment (the rest is padding).
+struct WordCharsParams {
+    n_words: u32,
+    valid_bytes: u32,
+}
+
+@group(0) @binding(0) var<uniform> wc_params: WordCharsParams;
+@group(0) @binding(1) var<storage, read> words: array<u32>;
+@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
+
+// Lead bytes among the first `nbytes` (0..=4) bytes of `word`.
+fn lead_bytes(word: u32, nbytes: u32) -> u32 {
+    var c = 0u;
+    for (var k = 0u; k < 4u; k++) {
+        let byte = (word >> (8u * k)) & 0xffu;
+        c += select(0u, 1u, k < nbytes && (byte & 0xc0u) != 0x80u);
+    }
+    return c;
+}
+
+@compute @workgroup_size(ITEM_WG)
+fn word_chars(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let w = linear_group(wid) * ITEM_WG + lid;
+    if (w >= wc_params.n_words) {
+        return;
+    }
+    let first_byte = 4u * w;
+    var nbytes = 0u;
+    if (first_byte < wc_params.valid_bytes) {
+        nbytes = min(4u, wc_params.valid_bytes - first_byte);
+    }
+    counts[w] = lead_bytes(words[w], nbytes);
+}
+
+// char_offsets: for each byte offset o, the number of code points that start before byte o:
+// prefix[w] + lead bytes of word w before byte o & 3, with w = o >> 2, where prefix is the exclusive
+// scan of word_chars. Segmented like a gather: one dispatch per segment of words (and of prefix, which
+// has the same segmentation), covering words [seg_start, seg_start + seg_words).
+struct CharOffsetsParams {
+    n: u32,
+    seg_words: u32,
+    first: u32,
+    seg_start: vec2<u32>,
+}
+
+@group(0) @binding(3) var<uniform> co_params: CharOffsetsParams;
+@group(0) @binding(4) var<storage, read> offsets: array<vec2<u32>>;
+@group(0) @binding(5) var<storage, read> seg_words: array<u32>;
+@group(0) @binding(6) var<storage, read> seg_prefix: array<vec2<u32>>;
+@group(0) @binding(7) var<storage, read_write> char_pos: array<vec2<u32>>;
+
+@compute @workgroup_size(ITEM_WG)
+fn char_offsets(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = linear_group(wid) * ITEM_WG + lid;
+    if (i >= co_params.n) {
+        return;
+    }
+    let o = offsets[i];
+    let w = vec2<u32>((o.x >> 2u) | (o.y << 30u), o.y >> 2u);
+    let local = u64_sub(w, co_params.seg_start);
+    let inside = !u64_lt(w, co_params.seg_start) && local.y == 0u && local.x < co_params.seg_words;
+    if (inside) {
+        char_pos[i] = u64_add(seg_prefix[local.x], u64_from(lead_bytes(seg_words[local.x], o.x & 3u)));
+    } else if (co_params.first != 0u) {
+        char_pos[i] = vec2<u32>(0u, 0u);
+    }
+}

@@ -1,0 +1,69 @@
+//! CPU twin of `shaders/elementwise.wgsl`.
+
+/// `out[i] = op(a[i], k)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScalarOp {
+    /// Saturating at u64::MAX.
+    AddSat,
+    /// Saturating at 0.
+    SubSat,
+    Min,
+    Max,
+}
+
+/// `out[i] = op(a[i], b[i])`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PairOp {
+    Max,
+    Min,
+    /// Saturating at 0.
+    SubSat,
+}
+
+impl ScalarOp {
+    pub fn apply(self, x: u64, k: u64) -> u64 {
+        match self {
+            ScalarOp::AddSat => x.saturating_add(k),
+            ScalarOp::SubSat => x.saturating_sub(k),
+            ScalarOp::Min => x.min(k),
+            ScalarOp::Max => x.max(k),
+        }
+    }
+
+    /// The `OP` override in the shader.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+impl PairOp {
+    pub fn apply(self, x: u64, y: u64) -> u64 {
+        match self {
+            PairOp::Max => x.max(y),
+            PairOp::Min => x.min(y),
+            PairOp::SubSat => x.saturating_sub(y),
+        }
+    }
+
+    /// The `OP` override in the shader.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+pub(crate) fn map_scalar(a: &[u64], op: ScalarOp, k: u64) -> Vec<u64> {
+    a.iter().map(|&x| op.apply(x, k)).collect()
+}
+
+pub(crate) fn map_pair(a: &[u64], b: &[u64], op: PairOp) -> Vec<u64> {
+    a.iter().zip(b).map(|(&x, &y)| op.apply(x, y)).collect()
+}
+
+pub(crate) fn iota(len: usize, start: u64) -> Vec<u64> {
+    (0..len as u64).map(|i| start.wrapping_add(i)).collect()
+}
+
+/// `src[idx[i]]`, or 0 where the index is out of range.
+pub(crate) fn gather(src: &[u64], idx: &[u64]) -> Vec<u64> {
+    idx.iter().map(|&j| usize::try_from(j).ok().and_then(|j| src.get(j)).copied().unwrap_or(0)).collect()
+}

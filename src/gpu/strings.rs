@@ -1,0 +1,103 @@
+//! Host wrapper of `shaders/strings.wgsl`: code point positions over the raw UTF-8 buffer, as a scan of
+//! per-word counts, so no invocation loops over a row (rows may be megabytes long).
+
+use std::sync::Arc;
+
+use super::memory::{GpuArray, STORAGE};
+use super::pipelines::table::{self, CharOffsetsParams, WordCharsParams, consts};
+use super::scan::{ScanSpec, scan_array};
+use super::{Batch, GpuContext};
+use crate::error::Result;
+
+fn groups(n: u64) -> u64 {
+    n.div_ceil(u64::from(consts::ITEM_WG))
+}
+
+impl GpuContext {
+    /// Uploads `bytes` as u32 words (little-endian, byte 4w + k in bits 8k..), `bytes.len() / 4 + 1`
+    /// of them: the last word holds the tail, so the word of every offset in `0..=len` exists.
+    pub(crate) fn upload_words(self: &Arc<Self>, bytes: &[u8]) -> Result<GpuArray> {
+        let n_words = bytes.len() as u64 / 4 + 1;
+        let seg = self.segment_elems;
+        let mut segments = Vec::new();
+        let mut w0 = 0u64;
+        while w0 < n_words {
+            let nw = seg.min(n_words - w0);
+            let buf = self.buffer(STORAGE, nw * 4)?;
+            let start = (w0 * 4) as usize;
+            let end = ((w0 + nw) * 4).min(bytes.len() as u64) as usize;
+            let chunk = &bytes[start.min(bytes.len())..end];
+            let aligned = chunk.len() / 4 * 4;
+            if aligned > 0 {
+                self.queue.write_buffer(buf.buffer(), 0, &chunk[..aligned]);
+            }
+            let mut tail = [0u8; 4];
+            tail[..chunk.len() - aligned].copy_from_slice(&chunk[aligned..]);
+            if aligned / 4 < nw as usize {
+                self.queue.write_buffer(buf.buffer(), aligned as u64, &tail);
+            }
+            segments.push(buf);
+            w0 += nw;
+        }
+        Ok(GpuArray { segments, len: n_words, elem_bytes: 4, seg_elems: seg })
+    }
+}
+
+/// For each byte offset in `offsets` (u64), the number of code points that start before it in the
+/// buffer `words` holds (`total_bytes` long, from [`GpuContext::upload_words`]).
+pub(crate) fn char_positions(
+    ctx: &Arc<GpuContext>,
+    words: &GpuArray,
+    total_bytes: u64,
+    offsets: &GpuArray,
+) -> Result<GpuArray> {
+    let counts = ctx.alloc(words.len, 4)?;
+    let wc = ctx.kernel(&table::STRINGS, "word_chars", &[])?;
+    let mut batch = Batch::new(ctx);
+    for i in 0..words.segments.len() {
+        let n = words.seg_len(i);
+        let first_byte = i as u64 * words.seg_elems * 4;
+        let valid = total_bytes.saturating_sub(first_byte).min(n * 4);
+        let params =
+            ctx.params(&WordCharsParams { n_words: n as u32, valid_bytes: valid as u32, ..Default::default() })?;
+        batch.dispatch(
+            &wc,
+            &[("wc_params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))],
+            groups(n),
+        )?;
+        batch.keep(params);
+    }
+    batch.submit();
+    let prefix = scan_array(ctx, &counts, ScanSpec { inclusive: false, wide: true })?;
+
+    let out = ctx.alloc(offsets.len, 8)?;
+    let co = ctx.kernel(&table::STRINGS, "char_offsets", &[])?;
+    let mut batch = Batch::new(ctx);
+    for q in 0..offsets.segments.len() {
+        let n = offsets.seg_len(q);
+        for s in 0..words.segments.len() {
+            let start = s as u64 * words.seg_elems;
+            let params = ctx.params(&CharOffsetsParams {
+                n: n as u32,
+                seg_words: words.seg_len(s) as u32,
+                first: u32::from(s == 0),
+                seg_start: [start as u32, (start >> 32) as u32],
+                ..Default::default()
+            })?;
+            batch.dispatch(
+                &co,
+                &[
+                    ("co_params", params.whole()),
+                    ("offsets", offsets.seg_binding(q)),
+                    ("seg_words", words.seg_binding(s)),
+                    ("seg_prefix", prefix.seg_binding(s)),
+                    ("char_pos", out.seg_binding(q)),
+                ],
+                groups(n),
+            )?;
+            batch.keep(params);
+        }
+    }
+    batch.submit();
+    Ok(out)
+}

@@ -1,0 +1,92 @@
+//! Text length prefixes in bytes and code points: every backend against `str::len` and `chars().count()`.
+
+mod common;
+
+use arrow_array::{Array, LargeStringArray, StringArray, StringViewArray};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use common::Rng;
+use streamliner::Engine;
+use streamliner::strings::{LengthUnit, length_prefix};
+
+const PIECES: [&str; 8] = ["a", "é", "€", "😀", " ", "\n", "ß", "𝄞"];
+
+fn random_text(rng: &mut Rng, max_chars: u64) -> String {
+    let n = rng.below(max_chars + 1);
+    (0..n).map(|_| PIECES[rng.below(PIECES.len() as u64) as usize]).collect()
+}
+
+fn expected(rows: &[Option<&str>], unit: LengthUnit) -> Vec<u64> {
+    let mut acc = 0u64;
+    let mut out = vec![0];
+    for r in rows {
+        acc += r.map_or(0, |s| match unit {
+            LengthUnit::Utf8Bytes => s.len() as u64,
+            LengthUnit::CodePoints => s.chars().count() as u64,
+        });
+        out.push(acc);
+    }
+    out
+}
+
+fn check(engine: &Engine, array: &dyn Array, rows: &[Option<&str>]) {
+    for unit in [LengthUnit::Utf8Bytes, LengthUnit::CodePoints] {
+        let got = length_prefix(engine, array, unit).unwrap().to_vec().unwrap();
+        assert!(got == expected(rows, unit), "{unit:?} prefix of {} rows of {:?}", rows.len(), array.data_type());
+    }
+}
+
+fn random_rows(engine: &Engine) {
+    let mut rng = Rng::new(40);
+    for (n, max_chars) in [(0, 5), (1, 0), (1, 9), (7, 3), (1000, 40), (5000, 12), (20_000, 8)] {
+        let texts: Vec<Option<String>> =
+            (0..n).map(|i| if i % 11 == 3 { None } else { Some(random_text(&mut rng, max_chars)) }).collect();
+        let rows: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        check(engine, &StringArray::from(rows.clone()), &rows);
+        check(engine, &LargeStringArray::from(rows.clone()), &rows);
+        check(engine, &StringViewArray::from(rows.clone()), &rows);
+    }
+}
+
+fn sliced_arrays(engine: &Engine) {
+    let mut rng = Rng::new(41);
+    let texts: Vec<String> = (0..3000).map(|_| random_text(&mut rng, 20)).collect();
+    let array = StringArray::from(texts.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    for (off, len) in [(0, 0), (1, 1), (17, 2000), (2999, 1)] {
+        let rows: Vec<Option<&str>> = texts[off..off + len].iter().map(|s| Some(s.as_str())).collect();
+        check(engine, &array.slice(off, len), &rows);
+    }
+}
+
+fn null_rows_holding_bytes(engine: &Engine) {
+    // Arrow lets a null row span bytes; it still has length 0.
+    let values = Buffer::from("abcdé😀fg".as_bytes());
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0i32, 3, 6, 10, 12]));
+    let nulls = NullBuffer::from(vec![true, false, true, false]);
+    let array = StringArray::new(offsets, values, Some(nulls));
+    check(engine, &array, &[Some("abc"), None, Some("😀"), None]);
+}
+
+fn long_rows_and_multibyte_at_every_boundary(engine: &Engine) {
+    // A row over 1 MiB, rows whose 4-byte characters straddle word, tile and segment boundaries.
+    let big: String = "😀a€".repeat(150_000);
+    let mut texts: Vec<String> = vec![big, String::new(), "x".into()];
+    for shift in 0..9 {
+        texts.push(format!("{}{}", "a".repeat(shift), "😀".repeat(8191 + shift)));
+    }
+    let rows: Vec<Option<&str>> = texts.iter().map(|s| Some(s.as_str())).collect();
+    check(engine, &StringArray::from(rows.clone()), &rows);
+}
+
+fn wrong_type_is_an_error(engine: &Engine) {
+    let ints = arrow_array::Int32Array::from(vec![1, 2]);
+    let err = length_prefix(engine, &ints, LengthUnit::Utf8Bytes).unwrap_err();
+    assert!(err.to_string().contains("Int32"), "{err}");
+}
+
+on_every_backend!(
+    random_rows,
+    sliced_arrays,
+    null_rows_holding_bytes,
+    long_rows_and_multibyte_at_every_boundary,
+    wrong_type_is_an_error
+);
