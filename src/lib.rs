@@ -30,6 +30,7 @@ mod engine;
 mod error;
 mod gpu;
 pub mod kernels;
+pub mod window;
 
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};

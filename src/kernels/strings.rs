@@ -117,3 +117,24 @@ pub(crate) fn parts_prefix(engine: &Engine, parts: &TextParts<'_>, unit: LengthU
         }
     }
 }
+
+/// For each byte offset (any order), the number of code points that start before it in `bytes`.
+pub(crate) fn char_positions(engine: &Engine, bytes: &[u8], offsets: &[u64]) -> Result<Vec<u64>> {
+    // Sorted, so the CPU twin walks the buffer once.
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let sorted: Vec<u64> = order.iter().map(|&i| offsets[i]).collect();
+    let found = match engine.gpu() {
+        Some(ctx) if !sorted.is_empty() => {
+            let words = ctx.upload_words(bytes)?;
+            let offs = ctx.upload(&sorted)?;
+            ctx.read(&gpu::strings::char_positions(ctx, &words, bytes.len() as u64, &offs)?)?
+        }
+        _ => cpu::strings::char_positions(bytes, &sorted),
+    };
+    let mut out = vec![0u64; offsets.len()];
+    for (i, v) in order.into_iter().zip(found) {
+        out[i] = v;
+    }
+    Ok(out)
+}

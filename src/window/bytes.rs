@@ -1,0 +1,208 @@
+//! Byte windows: greedy chains over the prefix sums of text lengths.
+//!
+//! `a` holds `n + 1` prefix sums (`a[k]` = total length of rows `0..k`). On the CPU each window is a
+//! few binary searches (a bisect chain, O(K log n)); on a GPU, `end[s]` and `next[s]` are computed for
+//! every row `s` at once with batched searches and elementwise kernels, and the chain is followed on
+//! the host. Both give the same windows.
+
+use crate::column::Column;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::kernels::elementwise as ew;
+use crate::kernels::search::{Bound, Check, search_sorted_column};
+
+/// Budget, overlap and time limit of a byte window chain.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ByteParams {
+    /// The budget M.
+    pub max: u64,
+    /// The overlap budget floor(M * r).
+    pub overlap: u64,
+    /// Strict semantics only: the longest span of a window, in timestamp units.
+    pub max_time: Option<u64>,
+}
+
+fn upper(a: &[u64], x: u64) -> usize {
+    a.partition_point(|&v| v <= x)
+}
+
+fn lower(a: &[u64], x: u64) -> usize {
+    a.partition_point(|&v| v < x)
+}
+
+/// Egregora's chain: the first message is free (the budget counts from `a[s + 1]`), the overlap counts
+/// every message in the overlap region, and the loop steps one row at a time past the end (tail
+/// cascade).
+pub(crate) fn egregora_chain(a: &[u64], p: ByteParams) -> Vec<(u64, u64)> {
+    let n = a.len() - 1;
+    let mut out = Vec::new();
+    let mut s = 0usize;
+    while s < n {
+        let j = upper(a, a[s + 1].saturating_add(p.max));
+        let e = j.saturating_sub(1).max(s + 1).min(n);
+        out.push((s as u64, e as u64));
+        let next = lower(a, a[e].saturating_sub(p.overlap)).clamp(s, e);
+        s = if next > s { next } else { s + 1 };
+    }
+    out
+}
+
+/// Strict semantics: the largest window within the budget (at least one message), cut at
+/// `ts[s] + max_time`; stop at the end; the next start is `e`, or with an overlap the smallest row after
+/// `s` whose window both stays within the overlap budget of `e` and reaches past `e` (so no window lies
+/// inside its predecessor). `ts` are the sorted timestamps as order-preserving u64.
+pub(crate) fn strict_chain(a: &[u64], ts: &[u64], p: ByteParams) -> Vec<(u64, u64)> {
+    let n = a.len() - 1;
+    let mut out = Vec::new();
+    let mut s = 0usize;
+    while s < n {
+        let mut e = upper(a, a[s].saturating_add(p.max)).saturating_sub(1);
+        if let Some(w) = p.max_time {
+            e = e.min(upper(ts, ts[s].saturating_add(w)));
+        }
+        let e = e.max(s + 1).min(n);
+        out.push((s as u64, e as u64));
+        if e == n {
+            break;
+        }
+        s = if p.overlap == 0 {
+            e
+        } else {
+            let mut next = lower(a, a[e].saturating_sub(p.overlap).max(a[e + 1].saturating_sub(p.max)));
+            if let Some(w) = p.max_time {
+                next = next.max(lower(ts, ts[e].saturating_sub(w)));
+            }
+            next.max(s + 1).min(e)
+        };
+    }
+    out
+}
+
+/// Follows `next` from row 0, reading each window's end from `end`.
+fn follow(end: &[u64], next: &[u64], n: usize, stop_at_end: bool) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut s = 0usize;
+    while s < n {
+        let e = end[s];
+        out.push((s as u64, e));
+        if stop_at_end && e as usize == n {
+            break;
+        }
+        // next[s] > s for every s < n (both semantics), so the walk ends.
+        s = next[s] as usize;
+    }
+    out
+}
+
+/// The egregora chain from `end[s]` and `next[s]` computed for every row at once.
+pub(crate) fn egregora_batched(engine: &Engine, a: &Column<u64>, p: ByteParams) -> Result<Vec<(u64, u64)>> {
+    let n = a.len() - 1;
+    let n64 = n as u64;
+    let rows = ew::iota(engine, n + 1, 0)?;
+    let rows1 = ew::iota(engine, n + 1, 1)?;
+    // Queries a[s + 1] + M; end = clamp(upper_bound - 1, s + 1, n).
+    let a_next = ew::gather(engine, a, &ew::min_scalar(engine, &rows1, n64)?)?;
+    let j = search_sorted_column(engine, a, &ew::add_scalar(engine, &a_next, p.max)?, Bound::Upper, Check::Trust)?;
+    let end = ew::min_scalar(engine, &ew::max(engine, &ew::sub_scalar(engine, &j, 1)?, &rows1)?, n64)?;
+    // next = lower_bound(a, a[end] - OB) within [s, end), or s + 1 when that is s.
+    let a_end = ew::gather(engine, a, &end)?;
+    let g = search_sorted_column(engine, a, &ew::sub_scalar(engine, &a_end, p.overlap)?, Bound::Lower, Check::Trust)?;
+    let within = ew::min(engine, &ew::max(engine, &g, &rows)?, &end)?;
+    let next = ew::max(engine, &within, &rows1)?;
+    Ok(follow(&end.to_vec()?, &next.to_vec()?, n, false))
+}
+
+/// The strict chain from `end[s]` and `next[s]` computed for every row at once. `ts` holds the sorted
+/// timestamps as order-preserving u64 with one more element, `u64::MAX`, so it is as long as `a`.
+pub(crate) fn strict_batched(
+    engine: &Engine,
+    a: &Column<u64>,
+    ts: Option<&Column<u64>>,
+    p: ByteParams,
+) -> Result<Vec<(u64, u64)>> {
+    let n = a.len() - 1;
+    let n64 = n as u64;
+    let rows1 = ew::iota(engine, n + 1, 1)?;
+    let j = search_sorted_column(engine, a, &ew::add_scalar(engine, a, p.max)?, Bound::Upper, Check::Trust)?;
+    let mut end = ew::sub_scalar(engine, &j, 1)?;
+    let time = match (ts, p.max_time) {
+        (Some(ts), Some(w)) => Some((ts, w)),
+        _ => None,
+    };
+    if let Some((ts, w)) = time {
+        let cut = search_sorted_column(engine, ts, &ew::add_scalar(engine, ts, w)?, Bound::Upper, Check::Trust)?;
+        end = ew::min(engine, &end, &cut)?;
+    }
+    let end = ew::min_scalar(engine, &ew::max(engine, &end, &rows1)?, n64)?;
+    let next = if p.overlap == 0 {
+        None
+    } else {
+        let a_end = ew::gather(engine, a, &end)?;
+        let a_after = ew::gather(engine, a, &ew::min_scalar(engine, &ew::add_scalar(engine, &end, 1)?, n64)?)?;
+        let x =
+            ew::max(engine, &ew::sub_scalar(engine, &a_end, p.overlap)?, &ew::sub_scalar(engine, &a_after, p.max)?)?;
+        let mut next = search_sorted_column(engine, a, &x, Bound::Lower, Check::Trust)?;
+        if let Some((ts, w)) = time {
+            let ts_end = ew::gather(engine, ts, &end)?;
+            let by_time =
+                search_sorted_column(engine, ts, &ew::sub_scalar(engine, &ts_end, w)?, Bound::Lower, Check::Trust)?;
+            next = ew::max(engine, &next, &by_time)?;
+        }
+        Some(ew::min(engine, &ew::max(engine, &next, &rows1)?, &end)?)
+    };
+    let end = end.to_vec()?;
+    let next = match next {
+        Some(c) => c.to_vec()?,
+        None => end.clone(),
+    };
+    Ok(follow(&end, &next, n, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(lengths: &[u64]) -> Vec<u64> {
+        std::iter::once(0)
+            .chain(lengths.iter().scan(0, |acc, &l| {
+                *acc += l;
+                Some(*acc)
+            }))
+            .collect()
+    }
+
+    fn sizes(w: &[(u64, u64)]) -> Vec<u64> {
+        w.iter().map(|(s, e)| e - s).collect()
+    }
+
+    fn params(max: u64, r: f64) -> ByteParams {
+        ByteParams { max, overlap: (max as f64 * r).floor() as u64, max_time: None }
+    }
+
+    #[test]
+    fn egregora_reference_cases() {
+        let a = prefix(&[9; 10]);
+        assert_eq!(sizes(&egregora_chain(&a, params(20, 0.0))), [3, 3, 3, 1]);
+        let w = egregora_chain(&a, params(27, 0.35));
+        assert_eq!(w.len(), 4);
+        assert_eq!((w[0], w[1], w[3]), ((0, 4), (3, 7), (9, 10)));
+        let a = prefix(&[5, 10, 20, 5, 14]);
+        assert_eq!(sizes(&egregora_chain(&a, params(20, 0.0))), [2, 3]);
+        assert_eq!(sizes(&egregora_chain(&a, params(30, 0.5))), [3, 2, 1]);
+        let a = prefix(&[1; 5]);
+        assert_eq!(egregora_chain(&a, params(2, 0.0)), [(0, 3), (3, 5)]);
+        let w = egregora_chain(&prefix(&[10; 100]), params(100, 0.2));
+        assert!(w.len() > 5 && w.iter().all(|(s, e)| e > s));
+    }
+
+    #[test]
+    fn strict_overlap_never_nests() {
+        // [3, 3, 8] with M = 10, r = 0.5: the overlap start 1 would give [1, 2) inside [0, 2).
+        let a = prefix(&[3, 3, 8]);
+        assert_eq!(strict_chain(&a, &[0, 0, 0], params(10, 0.5)), [(0, 2), (2, 3)]);
+        let a = prefix(&[3, 3, 3, 8]);
+        assert_eq!(strict_chain(&a, &[0; 4], params(10, 0.5)), [(0, 3), (3, 4)]);
+        let a = prefix(&[2, 2, 2, 2, 2, 2]);
+        assert_eq!(strict_chain(&a, &[0; 6], params(6, 0.34)), [(0, 3), (2, 5), (4, 6)]);
+    }
+}

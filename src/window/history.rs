@@ -1,0 +1,119 @@
+//! A history made ready for windowing: validated, in (ts, input position) order.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::types::{
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, UInt64Array};
+use arrow_schema::{DataType, TimeUnit};
+
+use crate::error::{Error, Result};
+
+/// The sorted history and what the window kinds read from it.
+pub(crate) struct History<'a> {
+    /// The rows in (ts, input position) order: the input itself when it was sorted already.
+    pub batch: Cow<'a, RecordBatch>,
+    /// Sorted row -> input row, when the input was not sorted.
+    pub permutation: Option<UInt64Array>,
+    /// Timestamps in sorted order, in `unit`s.
+    pub ts: Cow<'a, [i64]>,
+    pub unit: TimeUnit,
+    /// The timestamp column's type (unit and zone), for the output columns.
+    pub ts_type: DataType,
+    /// The text column, in sorted order.
+    pub text: ArrayRef,
+}
+
+/// Units of `unit` in one second.
+pub(crate) fn per_second(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    }
+}
+
+fn values<T: ArrowPrimitiveType<Native = i64>>(a: &dyn Array) -> Option<&[i64]> {
+    a.as_any().downcast_ref::<PrimitiveArray<T>>().map(|p| p.values().as_ref())
+}
+
+/// The i64 values and unit of a timestamp column.
+pub(crate) fn timestamps<'a>(a: &'a dyn Array, name: &str) -> Result<(&'a [i64], TimeUnit)> {
+    let DataType::Timestamp(unit, _) = a.data_type() else {
+        return Err(Error::invalid(
+            "timestamp column type",
+            format!("{name}: {}", a.data_type()),
+            "expected an Arrow timestamp (any unit)",
+        ));
+    };
+    let v = match unit {
+        TimeUnit::Second => values::<TimestampSecondType>(a),
+        TimeUnit::Millisecond => values::<TimestampMillisecondType>(a),
+        TimeUnit::Microsecond => values::<TimestampMicrosecondType>(a),
+        TimeUnit::Nanosecond => values::<TimestampNanosecondType>(a),
+    };
+    v.map(|v| (v, *unit)).ok_or_else(|| Error::invalid("timestamp column", name, "could not be read as timestamps"))
+}
+
+fn column<'b>(batch: &'b RecordBatch, name: &str, what: &str) -> Result<&'b ArrayRef> {
+    batch.column_by_name(name).ok_or_else(|| {
+        let have: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+        Error::invalid(what, name, format!("no such column; the history has {}", have.join(", ")))
+    })
+}
+
+impl<'a> History<'a> {
+    /// Validates `batch` (a timestamp column without nulls, a string text column) and orders it stably
+    /// by timestamp.
+    pub fn new(batch: &'a RecordBatch, ts_name: &str, text_name: &str) -> Result<Self> {
+        let ts_col = column(batch, ts_name, "ts column")?;
+        let text_col = column(batch, text_name, "text column")?;
+        if !matches!(text_col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+            return Err(Error::invalid(
+                "text column type",
+                format!("{text_name}: {}", text_col.data_type()),
+                "expected Utf8, LargeUtf8 or Utf8View",
+            ));
+        }
+        if let Some(nulls) = ts_col.nulls() {
+            if let Some(row) = nulls.iter().position(|ok| !ok) {
+                return Err(Error::NullValue { what: format!("ts column {ts_name:?}"), row: row as u64 });
+            }
+        }
+        let ts_type = ts_col.data_type().clone();
+        let (ts, unit) = timestamps(ts_col.as_ref(), ts_name)?;
+        if ts.windows(2).all(|w| w[0] <= w[1]) {
+            return Ok(History {
+                batch: Cow::Borrowed(batch),
+                permutation: None,
+                ts: Cow::Borrowed(ts),
+                unit,
+                ts_type,
+                text: text_col.clone(),
+            });
+        }
+        // A stable sort of row numbers by timestamp: ties keep their input order.
+        let mut order: Vec<u64> = (0..ts.len() as u64).collect();
+        order.sort_by_key(|&i| ts[i as usize]);
+        let sorted_ts: Vec<i64> = order.iter().map(|&i| ts[i as usize]).collect();
+        let permutation = UInt64Array::from(order);
+        let sorted = arrow_select::take::take_record_batch(batch, &permutation)
+            .map_err(|e| Error::invalid("history", "reordering by ts", e.to_string()))?;
+        let text = Arc::clone(column(&sorted, text_name, "text column")?);
+        Ok(History {
+            batch: Cow::Owned(sorted),
+            permutation: Some(permutation),
+            ts: Cow::Owned(sorted_ts),
+            unit,
+            ts_type,
+            text,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+}

@@ -1,0 +1,144 @@
+//! Time windows: bounds in exact integer arithmetic on the timestamp's unit, rows by batched search.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// `x` as `(numerator, log2 denominator)`, exactly (x finite and >= 0), as Python's
+/// `float.as_integer_ratio` would give it.
+fn ratio(x: f64) -> (u128, u32) {
+    if x <= 0.0 {
+        return (0, 0);
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (mant, e) = if exp == 0 { (frac, -1074) } else { (frac | (1 << 52), exp - 1075) };
+    if e >= 0 {
+        return (u128::from(mant) << e.min(64), 0);
+    }
+    let tz = (mant.trailing_zeros() as i32).min(-e);
+    (u128::from(mant >> tz), (-e - tz) as u32)
+}
+
+/// `a / b` rounded half to even (Python's `_divide_and_round`), `b > 0`.
+fn div_round_half_even(a: u128, b: u128) -> u128 {
+    let (q, r) = (a / b, a % b);
+    if 2 * r > b || (2 * r == b && q % 2 == 1) { q + 1 } else { q }
+}
+
+/// `v * x` rounded half to even, exactly (as Python's `timedelta * float`), `v >= 0`, `0 <= x <= 1`.
+pub(crate) fn mul_ratio(v: u64, x: f64) -> u64 {
+    let (num, shift) = ratio(x);
+    if num == 0 {
+        return 0;
+    }
+    if shift > 126 {
+        return 0; // v * num < 2^117 <= 2^(shift - 1): below one half
+    }
+    // v < 2^64 and num < 2^53: the product fits in u128.
+    div_round_half_even(u128::from(v) * num, 1u128 << shift).min(u128::from(u64::MAX)) as u64
+}
+
+/// Microseconds of `d`, rounded half to even (Python's timedelta resolution).
+fn micros(d: Duration) -> u128 {
+    div_round_half_even(d.as_nanos(), 1000)
+}
+
+const HOUR_US: u128 = 3_600_000_000;
+const DAY_US: u128 = 86_400_000_000;
+
+/// The step of time windows: `step_size` hours or days, or, when that is longer than `max_window_time`,
+/// the pipeline's shorter step: m = mwt / (1 + r); whole hours of m if m < 24 h, else whole days (at
+/// least one).
+pub(crate) fn step_units(
+    step_size: u64,
+    days: bool,
+    per_second: i64,
+    ratio_r: f64,
+    mwt: Option<Duration>,
+) -> Result<u64> {
+    let seconds: u128 = if days { 86_400 } else { 3_600 };
+    let delta = u128::from(step_size) * seconds * per_second as u128;
+    let too_long = || Error::LimitExceeded {
+        what: format!("window step of {step_size} {} in timestamp units", if days { "days" } else { "hours" }),
+        value: u64::try_from(delta).unwrap_or(u64::MAX),
+        limit: i64::MAX as u64,
+    };
+    let Some(mwt) = mwt else {
+        return u64::try_from(delta).ok().filter(|d| *d <= i64::MAX as u64).ok_or_else(too_long);
+    };
+    let delta_ns = delta * (1_000_000_000 / per_second as u128);
+    if delta_ns <= mwt.as_nanos() {
+        return u64::try_from(delta).ok().filter(|d| *d <= i64::MAX as u64).ok_or_else(too_long);
+    }
+    // m = mwt / (1 + r), in microseconds, as Python's timedelta / float rounds it.
+    let (num, shift) = ratio(1.0 + ratio_r);
+    let scaled = micros(mwt).checked_mul(1u128 << shift).ok_or_else(too_long)?;
+    let m_us = div_round_half_even(scaled, num);
+    let step_seconds: u128 =
+        if m_us < DAY_US { (m_us / HOUR_US).max(1) * 3_600 } else { (m_us / DAY_US).max(1) * 86_400 };
+    u64::try_from(step_seconds * per_second as u128).ok().filter(|d| *d <= i64::MAX as u64).ok_or_else(too_long)
+}
+
+/// Window bounds `[t0 + i*delta, t0 + i*delta + delta + ov)` for `K = floor((max - t0) / delta) + 1`
+/// windows, clamped to the i64 range.
+pub(crate) fn time_bounds(t0: i64, tmax: i64, delta: u64, ov: u64) -> Result<Vec<(i64, i64)>> {
+    let span = (i128::from(tmax) - i128::from(t0)) as u128;
+    let k = span / u128::from(delta) + 1;
+    const MAX_WINDOWS: u128 = u32::MAX as u128;
+    if k > MAX_WINDOWS {
+        return Err(Error::LimitExceeded {
+            what: "number of time windows (the step is too short for the history's span)".into(),
+            value: u64::try_from(k).unwrap_or(u64::MAX),
+            limit: MAX_WINDOWS as u64,
+        });
+    }
+    let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    Ok((0..k)
+        .map(|i| {
+            let lo = i128::from(t0) + (i * u128::from(delta)) as i128;
+            (clamp(lo), clamp(lo + i128::from(delta) + i128::from(ov)))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: u64 = 3_600_000_000; // an hour in microseconds
+
+    #[test]
+    fn overlap_rounds_like_python() {
+        assert_eq!(mul_ratio(H, 0.2), 720_000_000);
+        assert_eq!(mul_ratio(3, 0.5), 2); // 1.5 -> 2 (half to even)
+        assert_eq!(mul_ratio(5, 0.5), 2); // 2.5 -> 2
+        assert_eq!(mul_ratio(7, 0.5), 4); // 3.5 -> 4
+        assert_eq!(mul_ratio(10, 0.0), 0);
+        assert_eq!(mul_ratio(u64::MAX, 1e-300), 0);
+    }
+
+    #[test]
+    fn max_window_time_step_rule() {
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        // days S=2, mwt 30 h, r=0.2: m = 25 h -> 1 day; mwt 20 h: m = 16.67 h -> 16 h.
+        assert_eq!(step_units(2, true, 1_000_000, 0.2, Some(h(30))).unwrap(), 24 * H);
+        assert_eq!(step_units(2, true, 1_000_000, 0.2, Some(h(20))).unwrap(), 16 * H);
+        // hours S=5, mwt 2 h, r=0: 2 h.
+        assert_eq!(step_units(5, false, 1_000_000, 0.0, Some(h(2))).unwrap(), 2 * H);
+        // Not longer than mwt: unchanged.
+        assert_eq!(step_units(2, false, 1_000_000, 0.2, Some(h(2))).unwrap(), 2 * H);
+        // Less than an hour: one hour at least.
+        assert_eq!(step_units(5, false, 1, 0.5, Some(Duration::from_secs(60))).unwrap(), 3600);
+        assert!(step_units(u64::MAX, true, 1_000_000_000, 0.0, None).is_err());
+    }
+
+    #[test]
+    fn bounds() {
+        assert_eq!(time_bounds(0, 9, 3, 1).unwrap(), vec![(0, 4), (3, 7), (6, 10), (9, 13)]);
+        assert_eq!(time_bounds(5, 5, 3, 0).unwrap(), vec![(5, 8)]);
+        assert_eq!(time_bounds(i64::MAX - 1, i64::MAX, 10, 5).unwrap(), vec![(i64::MAX - 1, i64::MAX)]);
+        assert!(time_bounds(i64::MIN, i64::MAX, 1, 0).is_err());
+    }
+}
