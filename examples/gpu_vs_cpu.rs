@@ -101,6 +101,12 @@ struct Row {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning where there is no
+    // display session; wgpu picks the adapter itself, so the layer is switched off unless set.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: nothing else runs yet at the start of main, so no thread reads the environment.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let opts = parse_args()?;
     let cpu = Engine::new(Backend::Cpu)?;

@@ -62,6 +62,24 @@ pub enum Error {
         /// The largest value allowed.
         limit: u64,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An input file holds something that cannot be read.
+    #[error("{path}, line {line}: {message}")]
+    Parse {
+        /// The file (or a description of the input).
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A parameter is out of its domain.
     #[error("invalid {name} = {value}: {reason}")]
     InvalidParameter {
@@ -80,6 +98,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub(crate) fn gpu(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Error::Gpu { operation: operation.into(), message: message.to_string() }
+    }
+
+    pub(crate) fn io(path: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
+        Error::Io { path: path.to_string(), message: message.to_string() }
     }
 
     pub(crate) fn invalid(name: &str, value: impl std::fmt::Display, reason: impl Into<String>) -> Self {

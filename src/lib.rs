@@ -29,6 +29,7 @@ mod cpu;
 mod engine;
 mod error;
 mod gpu;
+pub mod io;
 pub mod kernels;
 pub mod window;
 

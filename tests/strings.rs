@@ -77,6 +77,17 @@ fn long_rows_and_multibyte_at_every_boundary(engine: &Engine) {
     check(engine, &StringArray::from(rows.clone()), &rows);
 }
 
+fn many_rows_over_several_mebibytes(engine: &Engine) {
+    // Big enough for the CPU twin to split the work across threads; sliced so offsets start past 0.
+    let mut rng = Rng::new(42);
+    let texts: Vec<String> = (0..200_000).map(|_| random_text(&mut rng, 24)).collect();
+    let array = StringArray::from(texts.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    for (off, len) in [(0, 200_000), (1, 199_998), (77_777, 100_000)] {
+        let rows: Vec<Option<&str>> = texts[off..off + len].iter().map(|s| Some(s.as_str())).collect();
+        check(engine, &array.slice(off, len), &rows);
+    }
+}
+
 fn wrong_type_is_an_error(engine: &Engine) {
     let ints = arrow_array::Int32Array::from(vec![1, 2]);
     let err = length_prefix(engine, &ints, LengthUnit::Utf8Bytes).unwrap_err();

@@ -79,9 +79,10 @@ impl<'a> History<'a> {
             ));
         }
         if let Some(nulls) = ts_col.nulls()
-            && let Some(row) = nulls.iter().position(|ok| !ok) {
-                return Err(Error::NullValue { what: format!("ts column {ts_name:?}"), row: row as u64 });
-            }
+            && let Some(row) = nulls.iter().position(|ok| !ok)
+        {
+            return Err(Error::NullValue { what: format!("ts column {ts_name:?}"), row: row as u64 });
+        }
         let ts_type = ts_col.data_type().clone();
         let (ts, unit) = timestamps(ts_col.as_ref(), ts_name)?;
         if ts.windows(2).all(|w| w[0] <= w[1]) {

@@ -187,10 +187,17 @@ impl Engine {
                 }
             };
         }
-        let a = parts_prefix(self, parts, unit)?.to_vec()?;
+        // UTF-8 byte prefixes are the offsets themselves: no copy, no scan.
+        let a: std::borrow::Cow<'_, [u64]> = match unit {
+            LengthUnit::Utf8Bytes => std::borrow::Cow::Borrowed(&parts.offsets),
+            LengthUnit::CodePoints => std::borrow::Cow::Owned(parts_prefix(self, parts, unit)?.to_vec()?),
+        };
         Ok(match semantics {
             Semantics::Egregora => bytes::egregora_chain(&a, p),
-            Semantics::Strict => bytes::strict_chain(&a, &ts().collect::<Vec<u64>>(), p),
+            Semantics::Strict => {
+                let ts: Vec<u64> = if p.max_time.is_some() { ts().collect() } else { Vec::new() };
+                bytes::strict_chain(&a, &ts, p)
+            }
         })
     }
 }

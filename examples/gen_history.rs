@@ -1,0 +1,160 @@
+//! Writes a realistic synthetic chat history.
+//!
+//! ```text
+//! cargo run --release --example gen_history -- --messages N [--seed S] [--authors K] [--ties P]
+//!     [--start 2024-01-01T08:00:00Z] --output FILE
+//! ```
+//!
+//! FILE's extension picks the format: `.parquet`, `.csv`, `.arrow` (columns `ts`, `author`, `text`), or
+//! `.txt`, a WhatsApp export (Android shape, day-first, 24-hour, times in UTC to the minute).
+//! The history has bursts of quick replies between long pauses, a share `P` of messages (default 0.05)
+//! at the same instant as the one before, 1- to 4-byte UTF-8 text (Latin, accents, CJK, emoji), lengths
+//! with a heavy tail (most short, a few thousands of characters), and some multi-line messages.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+
+const AUTHORS: [&str; 12] =
+    ["Alice", "Bob", "José", "Zoë", "李雷", "Ana María", "Olu", "Priya", "Mateus", "Ингрид", "Sam", "Noor"];
+
+const WORDS: [&str; 24] = [
+    "the", "meeting", "tomorrow", "ok", "sounds", "good", "café", "naïve", "über", "日本", "天气", "很好", "😀", "🎉",
+    "👍", "plan", "blog", "post", "draft", "review", "€20", "ça", "va", "🙏🏽",
+];
+
+/// SplitMix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Options {
+    messages: u64,
+    seed: u64,
+    authors: usize,
+    ties: f64,
+    start: i64,
+    output: PathBuf,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: gen_history --messages N [--seed S] [--authors K] [--ties P] [--start RFC3339] --output FILE\n\
+         FILE: .parquet, .csv, .arrow, or .txt (WhatsApp export)"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_env();
+    let (mut messages, mut seed, mut authors, mut ties, mut start, mut output) = (None, 1u64, 6usize, 0.05, None, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("messages") | Short('n') => messages = Some(p.value()?.parse::<u64>()?),
+            Long("seed") => seed = p.value()?.parse()?,
+            Long("authors") => authors = p.value()?.parse::<usize>()?.clamp(1, AUTHORS.len()),
+            Long("ties") => ties = p.value()?.parse::<f64>()?.clamp(0.0, 1.0),
+            Long("start") => start = Some(p.value()?.string()?),
+            Long("output") | Short('o') => output = Some(PathBuf::from(p.value()?)),
+            Long("help") | Short('h') => usage(),
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let (Some(messages), Some(output)) = (messages, output) else { usage() };
+    let start = match start {
+        Some(s) => s.parse::<jiff::Timestamp>()?.as_microsecond(),
+        None => "2024-01-01T08:00:00Z".parse::<jiff::Timestamp>()?.as_microsecond(),
+    };
+    Ok(Options { messages, seed, authors, ties, start, output })
+}
+
+/// A message's text: a heavy-tailed number of words, sometimes over several lines.
+fn text(rng: &mut Rng) -> String {
+    // Pareto-like: most messages have a few words, some have hundreds.
+    let words = ((1.0 / (1.0 - rng.unit()).powf(0.9)) * 2.0) as u64;
+    let words = words.clamp(1, 1500);
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(if rng.below(25) == 0 { '\n' } else { ' ' });
+        }
+        s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+    }
+    s
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let opts = parse_args()?;
+    let started = Instant::now();
+    let mut rng = Rng(opts.seed);
+    let n = opts.messages;
+    let mut ts = Vec::with_capacity(n as usize);
+    let mut authors = Vec::with_capacity(n as usize);
+    let mut texts = Vec::with_capacity(n as usize);
+    let mut t = opts.start;
+    let progress_every = (n / 10).max(1);
+    for i in 0..n {
+        // Bursts: mostly seconds to minutes apart, now and then hours; some ties.
+        if i > 0 && rng.unit() >= opts.ties {
+            let r = rng.unit();
+            let gap_s = if r < 0.7 {
+                1 + rng.below(90)
+            } else if r < 0.95 {
+                60 + rng.below(1800)
+            } else {
+                3600 + rng.below(36_000)
+            };
+            t += gap_s as i64 * 1_000_000 + rng.below(1_000_000) as i64;
+        }
+        ts.push(t);
+        authors.push(AUTHORS[rng.below(opts.authors as u64) as usize]);
+        texts.push(text(&mut rng));
+        if n >= 100_000 && (i + 1) % progress_every == 0 {
+            eprintln!("gen_history: {}% ({} messages)", (i + 1) * 100 / n, i + 1);
+        }
+    }
+    let is_txt = opts.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    if is_txt {
+        let file = std::fs::File::create(&opts.output)?;
+        let mut w = std::io::BufWriter::new(file);
+        for i in 0..n as usize {
+            let when = jiff::Timestamp::from_microsecond(ts[i])?.strftime("%d/%m/%Y, %H:%M");
+            writeln!(w, "{when} - {}: {}", authors[i], texts[i])?;
+        }
+        w.flush()?;
+    } else {
+        let batch = RecordBatch::try_from_iter([
+            ("ts", Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")) as ArrayRef),
+            ("author", Arc::new(StringArray::from(authors)) as ArrayRef),
+            ("text", Arc::new(StringArray::from(texts)) as ArrayRef),
+        ])?;
+        streamliner::io::write_table(&batch, &opts.output)?;
+    }
+    eprintln!(
+        "gen_history: wrote {n} messages to {} in {:.2} s",
+        opts.output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Reading histories and writing tables: CSV, Parquet, Arrow IPC and WhatsApp exports in, CSV, JSON
+//! and Parquet out. Formats that pull heavy crates sit behind cargo features, on by default.
+
+mod read;
+pub mod whatsapp;
+mod write;
+
+pub use read::{InputFormat, ReadOptions, read_history};
+pub use write::{format_timestamp, write_csv, write_json, write_table};
