@@ -99,5 +99,6 @@ on_every_backend!(
     sliced_arrays,
     null_rows_holding_bytes,
     long_rows_and_multibyte_at_every_boundary,
+    many_rows_over_several_mebibytes,
     wrong_type_is_an_error
 );
