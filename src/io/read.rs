@@ -1,10 +1,12 @@
 //! Readers, by file extension.
+// With some formats switched off, their helpers and imports go unused.
+#![cfg_attr(not(all(feature = "csv", feature = "parquet", feature = "ipc")), allow(unused_imports, dead_code))]
 
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{Field, Schema};
 
 use super::whatsapp::{DateOrder, WhatsAppOptions, read_whatsapp};
 use crate::error::{Error, Result};
@@ -93,6 +95,7 @@ fn read_csv(path: &Path, ts_column: &str) -> Result<RecordBatch> {
     if inferred.field_with_name(ts_column).is_err() {
         return Err(Error::invalid("ts column", ts_column, format!("{name} has no such column")));
     }
+    use arrow_schema::{DataType, TimeUnit};
     // Timestamps parse with a +00:00 zone (naive times are UTC) and are labelled UTC after.
     let parse_type = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
     let field = |f: &Field, ty: DataType| Field::new(f.name(), ty, true);
@@ -117,6 +120,7 @@ fn read_csv(path: &Path, _ts_column: &str) -> Result<RecordBatch> {
 }
 
 /// The batch with column `ts` (a microsecond timestamp) labelled with the zone "UTC".
+#[cfg(feature = "csv")]
 fn relabel_utc(batch: &RecordBatch, ts: &str) -> Result<RecordBatch> {
     let mut fields = Vec::new();
     let mut columns = Vec::new();

@@ -11,7 +11,6 @@
 //! Python's zoneinfo does with fold=0: a time in a gap moves forward by the gap, a time in a fold takes
 //! its first occurrence.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -342,6 +341,7 @@ fn decode<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str> {
 
 #[cfg(feature = "whatsapp")]
 fn read_zip(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::io(&name, e))?;
@@ -365,7 +365,6 @@ fn read_zip(path: &Path) -> Result<Vec<u8>> {
 
 #[cfg(not(feature = "whatsapp"))]
 fn read_zip(path: &Path) -> Result<Vec<u8>> {
-    let _ = Read::read;
     Err(Error::io(path.display(), "reading .zip exports needs the `whatsapp` feature"))
 }
 
