@@ -4,8 +4,10 @@
 // #include "shared/u64.wgsl"
 // #include "shared/tile.wgsl"
 
-// map_scalar: 0: a + k (saturating), 1: a - k (saturating at 0), 2: min(a, k), 3: max(a, k).
-// map_pair: 0: max(a, b), 1: min(a, b), 2: a - b (saturating at 0).
+// map_scalar: 0: a + k (saturating), 1: a - k (saturating at 0), 2: min(a, k), 3: max(a, k),
+//             4: a >= k (1 or 0), 5: a < k (1 or 0).
+// map_pair: 0: max(a, b), 1: min(a, b), 2: a - b (saturating at 0), 3: a + b (wrapping),
+//           4: a - b (wrapping), 5: a <= b (1 or 0).
 override OP: u32 = 0u;
 
 struct MapParams {
@@ -47,7 +49,9 @@ fn map_scalar(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         case 0u: { r = add_sat(x, k); }
         case 1u: { r = sub_sat(x, k); }
         case 2u: { r = u64_min(x, k); }
-        default: { r = u64_max(x, k); }
+        case 3u: { r = u64_max(x, k); }
+        case 4u: { r = u64_from(select(0u, 1u, !u64_lt(x, k))); }
+        default: { r = u64_from(select(0u, 1u, u64_lt(x, k))); }
     }
     out[i] = r;
 }
@@ -64,7 +68,10 @@ fn map_pair(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
     switch OP {
         case 0u: { r = u64_max(x, y); }
         case 1u: { r = u64_min(x, y); }
-        default: { r = sub_sat(x, y); }
+        case 2u: { r = sub_sat(x, y); }
+        case 3u: { r = u64_add(x, y); }
+        case 4u: { r = u64_sub(x, y); }
+        default: { r = u64_from(select(0u, 1u, !u64_lt(y, x))); }
     }
     out[i] = r;
 }

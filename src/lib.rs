@@ -36,7 +36,7 @@ pub mod window;
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
-pub use kernels::{elementwise, reduce, scan, search, strings};
+pub use kernels::{compact, elementwise, reduce, scan, search, strings};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

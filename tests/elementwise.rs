@@ -28,6 +28,13 @@ fn scalars_and_pairs(engine: &Engine) {
         assert!(run(ew::min(engine, &ca, &cb).unwrap()) == zip(u64::min));
         assert!(run(ew::sub(engine, &ca, &cb).unwrap()) == zip(u64::saturating_sub));
         assert!(run(ew::iota(engine, n, 5).unwrap()) == (5..5 + n as u64).collect::<Vec<_>>());
+        assert!(
+            run(ew::ge_scalar(engine, &ca, k).unwrap()) == a.iter().map(|&x| u64::from(x >= k)).collect::<Vec<_>>()
+        );
+        assert!(run(ew::lt_scalar(engine, &ca, k).unwrap()) == a.iter().map(|&x| u64::from(x < k)).collect::<Vec<_>>());
+        assert!(run(ew::wrapping_add(engine, &ca, &cb).unwrap()) == zip(u64::wrapping_add));
+        assert!(run(ew::wrapping_sub(engine, &ca, &cb).unwrap()) == zip(u64::wrapping_sub));
+        assert!(run(ew::le(engine, &ca, &cb).unwrap()) == zip(|x, y| u64::from(x <= y)));
     }
 }
 

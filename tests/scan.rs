@@ -6,7 +6,9 @@ use arrow_array::{Array, UInt32Array};
 use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
 use streamliner::Engine;
-use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_array, prefix_sum_column};
+use streamliner::scan::{
+    ScanKind, prefix_sum, prefix_sum_array, prefix_sum_column, prefix_sum_u64, prefix_sum_u64_column,
+};
 
 fn oracle_u64(input: &[u32], kind: ScanKind) -> Vec<u64> {
     let mut acc = 0u64;
@@ -91,6 +93,31 @@ fn columns_stay_resident(engine: &Engine) {
     }
 }
 
+fn u64_inputs(engine: &Engine) {
+    let mut rng = Rng::new(5);
+    for n in awkward_sizes() {
+        let input: Vec<u64> =
+            (0..n).map(|i| if i % 5 == 0 { u64::MAX - rng.below(3) } else { rng.next_u64() >> 20 }).collect();
+        for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
+            let mut acc = 0u64;
+            let expect: Vec<u64> = input
+                .iter()
+                .map(|&x| {
+                    let before = acc;
+                    acc = acc.wrapping_add(x);
+                    if kind == ScanKind::Inclusive { acc } else { before }
+                })
+                .collect();
+            assert!(prefix_sum_u64(engine, &input, kind).unwrap() == expect, "u64 {kind:?} scan of {n}");
+            let col = engine.upload(&input).unwrap();
+            assert!(
+                prefix_sum_u64_column(engine, &col, kind).unwrap().to_vec().unwrap() == expect,
+                "u64 column scan of {n}"
+            );
+        }
+    }
+}
+
 fn proptest_scans(engine: &Engine) {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 48, ..ProptestConfig::default() });
     let strategy = prop_oneof![
@@ -119,4 +146,5 @@ on_every_backend!(
     arrow_nulls_count_as_zero,
     columns_stay_resident,
     proptest_scans,
+    u64_inputs,
 );

@@ -9,6 +9,10 @@ pub(crate) enum ScalarOp {
     SubSat,
     Min,
     Max,
+    /// 1 if `a >= k` else 0.
+    Ge,
+    /// 1 if `a < k` else 0.
+    Lt,
 }
 
 /// `out[i] = op(a[i], b[i])`.
@@ -18,6 +22,10 @@ pub(crate) enum PairOp {
     Min,
     /// Saturating at 0.
     SubSat,
+    WrappingAdd,
+    WrappingSub,
+    /// 1 if `a <= b` else 0.
+    Le,
 }
 
 impl ScalarOp {
@@ -27,6 +35,8 @@ impl ScalarOp {
             ScalarOp::SubSat => x.saturating_sub(k),
             ScalarOp::Min => x.min(k),
             ScalarOp::Max => x.max(k),
+            ScalarOp::Ge => u64::from(x >= k),
+            ScalarOp::Lt => u64::from(x < k),
         }
     }
 
@@ -42,6 +52,9 @@ impl PairOp {
             PairOp::Max => x.max(y),
             PairOp::Min => x.min(y),
             PairOp::SubSat => x.saturating_sub(y),
+            PairOp::WrappingAdd => x.wrapping_add(y),
+            PairOp::WrappingSub => x.wrapping_sub(y),
+            PairOp::Le => u64::from(x <= y),
         }
     }
 

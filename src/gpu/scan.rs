@@ -102,8 +102,11 @@ fn carries(ctx: &Arc<GpuContext>) -> Result<(PooledBuffer, PooledBuffer)> {
     Ok((ctx.storage_from(&[0u32, 0u32])?, ctx.buffer(STORAGE, 8)?))
 }
 
-/// Scans a device array of u32 into a new device array (u32 or u64), in one submission, not waited for.
+/// Scans a device array (u32, or u64 with a u64 output) into a new device array, in one submission,
+/// not waited for.
 pub(crate) fn scan_array(ctx: &Arc<GpuContext>, input: &GpuArray, spec: ScanSpec) -> Result<GpuArray> {
+    let input_wide = input.elem_bytes == 8;
+    debug_assert!(!input_wide || spec.wide, "a u64 scan has a u64 output");
     let out_bytes = if spec.wide { 8 } else { 4 };
     let output = ctx.alloc(input.len, out_bytes)?;
     if input.len == 0 {
@@ -117,7 +120,7 @@ pub(crate) fn scan_array(ctx: &Arc<GpuContext>, input: &GpuArray, spec: ScanSpec
             &mut batch,
             input.seg_binding(i),
             n,
-            false,
+            input_wide,
             output.seg_binding(i),
             spec.wide,
             spec.inclusive,

@@ -69,6 +69,22 @@ pub fn max_scalar(engine: &Engine, a: &Column<u64>, k: u64) -> Result<Column<u64
     scalar(engine, a, ScalarOp::Max, k)
 }
 
+/// 1 where `a[i] >= k`, else 0.
+///
+/// # Errors
+/// As [`add_scalar`].
+pub fn ge_scalar(engine: &Engine, a: &Column<u64>, k: u64) -> Result<Column<u64>> {
+    scalar(engine, a, ScalarOp::Ge, k)
+}
+
+/// 1 where `a[i] < k`, else 0.
+///
+/// # Errors
+/// As [`add_scalar`].
+pub fn lt_scalar(engine: &Engine, a: &Column<u64>, k: u64) -> Result<Column<u64>> {
+    scalar(engine, a, ScalarOp::Lt, k)
+}
+
 /// `max(a[i], b[i])`.
 ///
 /// # Errors
@@ -91,6 +107,30 @@ pub fn min(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u
 /// As [`max`].
 pub fn sub(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u64>> {
     pair(engine, a, b, PairOp::SubSat)
+}
+
+/// `a[i] + b[i]`, wrapping.
+///
+/// # Errors
+/// As [`max`].
+pub fn wrapping_add(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u64>> {
+    pair(engine, a, b, PairOp::WrappingAdd)
+}
+
+/// `a[i] - b[i]`, wrapping.
+///
+/// # Errors
+/// As [`max`].
+pub fn wrapping_sub(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u64>> {
+    pair(engine, a, b, PairOp::WrappingSub)
+}
+
+/// 1 where `a[i] <= b[i]`, else 0.
+///
+/// # Errors
+/// As [`max`].
+pub fn le(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u64>> {
+    pair(engine, a, b, PairOp::Le)
 }
 
 /// `start, start + 1, ..., start + len - 1` (wrapping).

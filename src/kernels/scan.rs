@@ -90,3 +90,39 @@ pub fn prefix_sum_column<O: Element>(engine: &Engine, input: &Column<u32>, kind:
         None => Ok(Column::host(cpu::scan::scan::<O>(&input.host_data()?, kind == ScanKind::Inclusive))),
     }
 }
+
+/// Prefix sums of `u64` values, wrapping at 2^64.
+///
+/// # Errors
+/// As [`prefix_sum`].
+///
+/// # Example
+/// ```
+/// use streamliner::{Engine, scan::{prefix_sum_u64, ScanKind}};
+/// let engine = Engine::from_env()?;
+/// assert_eq!(prefix_sum_u64(&engine, &[1 << 40, 5, 7], ScanKind::Exclusive)?, vec![0, 1 << 40, (1 << 40) + 5]);
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn prefix_sum_u64(engine: &Engine, input: &[u64], kind: ScanKind) -> Result<Vec<u64>> {
+    match engine.gpu() {
+        Some(ctx) if !input.is_empty() => {
+            let col = ctx.upload(input)?;
+            ctx.read(&scan_array(ctx, &col, ScanSpec { inclusive: kind == ScanKind::Inclusive, wide: true })?)
+        }
+        _ => Ok(cpu::scan::scan_u64(input, kind == ScanKind::Inclusive)),
+    }
+}
+
+/// Prefix sums of a `u64` column, wrapping, kept where the column is.
+///
+/// # Errors
+/// As [`prefix_sum`].
+pub fn prefix_sum_u64_column(engine: &Engine, input: &Column<u64>, kind: ScanKind) -> Result<Column<u64>> {
+    let inclusive = kind == ScanKind::Inclusive;
+    match engine.gpu() {
+        Some(ctx) => {
+            Ok(Column::device(scan_array(ctx, &*input.device_data(ctx)?, ScanSpec { inclusive, wide: true })?))
+        }
+        None => Ok(Column::host(cpu::scan::scan_u64(&input.host_data()?, inclusive))),
+    }
+}

@@ -1,0 +1,35 @@
+// Stream compaction: given a 0/1 mask and its exclusive prefix sum `pos`, every row i with mask[i] = 1
+// writes its index to out[pos[i]]. Segmented: one dispatch per (input segment, output segment); a row
+// writes only when its position falls in the bound output segment [out_start, out_start + out_len).
+// #include "shared/constants.wgsl"
+// #include "shared/u64.wgsl"
+// #include "shared/tile.wgsl"
+
+struct CompactParams {
+    n: u32,
+    out_len: u32,
+    base: vec2<u32>,
+    out_start: vec2<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: CompactParams;
+@group(0) @binding(1) var<storage, read> mask: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> pos: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec2<u32>>;
+
+@compute @workgroup_size(ITEM_WG)
+fn compact(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = linear_group(wid) * ITEM_WG + lid;
+    if (i >= params.n) {
+        return;
+    }
+    let m = mask[i];
+    if (m.x == 0u && m.y == 0u) {
+        return;
+    }
+    let p = pos[i];
+    let local = u64_sub(p, params.out_start);
+    if (!u64_lt(p, params.out_start) && local.y == 0u && local.x < params.out_len) {
+        out[local.x] = u64_add(params.base, u64_from(i));
+    }
+}

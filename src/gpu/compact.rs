@@ -1,0 +1,59 @@
+//! Host wrapper of `shaders/compact.wgsl`: the indices of the rows a 0/1 mask keeps.
+
+use std::sync::Arc;
+
+use super::elementwise::gather;
+use super::memory::GpuArray;
+use super::pipelines::table::{self, CompactParams, consts};
+use super::reduce::reduce_array;
+use super::scan::{ScanSpec, scan_array};
+use super::{Batch, GpuContext};
+use crate::cpu::reduce::ReduceOp;
+use crate::error::Result;
+
+fn words(v: u64) -> [u32; 2] {
+    [v as u32, (v >> 32) as u32]
+}
+
+/// Indices (u64) of the rows where `mask` (u64, 0 or 1) is 1, in order: an exclusive scan gives each
+/// kept row its place, then a scatter.
+pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray> {
+    let total = reduce_array(ctx, mask, true, ReduceOp::Sum)?.unwrap_or(0);
+    let out = ctx.alloc(total, 8)?;
+    if total == 0 {
+        return Ok(out);
+    }
+    let pos = scan_array(ctx, mask, ScanSpec { inclusive: false, wide: true })?;
+    // Where each input segment's kept rows start in the output: they span at most two output segments.
+    let starts: Vec<u64> = (0..mask.segments.len() as u64).map(|i| i * mask.seg_elems).collect();
+    let first = ctx.read::<u64>(&gather(ctx, &pos, &ctx.upload(&starts)?)?)?;
+    let kernel = ctx.kernel(&table::COMPACT, "compact", &[])?;
+    let mut batch = Batch::new(ctx);
+    for i in 0..mask.segments.len() {
+        let n = mask.seg_len(i);
+        let lo = (first[i] / out.seg_elems) as usize;
+        let hi = ((first[i] + n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
+        for j in lo..hi {
+            let params = ctx.params(&CompactParams {
+                n: n as u32,
+                out_len: out.seg_len(j) as u32,
+                base: words(i as u64 * mask.seg_elems),
+                out_start: words(j as u64 * out.seg_elems),
+                ..Default::default()
+            })?;
+            batch.dispatch(
+                &kernel,
+                &[
+                    ("params", params.whole()),
+                    ("mask", mask.seg_binding(i)),
+                    ("pos", pos.seg_binding(i)),
+                    ("out", out.seg_binding(j)),
+                ],
+                n.div_ceil(u64::from(consts::ITEM_WG)),
+            )?;
+            batch.keep(params);
+        }
+    }
+    batch.submit();
+    Ok(out)
+}
