@@ -31,12 +31,13 @@ mod error;
 mod gpu;
 pub mod io;
 pub mod kernels;
+mod pystr;
 pub mod window;
 
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
-pub use kernels::{compact, elementwise, reduce, scan, search, strings};
+pub use kernels::{compact, elementwise, reduce, scan, search, strings, time};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -1,3 +1,4 @@
+// #include "shared/u64.wgsl"
 // Reading one round of a tile: invocation `lid` of tile `tile` loads vec4 number
 // tile * WG * ROUNDS + round * WG + lid (neighbouring lanes read neighbouring 16 bytes) and unpacks it
 // into 4 u32 elements, or 2 u64 elements when `wide`. Elements at or past `n` read as `fill`.

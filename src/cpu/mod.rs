@@ -7,6 +7,8 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
 pub(crate) mod strings;
+pub(crate) mod time;
+pub(crate) mod uuid5;
 
 /// Inputs at least this long are split across threads.
 pub(crate) const PARALLEL_MIN: usize = 1 << 18;

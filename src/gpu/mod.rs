@@ -9,6 +9,8 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
 pub(crate) mod strings;
+pub(crate) mod text;
+pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
 

@@ -19,6 +19,7 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
 use crate::error::{Error, Result};
+use crate::pystr::py_strip;
 
 /// Which field of a date comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,11 +227,6 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
         0,
     )
     .ok()
-}
-
-/// Python's `str.strip()`: Unicode whitespace off both ends.
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(char::is_whitespace)
 }
 
 /// Parses an export's text. `source` names it in errors.

@@ -138,3 +138,81 @@ pub(crate) fn char_positions(engine: &Engine, bytes: &[u8], offsets: &[u64]) -> 
     }
     Ok(out)
 }
+
+/// The length of each row in `unit` (a null row gives a null).
+///
+/// # Errors
+/// As [`length_prefix`].
+///
+/// # Example
+/// ```
+/// use arrow_array::StringArray;
+/// use streamliner::{Engine, strings::{lengths, LengthUnit}};
+/// let engine = Engine::from_env()?;
+/// let text = StringArray::from(vec![Some("naïve"), None, Some("")]);
+/// let bytes = lengths(&engine, &text, LengthUnit::Utf8Bytes)?;
+/// let chars = lengths(&engine, &text, LengthUnit::CodePoints)?;
+/// assert_eq!((bytes.value(0), chars.value(0), chars.value(2)), (6, 5, 0));
+/// assert!(bytes.is_null(1));
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn lengths(engine: &Engine, text: &dyn Array, unit: LengthUnit) -> Result<arrow_array::UInt64Array> {
+    let parts = text_parts(text)?;
+    let n = parts.offsets.len() - 1;
+    let prefix = parts_prefix(engine, &parts, unit)?;
+    let lens = match engine.gpu() {
+        // One row's length is the difference of two prefix values: two gathers and a subtraction.
+        Some(_) if n > 0 => {
+            use crate::kernels::elementwise as ew;
+            let hi = ew::gather(engine, &prefix, &ew::iota(engine, n, 1)?)?;
+            let lo = ew::gather(engine, &prefix, &ew::iota(engine, n, 0)?)?;
+            ew::sub(engine, &hi, &lo)?.to_vec()?
+        }
+        _ => prefix.to_vec()?.windows(2).map(|w| w[1] - w[0]).collect(),
+    };
+    Ok(arrow_array::UInt64Array::new(lens.into(), parts.nulls.clone()))
+}
+
+/// Name-based UUIDs (version 5, SHA-1) of each row: the UUID in `namespace` of the UTF-8 name
+/// `prefix ++ strip(row)`, where `strip` removes leading and trailing whitespace as Python's
+/// `str.strip()` does, as 36 lowercase hyphenated characters. A null row gives a null. On a GPU each
+/// row is one invocation (SHA-1 in WGSL), in passes of bounded work, so long names cost more passes,
+/// not long loops; a row longer than one storage binding is hashed by the CPU twin.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when `text` is not a string array; [`Error::Gpu`] when the device fails.
+///
+/// # Example
+/// ```
+/// use arrow_array::StringArray;
+/// use streamliner::{Engine, strings::uuid5};
+/// let engine = Engine::from_env()?;
+/// let oid = uuid::Uuid::NAMESPACE_OID.into_bytes();
+/// let authors = StringArray::from(vec![" Alice\n"]);
+/// // Python: uuid.uuid5(uuid.NAMESPACE_OID, "whatsapp:Alice")
+/// assert_eq!(uuid5(&engine, &authors, oid, "whatsapp:")?.value(0), "885a1960-aeb8-52f4-92ad-a8f5caac5e00");
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn uuid5(engine: &Engine, text: &dyn Array, namespace: [u8; 16], prefix: &str) -> Result<arrow_array::StringArray> {
+    let parts = text_parts(text)?;
+    let n = parts.offsets.len() - 1;
+    let ns = uuid::Uuid::from_bytes(namespace);
+    let row = |i: usize| -> &str {
+        // TextParts come from a valid Arrow string array, so every row is valid UTF-8.
+        std::str::from_utf8(&parts.values[parts.offsets[i] as usize..parts.offsets[i + 1] as usize]).unwrap_or("")
+    };
+    let hex = match engine.gpu() {
+        Some(ctx) if n > 0 => {
+            let head = [namespace.as_slice(), prefix.as_bytes()].concat();
+            let (mut hex, oversized) = gpu::uuid5::uuid5(ctx, &parts, &head)?;
+            for i in oversized {
+                hex[36 * i..36 * (i + 1)].copy_from_slice(&cpu::uuid5::uuid5(&ns, prefix, row(i)));
+            }
+            hex
+        }
+        _ => (0..n).flat_map(|i| cpu::uuid5::uuid5(&ns, prefix, row(i))).collect(),
+    };
+    let offsets = arrow_buffer::OffsetBuffer::new((0..=n as i32).map(|i| i * 36).collect::<Vec<i32>>().into());
+    arrow_array::StringArray::try_new(offsets, hex.into(), parts.nulls.clone())
+        .map_err(|e| Error::invalid("uuid column", n, e.to_string()))
+}
