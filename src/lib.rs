@@ -37,7 +37,7 @@ pub mod window;
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
-pub use kernels::{compact, elementwise, reduce, scan, search, strings, time};
+pub use kernels::{compact, elementwise, reduce, scan, search, strings, text_match, time};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

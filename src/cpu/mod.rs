@@ -7,6 +7,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
 pub(crate) mod strings;
+pub(crate) mod text_match;
 pub(crate) mod time;
 pub(crate) mod uuid5;
 

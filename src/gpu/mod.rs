@@ -10,6 +10,7 @@ pub(crate) mod scan;
 pub(crate) mod search;
 pub(crate) mod strings;
 pub(crate) mod text;
+pub(crate) mod text_match;
 pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};

@@ -6,6 +6,7 @@ pub mod reduce;
 pub mod scan;
 pub mod search;
 pub mod strings;
+pub mod text_match;
 pub mod time;
 
 use arrow_array::{Array, PrimitiveArray};
