@@ -28,6 +28,7 @@ mod column;
 mod cpu;
 mod engine;
 mod error;
+pub mod etl;
 mod gpu;
 pub mod io;
 pub mod kernels;

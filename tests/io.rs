@@ -135,3 +135,13 @@ fn writers_format_times_and_lists() {
     assert!(json.contains("\"text\": null"), "{json}");
     assert!(json.contains("\"line 1\\nline 2 😀\""), "{json}");
 }
+
+#[test]
+fn normalization_matches_python() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/normalize.json")).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for c in cases.as_array().unwrap() {
+        let line = c["line"].as_str().unwrap();
+        assert_eq!(streamliner::io::whatsapp::normalize_line(line), c["normalized"].as_str().unwrap(), "{line:?}");
+    }
+}

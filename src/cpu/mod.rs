@@ -3,6 +3,7 @@
 
 pub(crate) mod compact;
 pub(crate) mod elementwise;
+pub(crate) mod ids;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;

@@ -34,10 +34,10 @@ pub(crate) fn urls(row: &[u8]) -> Vec<(usize, usize)> {
     let mut pos = 0;
     while pos <= row.len() {
         if pos == row.len() || !url_allowed(row[pos]) {
-            if let Some((c, plen)) = cand.take() {
-                if pos > c + plen {
-                    out.push((c, pos));
-                }
+            if let Some((c, plen)) = cand.take()
+                && pos > c + plen
+            {
+                out.push((c, pos));
             }
             pos += 1;
             continue;

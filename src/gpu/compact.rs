@@ -29,10 +29,10 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
     let first = ctx.read::<u64>(&gather(ctx, &pos, &ctx.upload(&starts)?)?)?;
     let kernel = ctx.kernel(&table::COMPACT, "compact", &[])?;
     let mut batch = Batch::new(ctx);
-    for i in 0..mask.segments.len() {
+    for (i, &first) in first.iter().enumerate() {
         let n = mask.seg_len(i);
-        let lo = (first[i] / out.seg_elems) as usize;
-        let hi = ((first[i] + n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
+        let lo = (first / out.seg_elems) as usize;
+        let hi = ((first + n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
         for j in lo..hi {
             let params = ctx.params(&CompactParams {
                 n: n as u32,

@@ -182,13 +182,17 @@ impl GpuContext {
         self.take_error(operation)
     }
 
-    /// Copies `bytes` bytes at `offset` of `src` into `dst`, in a new submission, and waits.
+    /// Copies `dst.len()` bytes at `offset` of `src` into `dst`, in a new submission, and waits. The copy
+    /// is rounded up to 4 bytes (wgpu's copy alignment); every buffer here is allocated in 16-byte steps.
+    /// Errors raised by this thread meanwhile are caught by error scopes (thread-local in wgpu), so they
+    /// are reported here and not to another thread's call.
     fn read_into(self: &Arc<Self>, src: &wgpu::Buffer, offset: u64, dst: &mut [u8]) -> Result<()> {
         if dst.is_empty() {
             return Ok(());
         }
-        let size = dst.len() as u64;
+        let size = (dst.len() as u64).div_ceil(4) * 4;
         let staging = self.buffer(STAGING, size)?;
+        let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(src, offset, staging.buffer(), 0, size);
         self.queue.submit(Some(encoder.finish()));
@@ -196,7 +200,11 @@ impl GpuContext {
         staging.buffer().map_async(wgpu::MapMode::Read, 0..size, move |r| {
             let _ = tx.send(r);
         });
-        self.wait("readback")?;
+        let waited = self.wait("readback");
+        if let Some(e) = pollster::block_on(invalid.pop()) {
+            return Err(Error::gpu("readback", e));
+        }
+        waited?;
         match rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(Error::gpu("mapping a readback buffer", e)),
@@ -204,7 +212,7 @@ impl GpuContext {
         }
         let copied = match staging.buffer().get_mapped_range(0..size) {
             Ok(view) => {
-                dst.copy_from_slice(&view);
+                dst.copy_from_slice(&view[..dst.len()]);
                 Ok(())
             }
             Err(e) => Err(Error::gpu("readback", e)),

@@ -3,6 +3,7 @@
 
 pub(crate) mod compact;
 pub(crate) mod elementwise;
+pub(crate) mod ids;
 pub(crate) mod memory;
 pub(crate) mod pipelines;
 pub(crate) mod reduce;

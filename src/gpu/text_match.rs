@@ -63,9 +63,12 @@ pub(crate) fn prefix_ci(
     Ok((out, oversized))
 }
 
+/// URL spans per row, the spans of all rows in order, and the rows left to the CPU.
+type UrlSpans = (Vec<u32>, Vec<(u64, u64)>, Vec<usize>);
+
 /// URL spans per row: `counts[r]` spans each, listed in order in `spans` as absolute byte positions in
 /// `parts.values`; and the rows too large for the device (their counts are 0 here).
-pub(crate) fn urls(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<(Vec<u32>, Vec<(u64, u64)>, Vec<usize>)> {
+pub(crate) fn urls(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<UrlSpans> {
     let n = parts.offsets.len() - 1;
     let mut counts = vec![0u32; n];
     let mut spans = Vec::new();

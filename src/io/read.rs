@@ -55,11 +55,14 @@ pub struct ReadOptions {
     pub tz: String,
     /// WhatsApp exports: the date order, or `None` to infer it.
     pub date_order: Option<DateOrder>,
+    /// WhatsApp exports: normalize lines as the existing pipeline does (see
+    /// [`super::whatsapp::normalize_line`]), for its texts and authors.
+    pub normalize: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { ts_column: "ts".into(), tz: "UTC".into(), date_order: None }
+        ReadOptions { ts_column: "ts".into(), tz: "UTC".into(), date_order: None, normalize: false }
     }
 }
 
@@ -76,8 +79,8 @@ pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
         InputFormat::Parquet => read_parquet(path),
         InputFormat::Ipc => read_ipc(path),
         InputFormat::WhatsApp => {
-            read_whatsapp(path, &WhatsAppOptions { tz: opts.tz.clone(), date_order: opts.date_order })?
-                .to_record_batch()
+            let wa = WhatsAppOptions { tz: opts.tz.clone(), date_order: opts.date_order, normalize: opts.normalize };
+            read_whatsapp(path, &wa)?.to_record_batch()
         }
     }
 }

@@ -38,12 +38,72 @@ pub struct WhatsAppOptions {
     /// Date order; `None` infers it from the file (a first field over 12 means day-first, a second
     /// field over 12 month-first; neither, day-first).
     pub date_order: Option<DateOrder>,
+    /// Normalize every line before parsing as the existing pipeline does ([`normalize_line`]), so that
+    /// texts and authors (hence pseudonyms) are the pipeline's. Off by default: text as written.
+    pub normalize: bool,
 }
 
 impl Default for WhatsAppOptions {
     fn default() -> Self {
-        WhatsAppOptions { tz: "UTC".into(), date_order: None }
+        WhatsAppOptions { tz: "UTC".into(), date_order: None, normalize: false }
     }
+}
+
+/// Python's `\s` (str.isspace) as a regex class body.
+const PY_SPACE: &str =
+    r"\t\n\x0B\x0C\r\x1C-\x1F \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}";
+
+/// Python's `[\w\.-]+@[\w\.-]+\.\w+`, with `\w` as Python defines it: letters, numbers, underscore.
+fn email_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    // A constant pattern, compiled in the tests: it cannot fail.
+    RE.get_or_init(|| {
+        regex::Regex::new(r"[\p{L}\p{N}_.\-]+@[\p{L}\p{N}_.\-]+\.[\p{L}\p{N}_]+").expect("valid e-mail pattern")
+    })
+}
+
+/// Python's `(\+\d{1,2}\s?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}` with its Unicode classes.
+fn phone_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        let s = PY_SPACE;
+        let pattern =
+            format!(r"(\+\p{{Nd}}{{1,2}}[{s}]?)?\(?\p{{Nd}}{{3}}\)?[{s}.\-]?\p{{Nd}}{{3}}[{s}.\-]?\p{{Nd}}{{4}}");
+        // A constant pattern, compiled in the tests: it cannot fail.
+        regex::Regex::new(&pattern).expect("valid phone pattern")
+    })
+}
+
+/// `&`, `<` and `>` as HTML entities (Python's `html.escape(s, quote=False)`).
+fn html_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['&', '<', '>']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
+}
+
+/// What the existing pipeline does to each line of an export before parsing it: a line holding any
+/// non-ASCII character is NFKC-normalized, loses the bidi controls U+200E, U+200F and U+202A..U+202E,
+/// and has its e-mail addresses then phone numbers replaced by `<EMAIL_REDACTED>` / `<PHONE_REDACTED>`;
+/// then every line is HTML-escaped (`&`, `<`, `>`). A pure-ASCII line is only escaped (the pipeline's
+/// quirk: its e-mails and phones stay).
+///
+/// # Example
+/// ```
+/// use streamliner::io::whatsapp::normalize_line;
+/// assert_eq!(normalize_line("a < b & c"), "a &lt; b &amp; c");
+/// assert_eq!(normalize_line("José: mail josé@x.org"), "José: mail &lt;EMAIL_REDACTED&gt;");
+/// assert_eq!(normalize_line("ascii: mail jose@x.org"), "ascii: mail jose@x.org");
+/// ```
+pub fn normalize_line(line: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    if line.is_ascii() {
+        return html_escape(line);
+    }
+    let s: String = line.nfkc().filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}')).collect();
+    let s = email_pattern().replace_all(&s, "<EMAIL_REDACTED>");
+    let s = phone_pattern().replace_all(&s, "<PHONE_REDACTED>");
+    std::borrow::Cow::Owned(html_escape(&s).into_owned())
 }
 
 /// One message of an export.
@@ -59,7 +119,7 @@ pub struct ChatMessage {
     pub author: String,
     /// The text: the message's lines joined with newlines, stripped.
     pub text: String,
-    /// The message's first line as it stands in the file.
+    /// The message's first line as it was parsed (after normalization, when that is on).
     pub original_line: String,
 }
 
@@ -248,8 +308,11 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
 pub fn parse_whatsapp(text: &str, source: &str, opts: &WhatsAppOptions) -> Result<Chat> {
     let tz = TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    let lines = if lines.last() == Some(&"") { &lines[..lines.len() - 1] } else { &lines[..] };
+    let raw: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let raw = if raw.last() == Some(&"") { &raw[..raw.len() - 1] } else { &raw[..] };
+    let normalized: Vec<std::borrow::Cow<'_, str>> =
+        if opts.normalize { raw.iter().map(|l| normalize_line(l)).collect() } else { Vec::new() };
+    let lines: Vec<&str> = if opts.normalize { normalized.iter().map(|l| l.as_ref()).collect() } else { raw.to_vec() };
     let headers: Vec<Option<Header<'_>>> = lines.iter().map(|l| header(l)).collect();
     let order = opts.date_order.unwrap_or_else(|| {
         let parsed = headers.iter().flatten();
@@ -438,6 +501,20 @@ mod tests {
         // 2024-11-03 01:30 happens twice: the first (EDT, 05:30 UTC).
         let fold = parse_whatsapp("03/11/2024, 01:30 - A: x\n", "t", &opts).unwrap();
         assert_eq!(fold.messages[0].ts_micros, 1_730_611_800_000_000);
+    }
+
+    #[test]
+    fn normalization_as_the_pipeline() {
+        assert_eq!(normalize_line("x\u{200e}y\u{202b}z"), "xyz");
+        assert_eq!(normalize_line("ﬁ ① ｘ"), "fi 1 x"); // NFKC
+        assert_eq!(normalize_line("é call +1 555-123-4567 now"), "é call &lt;PHONE_REDACTED&gt; now");
+        assert_eq!(normalize_line("é (555) 123 4567"), "é &lt;PHONE_REDACTED&gt;");
+        assert_eq!(normalize_line("é a.b-c_d@ex-ample.co.uk!"), "é &lt;EMAIL_REDACTED&gt;!");
+        assert_eq!(normalize_line("call 5551234567 <x>"), "call 5551234567 &lt;x&gt;");
+        // The narrow no-break space before PM becomes a space, so the time parses.
+        let opts = WhatsAppOptions { normalize: true, ..Default::default() };
+        let chat = parse_whatsapp("1/2/24, 9:41\u{202f}PM - Zoë: a&b\n", "t", &opts).unwrap();
+        assert_eq!((chat.messages[0].local.hour(), chat.messages[0].text.as_str()), (21, "a&amp;b"));
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub(crate) fn char_positions(engine: &Engine, bytes: &[u8], offsets: &[u64]) -> 
 ///
 /// # Example
 /// ```
-/// use arrow_array::StringArray;
+/// use arrow_array::{Array, StringArray};
 /// use streamliner::{Engine, strings::{lengths, LengthUnit}};
 /// let engine = Engine::from_env()?;
 /// let text = StringArray::from(vec![Some("naïve"), None, Some("")]);

@@ -25,7 +25,8 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise as ew;
 use crate::kernels::search::{Bound, Check, search_sorted_column};
 
-fn per_second(unit: TimeUnit) -> i64 {
+/// Units of `unit` in one second.
+pub(crate) fn per_second(unit: TimeUnit) -> i64 {
     match unit {
         TimeUnit::Second => 1,
         TimeUnit::Millisecond => 1_000,
@@ -43,7 +44,7 @@ fn values<T: ArrowPrimitiveType<Native = i64>>(a: &dyn Array) -> Option<&[i64]> 
 }
 
 /// The values and unit of a timestamp array.
-fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
+pub(crate) fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
     let bad = || Error::invalid("timestamp column type", a.data_type(), "expected an Arrow timestamp (any unit)");
     let DataType::Timestamp(unit, _) = a.data_type() else { return Err(bad()) };
     let v = match unit {
@@ -56,7 +57,7 @@ fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
 }
 
 /// A timestamp array of `unit` and zone `tz` from values and a null mask.
-fn timestamp_array(
+pub(crate) fn timestamp_array(
     values: Vec<i64>,
     unit: TimeUnit,
     tz: Option<Arc<str>>,

@@ -3,10 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow_array::types::{
-    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
-};
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Result};
@@ -26,36 +23,17 @@ pub(crate) struct History<'a> {
     pub text: ArrayRef,
 }
 
-/// Units of `unit` in one second.
-pub(crate) fn per_second(unit: TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    }
-}
+pub(crate) use crate::kernels::time::per_second;
 
-fn values<T: ArrowPrimitiveType<Native = i64>>(a: &dyn Array) -> Option<&[i64]> {
-    a.as_any().downcast_ref::<PrimitiveArray<T>>().map(|p| p.values().as_ref())
-}
-
-/// The i64 values and unit of a timestamp column.
+/// The i64 values and unit of timestamp column `name`.
 pub(crate) fn timestamps<'a>(a: &'a dyn Array, name: &str) -> Result<(&'a [i64], TimeUnit)> {
-    let DataType::Timestamp(unit, _) = a.data_type() else {
-        return Err(Error::invalid(
+    crate::kernels::time::timestamps(a).map_err(|_| {
+        Error::invalid(
             "timestamp column type",
             format!("{name}: {}", a.data_type()),
             "expected an Arrow timestamp (any unit)",
-        ));
-    };
-    let v = match unit {
-        TimeUnit::Second => values::<TimestampSecondType>(a),
-        TimeUnit::Millisecond => values::<TimestampMillisecondType>(a),
-        TimeUnit::Microsecond => values::<TimestampMicrosecondType>(a),
-        TimeUnit::Nanosecond => values::<TimestampNanosecondType>(a),
-    };
-    v.map(|v| (v, *unit)).ok_or_else(|| Error::invalid("timestamp column", name, "could not be read as timestamps"))
+        )
+    })
 }
 
 fn column<'b>(batch: &'b RecordBatch, name: &str, what: &str) -> Result<&'b ArrayRef> {

@@ -63,20 +63,11 @@ fn schema(ts_type: &DataType) -> Arc<Schema> {
 }
 
 /// A timestamp array of `ts_type` (unit and zone) holding `values`.
-pub(crate) fn timestamp_array(values: Vec<i64>, ts_type: &DataType) -> Result<ArrayRef> {
-    use arrow_array::{
-        TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
-    };
+fn timestamp_array(values: Vec<i64>, ts_type: &DataType) -> Result<ArrayRef> {
     let DataType::Timestamp(unit, tz) = ts_type else {
         return Err(Error::invalid("timestamp column type", ts_type, "expected an Arrow timestamp"));
     };
-    let tz = tz.clone();
-    Ok(match unit {
-        TimeUnit::Second => Arc::new(TimestampSecondArray::from(values).with_timezone_opt(tz)),
-        TimeUnit::Millisecond => Arc::new(TimestampMillisecondArray::from(values).with_timezone_opt(tz)),
-        TimeUnit::Microsecond => Arc::new(TimestampMicrosecondArray::from(values).with_timezone_opt(tz)),
-        TimeUnit::Nanosecond => Arc::new(TimestampNanosecondArray::from(values).with_timezone_opt(tz)),
-    })
+    Ok(crate::kernels::time::timestamp_array(values, *unit, tz.clone(), None))
 }
 
 impl Windows {
@@ -153,6 +144,16 @@ impl Windows {
             Some(p) if (row as usize) < p.len() => p.value(row as usize),
             _ => row,
         }
+    }
+
+    /// The name of the history's timestamp column.
+    pub fn ts_column(&self) -> &str {
+        &self.ts_column
+    }
+
+    /// The name of the history's text column.
+    pub fn text_column(&self) -> &str {
+        &self.text_column
     }
 
     /// The unit of `units`.

@@ -1,0 +1,137 @@
+//! The existing pipeline's column transforms (egregora-compatible), on top of the kernels: author
+//! pseudonyms, command and opt-out filters, date ranges, message ids, per-window aggregates, and the
+//! message table built from a WhatsApp export. The rules are in `../shared/docs/semantics.md` and
+//! `docs/etl.md`.
+
+mod aggregates;
+mod table;
+
+pub use aggregates::window_aggregates;
+pub use table::{MessageTableOptions, MessageTableSummary, message_table, opt_out_keys, slugify};
+
+use arrow_array::{Array, BooleanArray, StringArray};
+use arrow_schema::TimeUnit;
+
+use crate::cpu;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::gpu;
+use crate::kernels::elementwise as ew;
+use crate::kernels::strings::uuid5;
+use crate::kernels::text_match::{starts_with_ignore_ascii_case, uuid_in_set};
+use crate::kernels::time::{per_second, timestamps};
+
+/// The namespace of author pseudonyms: the OID namespace of RFC 4122.
+pub const PSEUDONYM_NAMESPACE: [u8; 16] = *uuid::Uuid::NAMESPACE_OID.as_bytes();
+/// The name prefix of author pseudonyms.
+pub const PSEUDONYM_PREFIX: &str = "whatsapp:";
+/// The prefix of command messages.
+pub const COMMAND_PREFIX: &str = "/egregora";
+
+/// Author pseudonyms: `uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())` as Python computes it,
+/// lowercase hyphenated. A null author gives a null.
+///
+/// # Errors
+/// As [`crate::strings::uuid5`].
+///
+/// # Example
+/// ```
+/// use arrow_array::StringArray;
+/// use streamliner::{Engine, etl::author_uuids};
+/// let engine = Engine::from_env()?;
+/// let ids = author_uuids(&engine, &StringArray::from(vec!["Alice", "  Alice\t"]))?;
+/// assert_eq!(ids.value(0), "885a1960-aeb8-52f4-92ad-a8f5caac5e00");
+/// assert_eq!(ids.value(1), ids.value(0));
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn author_uuids(engine: &Engine, authors: &dyn Array) -> Result<StringArray> {
+    uuid5(engine, authors, PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX)
+}
+
+/// Command messages: text that, lowercased, starts with `/egregora`.
+///
+/// # Errors
+/// As [`crate::text_match::starts_with_ignore_ascii_case`].
+pub fn command_mask(engine: &Engine, text: &dyn Array) -> Result<BooleanArray> {
+    starts_with_ignore_ascii_case(engine, text, COMMAND_PREFIX)
+}
+
+/// Opted-out authors: rows whose `author_uuid` is in `opted_out` (16-byte UUIDs; see [`opt_out_keys`]).
+///
+/// # Errors
+/// As [`crate::text_match::uuid_in_set`].
+pub fn opt_out_mask(engine: &Engine, author_uuid: &dyn Array, opted_out: &[[u8; 16]]) -> Result<BooleanArray> {
+    uuid_in_set(engine, author_uuid, opted_out)
+}
+
+/// Rows whose UTC date is in `first_day..=last_day` (days since 1970-01-01, as Arrow's `Date32`). A
+/// null timestamp gives a null. On a GPU: two comparisons per row on the device.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a column that is not a timestamp; [`Error::Gpu`] when the device fails.
+pub fn date_range_mask(engine: &Engine, ts: &dyn Array, first_day: i32, last_day: i32) -> Result<BooleanArray> {
+    let (values, unit) = timestamps(ts)?;
+    let per_day = i128::from(86_400 * per_second(unit));
+    let ordered = |t: i128| (t.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64 as u64) ^ (1 << 63);
+    let lo = ordered(i128::from(first_day) * per_day);
+    let hi = ordered((i128::from(last_day) + 1) * per_day);
+    let keys: Vec<u64> = values.iter().map(|&t| (t as u64) ^ (1 << 63)).collect();
+    let col = engine.upload(&keys)?;
+    let mask = ew::min(engine, &ew::ge_scalar(engine, &col, lo)?, &ew::lt_scalar(engine, &col, hi)?)?.to_vec()?;
+    Ok(BooleanArray::new(mask.into_iter().map(|m| m != 0).collect(), ts.nulls().cloned()))
+}
+
+/// Message ids `"{ms}_{row}"`: `ms` the milliseconds since the first (earliest) message, rounded half to
+/// even, `row` the 0-based position in (timestamp, input order). Built on the GPU as variable-length
+/// strings (a length pass, a scan, a write pass). Null timestamps are an error.
+///
+/// # Errors
+/// [`Error::NullValue`] naming the first null timestamp; [`Error::InvalidParameter`] for a column that
+/// is not a timestamp; [`Error::Gpu`] when the device fails.
+///
+/// # Example
+/// ```
+/// use arrow_array::TimestampMicrosecondArray;
+/// use streamliner::{Engine, etl::message_ids};
+/// let engine = Engine::from_env()?;
+/// let ts = TimestampMicrosecondArray::from(vec![5_000_000, 1_000_000, 1_002_500]);
+/// let ids = message_ids(&engine, &ts)?;
+/// assert_eq!((ids.value(0), ids.value(1), ids.value(2)), ("4000_2", "0_0", "2_1"));
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn message_ids(engine: &Engine, ts: &dyn Array) -> Result<StringArray> {
+    if let Some(row) = ts.nulls().and_then(|n| n.iter().position(|ok| !ok)) {
+        return Err(Error::NullValue { what: "ts".into(), row: row as u64 });
+    }
+    let (values, unit) = timestamps(ts)?;
+    let first = values.iter().copied().min().unwrap_or(0);
+    let delta: Vec<u64> = values.iter().map(|&t| (i128::from(t) - i128::from(first)) as u64).collect();
+    // Position of each row in a stable sort by timestamp.
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by_key(|&i| values[i]);
+    let mut row = vec![0u64; values.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        row[i] = pos as u64;
+    }
+    let code = match unit {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 1,
+        TimeUnit::Microsecond => 2,
+        TimeUnit::Nanosecond => 3,
+    };
+    let (bytes, ends) = match engine.gpu() {
+        Some(ctx) if !values.is_empty() => gpu::ids::message_ids(ctx, &delta, &row, code)?,
+        _ => cpu::ids::message_ids(&delta, &row, per_second(unit)),
+    };
+    let total = ends.last().copied().unwrap_or(0);
+    if total > i32::MAX as u64 {
+        return Err(Error::LimitExceeded {
+            what: "bytes of message ids (Utf8 offsets)".into(),
+            value: total,
+            limit: i32::MAX as u64,
+        });
+    }
+    let offsets: Vec<i32> = std::iter::once(0).chain(ends.iter().map(|&e| e as i32)).collect();
+    StringArray::try_new(arrow_buffer::OffsetBuffer::new(offsets.into()), bytes.into(), None)
+        .map_err(|e| Error::invalid("message ids", values.len(), e.to_string()))
+}

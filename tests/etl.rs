@@ -1,0 +1,196 @@
+//! The pipeline's transforms: message ids, masks, per-window aggregates and the message table, on every
+//! backend.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use arrow_array::{
+    Array, RecordBatch, StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray,
+};
+use common::Rng;
+use streamliner::Engine;
+use streamliner::etl::{
+    MessageTableOptions, author_uuids, command_mask, date_range_mask, message_ids, message_table, opt_out_keys,
+    opt_out_mask, slugify, window_aggregates,
+};
+use streamliner::io::whatsapp::{WhatsAppOptions, read_whatsapp};
+use streamliner::window::{Semantics, WindowSpec};
+
+/// `"{ms}_{row}"` computed the obvious way, ms rounded half to even from `per_ms` units.
+fn reference_ids(ts: &[i64], per_second: i64) -> Vec<String> {
+    let first = ts.iter().copied().min().unwrap_or(0);
+    let mut order: Vec<usize> = (0..ts.len()).collect();
+    order.sort_by_key(|&i| ts[i]);
+    let mut row = vec![0; ts.len()];
+    for (p, &i) in order.iter().enumerate() {
+        row[i] = p;
+    }
+    ts.iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let d = (t - first) as u128;
+            let ms = if per_second == 1 {
+                d * 1000
+            } else {
+                let per_ms = per_second as u128 / 1000;
+                let (q, r) = (d / per_ms, d % per_ms);
+                if 2 * r > per_ms || (2 * r == per_ms && q % 2 == 1) { q + 1 } else { q }
+            };
+            format!("{ms}_{}", row[i])
+        })
+        .collect()
+}
+
+fn ids_in_every_unit(engine: &Engine) {
+    let mut rng = Rng::new(100);
+    for n in [0usize, 1, 2, 1000, 20_000] {
+        let base = 1_700_000_000i64;
+        let secs: Vec<i64> = (0..n).map(|_| base + rng.below(100_000) as i64).collect();
+        let check = |got: StringArray, want: Vec<String>| {
+            assert_eq!(got.len(), want.len());
+            for (i, w) in want.iter().enumerate() {
+                assert_eq!(got.value(i), w, "row {i}");
+            }
+        };
+        check(message_ids(engine, &TimestampSecondArray::from(secs.clone())).unwrap(), reference_ids(&secs, 1));
+        let ms: Vec<i64> = secs.iter().map(|s| s * 1000 + rng.below(1000) as i64).collect();
+        check(message_ids(engine, &TimestampMillisecondArray::from(ms.clone())).unwrap(), reference_ids(&ms, 1000));
+        // Microseconds and nanoseconds with many exact halves.
+        let us: Vec<i64> = ms.iter().map(|m| m * 1000 + [0, 500, 499, 501, 1500][rng.below(5) as usize]).collect();
+        check(
+            message_ids(engine, &TimestampMicrosecondArray::from(us.clone())).unwrap(),
+            reference_ids(&us, 1_000_000),
+        );
+        let ns: Vec<i64> = us.iter().map(|u| u * 1000 + [0, 1, 999][rng.below(3) as usize]).collect();
+        check(
+            message_ids(engine, &TimestampNanosecondArray::from(ns.clone())).unwrap(),
+            reference_ids(&ns, 1_000_000_000),
+        );
+    }
+    let halves = TimestampMicrosecondArray::from(vec![0, 1500, 2500, 3500, 2499, 2501]);
+    let got = message_ids(engine, &halves).unwrap();
+    let got: Vec<&str> = got.iter().flatten().collect();
+    assert_eq!(got, ["0_0", "2_1", "2_3", "4_5", "2_2", "3_4"]);
+    assert!(message_ids(engine, &TimestampMicrosecondArray::from(vec![Some(1), None])).is_err());
+}
+
+fn masks(engine: &Engine) {
+    let text =
+        StringArray::from(vec![Some("/egregora opt-out"), Some("/EGREGORA"), Some("hello"), None, Some(" /egregora")]);
+    let m = command_mask(engine, &text).unwrap();
+    assert_eq!((m.value(0), m.value(1), m.value(2), m.value(4)), (true, true, false, false));
+    assert!(m.is_null(3));
+
+    let authors = StringArray::from(vec!["Alice", "Bob", " Alice ", "Zoë"]);
+    let uuids = author_uuids(engine, &authors).unwrap();
+    let keys = opt_out_keys(["Alice", "# a comment", "", &uuids.value(3).to_uppercase()]);
+    let m = opt_out_mask(engine, &uuids, &keys).unwrap();
+    assert_eq!((0..4).map(|i| m.value(i)).collect::<Vec<_>>(), [true, false, true, true]);
+
+    let day = 86_400_000_000i64;
+    let ts = TimestampMicrosecondArray::from(vec![Some(-1), Some(0), Some(day - 1), Some(day), Some(3 * day), None]);
+    let m = date_range_mask(engine, &ts, 0, 1).unwrap();
+    assert_eq!((0..5).map(|i| m.value(i)).collect::<Vec<_>>(), [false, true, true, true, false]);
+    assert!(m.is_null(5));
+    assert_eq!(slugify("Blog Club: Été 2024!"), "blog-club-ete-2024");
+    assert_eq!(slugify("  ___ "), "");
+}
+
+fn random_history(rng: &mut Rng, n: usize) -> RecordBatch {
+    let names = ["Ann", "Bo", "Cy", "Dee", "Eve"];
+    let mut t = 0i64;
+    let ts: Vec<i64> = (0..n)
+        .map(|_| {
+            t += rng.below(3) as i64 * 60_000_000;
+            t
+        })
+        .collect();
+    let authors: Vec<Option<&str>> =
+        (0..n).map(|i| if i % 13 == 7 { None } else { Some(names[rng.below(names.len() as u64) as usize]) }).collect();
+    let text: Vec<String> = (0..n).map(|i| "w".repeat(i % 9)).collect();
+    RecordBatch::try_from_iter([
+        ("ts", Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")) as _),
+        ("text", Arc::new(StringArray::from(text)) as _),
+        ("author", Arc::new(StringArray::from(authors)) as _),
+    ])
+    .unwrap()
+}
+
+fn aggregates(engine: &Engine) {
+    let mut rng = Rng::new(101);
+    for n in [0, 1, 50, 3000, 10_000] {
+        let h = random_history(&mut rng, n);
+        for spec in [
+            WindowSpec::messages(7).overlap(0.5),
+            WindowSpec::hours(1).overlap(0.2),
+            WindowSpec::bytes(40).overlap(0.5).semantics(Semantics::Egregora),
+        ] {
+            let w = engine.window(&h, &spec).unwrap();
+            let agg = window_aggregates(engine, &w, "author").unwrap();
+            let authors = w.history().column_by_name("author").unwrap().as_string::<i32>().clone();
+            let distinct = agg.column_by_name("distinct_authors").unwrap().as_primitive::<UInt64Type>();
+            let first = agg.column_by_name("first_ts").unwrap();
+            for (i, win) in w.windows().iter().enumerate() {
+                let want: HashSet<&str> =
+                    (win.start_row..win.end_row).filter_map(|r| authors.iter().nth(r as usize).flatten()).collect();
+                assert_eq!(distinct.value(i), want.len() as u64, "n {n}, {spec:?}, window {i}");
+                assert_eq!(first.is_null(i), win.size() == 0);
+            }
+            assert_eq!(
+                agg.column_by_name("messages").unwrap().as_primitive::<UInt64Type>().values().iter().sum::<u64>(),
+                w.windows().iter().map(|x| x.size()).sum::<u64>()
+            );
+            if engine.is_gpu() {
+                assert_eq!(
+                    agg,
+                    window_aggregates(common::cpu(), &common::cpu().window(&h, &spec).unwrap(), "author").unwrap()
+                );
+            }
+        }
+    }
+}
+
+fn message_table_of_the_sample(engine: &Engine) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt");
+    let chat = read_whatsapp(path.as_ref(), &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
+    let opts = MessageTableOptions { group: "Blog club".into(), opt_out: opt_out_keys(["Bob"]), ..Default::default() };
+    let (table, summary) = message_table(engine, &chat, &opts).unwrap();
+    // Python: uuid.uuid5(uuid.NAMESPACE_OID, "whatsapp:" + name.strip()), for every author of the sample.
+    let fixtures =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pseudonyms.json")).unwrap();
+    let fixtures: serde_json::Value = serde_json::from_str(&fixtures).unwrap();
+    let python = |name: &str| {
+        fixtures
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"].as_str().unwrap().trim() == name)
+            .map(|c| c["uuid"].as_str().unwrap().to_string())
+    };
+    let raw = table.column_by_name("author_raw").unwrap().as_string::<i32>();
+    let ids = table.column_by_name("author_uuid").unwrap().as_string::<i32>();
+    let mut seen = HashSet::new();
+    for i in 0..table.num_rows() {
+        let want = python(raw.value(i)).unwrap_or_else(|| panic!("no Python fixture for {:?}", raw.value(i)));
+        assert_eq!(ids.value(i), want, "{}", raw.value(i));
+        seen.insert(raw.value(i));
+    }
+    assert!(!seen.contains("Bob"), "Bob opted out");
+    assert_eq!(seen.len(), summary.authors);
+    assert_eq!(summary.messages, table.num_rows());
+    assert!(summary.dropped_opted_out > 0);
+    assert_eq!(table.column_by_name("tenant_id").unwrap().as_string::<i32>().value(0), "blog-club");
+    let attrs = table.column_by_name("attrs").unwrap().as_string::<i32>().value(0);
+    let attrs: serde_json::Value = serde_json::from_str(attrs).unwrap();
+    assert!(attrs["tagged_line"].is_null() && attrs["message_date"].as_str().unwrap().starts_with("2024-03-0"));
+    if engine.is_gpu() {
+        assert_eq!(table, message_table(common::cpu(), &chat, &opts).unwrap().0);
+    }
+}
+
+on_every_backend!(ids_in_every_unit, masks, aggregates, message_table_of_the_sample);
