@@ -9,7 +9,8 @@
 //! `.txt`, a WhatsApp export (Android shape, day-first, 24-hour, times in UTC to the minute).
 //! The history has bursts of quick replies between long pauses, a share `P` of messages (default 0.05)
 //! at the same instant as the one before, 1- to 4-byte UTF-8 text (Latin, accents, CJK, emoji), lengths
-//! with a heavy tail (most short, a few thousands of characters), and some multi-line messages.
+//! with a heavy tail (most short, a few thousands of characters), some multi-line messages, links in
+//! about one message in thirty, and a rare `/egregora` command.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -89,8 +90,21 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     Ok(Options { messages, seed, authors, ties, start, output })
 }
 
-/// A message's text: a heavy-tailed number of words, sometimes over several lines.
+const LINKS: [&str; 4] = [
+    "https://example.org/posts/2024/draft?id=42",
+    "http://blog.example.com/a/b",
+    "https://www.example.net/wiki/Caf%C3%A9",
+    "<https://docs.example.io/guide#intro>",
+];
+
+const COMMANDS: [&str; 2] = ["/egregora opt-out", "/EGREGORA set alias"];
+
+/// A message's text: a heavy-tailed number of words, sometimes over several lines, now and then with a
+/// link; rarely a command to the pipeline.
 fn text(rng: &mut Rng) -> String {
+    if rng.below(500) == 0 {
+        return COMMANDS[rng.below(COMMANDS.len() as u64) as usize].to_string();
+    }
     // Pareto-like: most messages have a few words, some have hundreds.
     let words = ((1.0 / (1.0 - rng.unit()).powf(0.9)) * 2.0) as u64;
     let words = words.clamp(1, 1500);
@@ -100,6 +114,10 @@ fn text(rng: &mut Rng) -> String {
             s.push(if rng.below(25) == 0 { '\n' } else { ' ' });
         }
         s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+    }
+    if rng.below(30) == 0 {
+        s.push(' ');
+        s.push_str(LINKS[rng.below(LINKS.len() as u64) as usize]);
     }
     s
 }
