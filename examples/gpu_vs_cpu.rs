@@ -15,8 +15,14 @@
 
 use std::time::{Duration, Instant};
 
+use arrow_array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
+use streamliner::compact::{indices, indices_column};
+use streamliner::etl::{author_uuids, message_ids};
 use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_column};
 use streamliner::search::{Bound, Check, search_sorted, search_sorted_column};
+use streamliner::strings::{LengthUnit, lengths};
+use streamliner::text_match::extract_urls;
+use streamliner::time::local_to_utc;
 use streamliner::{Backend, Engine};
 
 struct Options {
@@ -95,9 +101,69 @@ struct Row {
     n: usize,
     cpu: Duration,
     gpu: Duration,
-    resident: Duration,
+    /// None where the kernel has no device-resident form.
+    resident: Option<Duration>,
     memcpy: Duration,
     matches: bool,
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} |",
+        r.kernel,
+        r.n,
+        ms(r.cpu),
+        ms(r.gpu),
+        r.resident.map_or("n/a".to_string(), ms),
+        ms(r.memcpy),
+        if r.matches { "yes" } else { "no" }
+    );
+}
+
+const NAMES: [&str; 8] = ["Alice", " Bob", "José\t", "Zoë", "李雷", "Ana María", "Ингрид ", "Noor"];
+const WORDS: [&str; 10] =
+    ["the", "café", "😀", "https://example.org/p?id=7", "plan", "日本", "review", "<http://a.b/c>", "ok", "€20"];
+
+/// ETL inputs: texts, authors and local timestamps for `n` messages.
+fn etl_data(rng: &mut Rng, n: usize) -> (StringArray, StringArray, TimestampMicrosecondArray) {
+    let texts: Vec<String> = (0..n)
+        .map(|_| {
+            let k = 1 + rng.next() % 12;
+            (0..k).map(|_| WORDS[(rng.next() % WORDS.len() as u64) as usize]).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    let authors: Vec<&str> = (0..n).map(|_| NAMES[(rng.next() % NAMES.len() as u64) as usize]).collect();
+    let mut t = 1_700_000_000_000_000i64;
+    let ts: Vec<i64> = (0..n)
+        .map(|_| {
+            t += (rng.next() % 600_000_000) as i64;
+            t
+        })
+        .collect();
+    (StringArray::from(texts), StringArray::from(authors), TimestampMicrosecondArray::from(ts))
+}
+
+/// One row of an ETL kernel: the same call on both engines, outputs compared as Arrow arrays.
+fn etl_row<T: PartialEq>(
+    kernel: &'static str,
+    n: usize,
+    runs: usize,
+    input_bytes: &[u8],
+    cpu: &Engine,
+    gpu: &Engine,
+    f: impl Fn(&Engine) -> streamliner::Result<T>,
+) -> Result<Row, Box<dyn std::error::Error>> {
+    let (cpu_t, c) = median(runs, || f(cpu));
+    let (gpu_t, g) = median(runs, || f(gpu));
+    Ok(Row {
+        kernel,
+        n,
+        cpu: cpu_t,
+        gpu: gpu_t,
+        resident: None,
+        memcpy: memcpy_ms(runs, input_bytes),
+        matches: c? == g?,
+    })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -154,7 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n,
                 cpu: cpu_t,
                 gpu: gpu_t,
-                resident: res_t,
+                resident: Some(res_t),
                 memcpy: memcpy_ms(opts.runs, &values),
                 matches,
             });
@@ -172,7 +238,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n,
                 cpu: cpu_t,
                 gpu: gpu_t,
-                resident: res_t,
+                resident: Some(res_t),
                 memcpy: memcpy_ms(opts.runs, &values),
                 matches,
             });
@@ -196,23 +262,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n,
                 cpu: cpu_t,
                 gpu: gpu_t,
-                resident: res_t,
+                resident: Some(res_t),
                 memcpy: memcpy_ms(opts.runs, &queries),
                 matches,
             });
         }
-        for r in rows {
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                r.kernel,
-                r.n,
-                ms(r.cpu),
-                ms(r.gpu),
-                ms(r.resident),
-                ms(r.memcpy),
-                if r.matches { "yes" } else { "no" }
-            );
-        }
+        rows.iter().for_each(print_row);
+    }
+
+    // ETL kernels, at a sixteenth of the sizes (each row is a whole message).
+    for &n in &opts.sizes {
+        let n = (n / 16).max(1);
+        eprintln!("ETL at {n} messages");
+        let (texts, authors, local) = etl_data(&mut rng, n);
+        let text_bytes = texts.value_data();
+        let ts_bytes: &[u8] = bytemuck::cast_slice(local.values());
+        let mut rows = vec![
+            etl_row("text lengths (code points)", n, opts.runs, text_bytes, &cpu, &gpu, |e| {
+                lengths(e, &texts, LengthUnit::CodePoints)
+            })?,
+            etl_row("author uuid5 (SHA-1)", n, opts.runs, authors.value_data(), &cpu, &gpu, |e| {
+                author_uuids(e, &authors)
+            })?,
+            etl_row("urls", n, opts.runs, text_bytes, &cpu, &gpu, |e| extract_urls(e, &texts))?,
+            etl_row("message ids", n, opts.runs, ts_bytes, &cpu, &gpu, |e| message_ids(e, &local))?,
+            etl_row("local to utc (Europe/Paris)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| {
+                local_to_utc(e, &local, "Europe/Paris").map(|a: ArrayRef| a.to_data())
+            })?,
+        ];
+        let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.next() % 3 == 0)).collect();
+        let bools = BooleanArray::from(mask.iter().map(|&m| m == 1).collect::<Vec<_>>());
+        let mut compaction =
+            etl_row("compaction (1/3 kept)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| indices(e, &bools))?;
+        let col = gpu.upload(&mask)?;
+        let (res_t, r) = median(opts.runs, || indices_column(&gpu, &col).and_then(|c| gpu.synchronize().map(|_| c)));
+        compaction.resident = Some(res_t);
+        compaction.matches &= r?.to_vec()? == indices(&cpu, &bools)?.values().to_vec();
+        rows.push(compaction);
+        rows.iter().for_each(print_row);
     }
     Ok(())
 }

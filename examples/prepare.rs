@@ -21,7 +21,8 @@ use streamliner::io::whatsapp::{WhatsAppOptions, read_whatsapp};
 use streamliner::io::{write_csv, write_table};
 use streamliner::{Backend, Engine};
 
-const USAGE: &str = "usage: prepare EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE] [--backend auto|cpu|gpu] [--output FILE]";
+const USAGE: &str =
+    "usage: prepare EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE] [--backend auto|cpu|gpu] [--output FILE]";
 
 struct Options {
     export: PathBuf,
@@ -35,7 +36,8 @@ struct Options {
 fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_env();
-    let (mut export, mut tz, mut group, mut opt_out, mut backend, mut output) = (None, "UTC".to_string(), None, None, None, None);
+    let (mut export, mut tz, mut group, mut opt_out, mut backend, mut output) =
+        (None, "UTC".to_string(), None, None, None, None);
     while let Some(arg) = p.next()? {
         match arg {
             Long("tz") => tz = p.value()?.string()?,
@@ -57,7 +59,10 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
 /// The group's name from an export's file name: "WhatsApp Chat with Blog club.zip" gives "Blog club".
 fn group_from_path(path: &std::path::Path) -> String {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("whatsapp");
-    stem.strip_prefix("WhatsApp Chat with ").or_else(|| stem.strip_prefix("WhatsApp Chat - ")).unwrap_or(stem).to_string()
+    stem.strip_prefix("WhatsApp Chat with ")
+        .or_else(|| stem.strip_prefix("WhatsApp Chat - "))
+        .unwrap_or(stem)
+        .to_string()
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,7 +72,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => Engine::from_env()?,
     };
     let started = Instant::now();
-    let chat = read_whatsapp(&opts.export, &WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() })?;
+    let chat =
+        read_whatsapp(&opts.export, &WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() })?;
     let opt_out = match &opts.opt_out {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;

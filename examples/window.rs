@@ -13,7 +13,9 @@
 //! (`STREAMLINER_BACKEND` overrides the default; the flag wins over it). DURATION is like `90m`, `2h`,
 //! `1d`. The windows go to stdout as CSV (`window_index,start_row,end_row,size,start_time,end_time,units`,
 //! times RFC 3339 in UTC with microseconds), or to FILE (`.csv`, `.json`, `.parquet`). One summary line
-//! goes to stderr. Rows are numbered in timestamp order (the input's order when it is sorted).
+//! goes to stderr. Rows are numbered in timestamp order (the input's order when it is sorted). Under
+//! egregora semantics a WhatsApp export's lines are normalized as the pipeline does (NFKC, redaction,
+//! HTML escaping), so the texts measured are the pipeline's.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -83,7 +85,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => Engine::from_env()?,
     };
     let started = Instant::now();
-    let read = ReadOptions { ts_column: opts.spec.ts_column.clone(), tz: opts.tz.clone(), ..ReadOptions::default() };
+    // Under egregora semantics, a WhatsApp export's lines are normalized as the pipeline does, so the
+    // texts measured are the pipeline's.
+    let read = ReadOptions {
+        ts_column: opts.spec.ts_column.clone(),
+        tz: opts.tz.clone(),
+        normalize: opts.spec.semantics == Semantics::Egregora,
+        ..ReadOptions::default()
+    };
     let history = read_history(&opts.input, &read)?;
     let read_time = started.elapsed();
     let t = Instant::now();

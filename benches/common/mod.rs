@@ -43,3 +43,29 @@ pub fn u64s(n: usize, seed: u64) -> Vec<u64> {
 pub fn values(n: usize) -> Vec<u32> {
     u64s(n, 7).into_iter().map(|x| (x >> 40) as u32).collect()
 }
+
+/// Texts, authors and timestamps of `n` messages.
+pub type Messages = (arrow_array::StringArray, arrow_array::StringArray, arrow_array::TimestampMicrosecondArray);
+
+/// Message texts (words, emoji, links), author names with stray whitespace, and local timestamps.
+pub fn messages(n: usize) -> Messages {
+    const WORDS: [&str; 10] =
+        ["the", "café", "😀", "https://example.org/p?id=7", "plan", "日本", "review", "<http://a.b/c>", "ok", "€20"];
+    const NAMES: [&str; 6] = ["Alice", " Bob", "José\t", "Zoë", "李雷", "Ana María"];
+    let r = u64s(3 * n, 9);
+    let texts: Vec<String> = (0..n)
+        .map(|i| {
+            let k = 1 + r[3 * i] % 12;
+            (0..k).map(|j| WORDS[((r[3 * i] >> (4 * j)) % WORDS.len() as u64) as usize]).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    let authors: Vec<&str> = (0..n).map(|i| NAMES[(r[3 * i + 1] % NAMES.len() as u64) as usize]).collect();
+    let mut t = 1_700_000_000_000_000i64;
+    let ts: Vec<i64> = (0..n)
+        .map(|i| {
+            t += (r[3 * i + 2] % 600_000_000) as i64;
+            t
+        })
+        .collect();
+    (texts.into(), authors.into(), ts.into())
+}

@@ -1,0 +1,52 @@
+//! ETL kernels, CPU twin and GPU in one group per kernel, `Throughput::Elements` (messages).
+
+use arrow_array::{Array, BooleanArray};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use streamliner::Engine;
+use streamliner::compact::indices;
+use streamliner::etl::{author_uuids, message_ids};
+use streamliner::strings::{LengthUnit, lengths};
+use streamliner::text_match::{extract_urls, starts_with_ignore_ascii_case};
+use streamliner::time::local_to_utc;
+
+#[path = "common/mod.rs"]
+mod engines;
+
+const SIZES: [usize; 2] = [1 << 14, 1 << 17];
+
+fn bench_etl(c: &mut Criterion) {
+    let (cpu, gpu) = engines::engines();
+    let mut engines_list: Vec<(String, &Engine)> = vec![("cpu".into(), &cpu)];
+    if let Some((label, g)) = &gpu {
+        engines_list.push((label.clone(), g));
+    }
+    type Kernel = fn(&Engine, &engines::Messages) -> usize;
+    let kernels: [(&str, Kernel); 7] = [
+        ("text_lengths_code_points", |e, m| lengths(e, &m.0, LengthUnit::CodePoints).map(|a| a.len()).unwrap_or(0)),
+        ("author_uuid5", |e, m| author_uuids(e, &m.1).map(|a| a.len()).unwrap_or(0)),
+        ("command_mask", |e, m| starts_with_ignore_ascii_case(e, &m.0, "/egregora").map(|a| a.len()).unwrap_or(0)),
+        ("urls", |e, m| extract_urls(e, &m.0).map(|a| a.len()).unwrap_or(0)),
+        ("message_ids", |e, m| message_ids(e, &m.2).map(|a| a.len()).unwrap_or(0)),
+        ("local_to_utc", |e, m| local_to_utc(e, &m.2, "Europe/Paris").map(|a| a.len()).unwrap_or(0)),
+        ("compaction", |e, m| {
+            let mask = BooleanArray::from((0..m.0.len()).map(|i| i % 3 == 0).collect::<Vec<_>>());
+            indices(e, &mask).map(|a| a.len()).unwrap_or(0)
+        }),
+    ];
+    for (name, kernel) in kernels {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        for n in SIZES {
+            let data = engines::messages(n);
+            group.throughput(Throughput::Elements(n as u64));
+            for (label, engine) in &engines_list {
+                group
+                    .bench_with_input(BenchmarkId::new(label.as_str(), n), &n, |b, _| b.iter(|| kernel(engine, &data)));
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_etl);
+criterion_main!(benches);
