@@ -4,10 +4,11 @@ use arrow_array::{Array, BooleanArray};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamliner::Engine;
 use streamliner::compact::indices;
-use streamliner::etl::{author_uuids, message_ids};
+use streamliner::etl::{author_uuids, date_range_mask, message_ids, opt_out_keys, opt_out_mask, window_aggregates};
 use streamliner::strings::{LengthUnit, lengths};
 use streamliner::text_match::{extract_urls, starts_with_ignore_ascii_case};
-use streamliner::time::local_to_utc;
+use streamliner::time::{local_to_utc, utc_dates};
+use streamliner::window::WindowSpec;
 
 #[path = "common/mod.rs"]
 mod engines;
@@ -21,13 +22,26 @@ fn bench_etl(c: &mut Criterion) {
         engines_list.push((label.clone(), g));
     }
     type Kernel = fn(&Engine, &engines::Messages) -> usize;
-    let kernels: [(&str, Kernel); 7] = [
+    let kernels: [(&str, Kernel); 11] = [
         ("text_lengths_code_points", |e, m| lengths(e, &m.0, LengthUnit::CodePoints).map(|a| a.len()).unwrap_or(0)),
         ("author_uuid5", |e, m| author_uuids(e, &m.1).map(|a| a.len()).unwrap_or(0)),
         ("command_mask", |e, m| starts_with_ignore_ascii_case(e, &m.0, "/egregora").map(|a| a.len()).unwrap_or(0)),
         ("urls", |e, m| extract_urls(e, &m.0).map(|a| a.len()).unwrap_or(0)),
         ("message_ids", |e, m| message_ids(e, &m.2).map(|a| a.len()).unwrap_or(0)),
         ("local_to_utc", |e, m| local_to_utc(e, &m.2, "Europe/Paris").map(|a| a.len()).unwrap_or(0)),
+        ("utc_dates", |e, m| utc_dates(e, &m.2).map(|a| a.len()).unwrap_or(0)),
+        ("date_range_mask", |e, m| date_range_mask(e, &m.2, 19_700, 19_800).map(|a| a.len()).unwrap_or(0)),
+        ("opt_out_mask", |e, m| opt_out_mask(e, &m.3, &opt_out_keys(["Alice", "Zoë"])).map(|a| a.len()).unwrap_or(0)),
+        ("window_aggregates", |e, m| {
+            let batch = arrow_array::RecordBatch::try_from_iter([
+                ("ts", std::sync::Arc::new(m.2.clone().with_timezone("UTC")) as arrow_array::ArrayRef),
+                ("text", std::sync::Arc::new(m.0.clone()) as _),
+                ("author", std::sync::Arc::new(m.1.clone()) as _),
+            ])
+            .expect("batch");
+            let w = e.window(&batch, &WindowSpec::messages(100)).expect("windows");
+            window_aggregates(e, &w, "author").map(|a| a.num_rows()).unwrap_or(0)
+        }),
         ("compaction", |e, m| {
             let mask = BooleanArray::from((0..m.0.len()).map(|i| i % 3 == 0).collect::<Vec<_>>());
             indices(e, &mask).map(|a| a.len()).unwrap_or(0)

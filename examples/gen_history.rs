@@ -19,6 +19,9 @@ use std::time::Instant;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
 
+#[path = "common/mod.rs"]
+mod common;
+
 const AUTHORS: [&str; 12] =
     ["Alice", "Bob", "José", "Zoë", "李雷", "Ana María", "Olu", "Priya", "Mateus", "Ингрид", "Sam", "Noor"];
 
@@ -26,28 +29,6 @@ const WORDS: [&str; 24] = [
     "the", "meeting", "tomorrow", "ok", "sounds", "good", "café", "naïve", "über", "日本", "天气", "很好", "😀", "🎉",
     "👍", "plan", "blog", "post", "draft", "review", "€20", "ça", "va", "🙏🏽",
 ];
-
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct Options {
     messages: u64,
@@ -101,7 +82,7 @@ const COMMANDS: [&str; 2] = ["/egregora opt-out", "/EGREGORA set alias"];
 
 /// A message's text: a heavy-tailed number of words, sometimes over several lines, now and then with a
 /// link; rarely a command to the pipeline.
-fn text(rng: &mut Rng) -> String {
+fn text(rng: &mut common::Rng) -> String {
     if rng.below(500) == 0 {
         return COMMANDS[rng.below(COMMANDS.len() as u64) as usize].to_string();
     }
@@ -125,7 +106,7 @@ fn text(rng: &mut Rng) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let opts = parse_args()?;
     let started = Instant::now();
-    let mut rng = Rng(opts.seed);
+    let mut rng = common::Rng(opts.seed);
     let n = opts.messages;
     let mut ts = Vec::with_capacity(n as usize);
     let mut authors = Vec::with_capacity(n as usize);

@@ -25,6 +25,9 @@ use streamliner::text_match::extract_urls;
 use streamliner::time::local_to_utc;
 use streamliner::{Backend, Engine};
 
+#[path = "common/mod.rs"]
+mod common;
+
 struct Options {
     sizes: Vec<usize>,
     runs: usize,
@@ -75,18 +78,6 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
-/// SplitMix64, so every run sees the same data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 fn memcpy_ms<T: Copy>(runs: usize, data: &[T]) -> Duration {
     let mut dst: Vec<T> = data.to_vec();
     median(runs, || {
@@ -125,7 +116,7 @@ const WORDS: [&str; 10] =
     ["the", "café", "😀", "https://example.org/p?id=7", "plan", "日本", "review", "<http://a.b/c>", "ok", "€20"];
 
 /// ETL inputs: texts, authors and local timestamps for `n` messages.
-fn etl_data(rng: &mut Rng, n: usize) -> (StringArray, StringArray, TimestampMicrosecondArray) {
+fn etl_data(rng: &mut common::Rng, n: usize) -> (StringArray, StringArray, TimestampMicrosecondArray) {
     let texts: Vec<String> = (0..n)
         .map(|_| {
             let k = 1 + rng.next() % 12;
@@ -167,12 +158,7 @@ fn etl_row<T: PartialEq>(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning where there is no
-    // display session; wgpu picks the adapter itself, so the layer is switched off unless set.
-    if std::env::var_os("NODEVICE_SELECT").is_none() {
-        // SAFETY: nothing else runs yet at the start of main, so no thread reads the environment.
-        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
-    }
+    common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let opts = parse_args()?;
     let cpu = Engine::new(Backend::Cpu)?;
@@ -197,7 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |");
     println!("|---|---:|---:|---:|---:|---:|---|");
 
-    let mut rng = Rng(42);
+    let mut rng = common::Rng(42);
     for &n in &opts.sizes {
         eprintln!("size {n}: preparing data");
         let values: Vec<u32> = (0..n).map(|_| (rng.next() >> 40) as u32).collect();
@@ -290,7 +276,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 local_to_utc(e, &local, "Europe/Paris").map(|a: ArrayRef| a.to_data())
             })?,
         ];
-        let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.next() % 3 == 0)).collect();
+        let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.next().is_multiple_of(3))).collect();
         let bools = BooleanArray::from(mask.iter().map(|&m| m == 1).collect::<Vec<_>>());
         let mut compaction =
             etl_row("compaction (1/3 kept)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| indices(e, &bools))?;

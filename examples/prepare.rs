@@ -16,10 +16,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use streamliner::Backend;
 use streamliner::etl::{MessageTableOptions, message_table, opt_out_keys};
 use streamliner::io::whatsapp::{WhatsAppOptions, read_whatsapp};
 use streamliner::io::{write_csv, write_table};
-use streamliner::{Backend, Engine};
+
+#[path = "common/mod.rs"]
+mod common;
 
 const USAGE: &str =
     "usage: prepare EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE] [--backend auto|cpu|gpu] [--output FILE]";
@@ -67,10 +70,7 @@ fn group_from_path(path: &std::path::Path) -> String {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let opts = parse_args()?;
-    let engine = match opts.backend {
-        Some(b) => Engine::new(b)?,
-        None => Engine::from_env()?,
-    };
+    let engine = common::engine(opts.backend)?;
     let started = Instant::now();
     let chat =
         read_whatsapp(&opts.export, &WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() })?;
@@ -93,10 +93,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => write_table(&table, path)?,
         None => write_csv(&table, &mut std::io::stdout().lock())?,
     }
-    let backend = match engine.adapter() {
-        Some(a) => format!("gpu ({})", a.name),
-        None => "cpu".to_string(),
-    };
+    let backend = common::backend_label(&engine);
     eprintln!(
         "prepare: {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, backend {backend}, elapsed {:.1} ms",
         summary.messages,
@@ -112,12 +109,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
-    // Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning where there is no
-    // display session; wgpu picks the adapter itself, so the layer is switched off unless set.
-    if std::env::var_os("NODEVICE_SELECT").is_none() {
-        // SAFETY: nothing else runs yet at the start of main, so no thread reads the environment.
-        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
-    }
+    common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     if let Err(e) = run() {
         eprintln!("prepare: {e}");

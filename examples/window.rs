@@ -20,10 +20,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use streamliner::Backend;
 use streamliner::io::{ReadOptions, read_history, write_csv, write_table};
 use streamliner::strings::LengthUnit;
 use streamliner::window::{Semantics, StepUnit, WindowSpec, parse_duration};
-use streamliner::{Backend, Engine};
+
+#[path = "common/mod.rs"]
+mod common;
 
 const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes] [--step N] [--max-bytes M] [--overlap R]
     [--max-window-time DURATION] [--unit bytes|chars] [--semantics strict|egregora]
@@ -80,10 +83,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let opts = parse_args()?;
     opts.spec.validate()?;
-    let engine = match opts.backend {
-        Some(b) => Engine::new(b)?,
-        None => Engine::from_env()?,
-    };
+    let engine = common::engine(opts.backend)?;
     let started = Instant::now();
     // Under egregora semantics, a WhatsApp export's lines are normalized as the pipeline does, so the
     // texts measured are the pipeline's.
@@ -102,10 +102,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => write_table(windows.table(), path)?,
         None => write_csv(windows.table(), &mut std::io::stdout().lock())?,
     }
-    let backend = match engine.adapter() {
-        Some(a) => format!("gpu ({})", a.name),
-        None => "cpu".to_string(),
-    };
+    let backend = common::backend_label(&engine);
     eprintln!(
         "window: {} rows, {} windows, backend {backend}, elapsed {:.3} ms windowing (+{:.1} ms reading)",
         history.num_rows(),
@@ -117,12 +114,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
-    // Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning where there is no
-    // display session; wgpu picks the adapter itself, so the layer is switched off unless set.
-    if std::env::var_os("NODEVICE_SELECT").is_none() {
-        // SAFETY: nothing else runs yet at the start of main, so no thread reads the environment.
-        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
-    }
+    common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     if let Err(e) = run() {
         eprintln!("window: {e}");

@@ -346,7 +346,10 @@ fn null_text_has_length_zero(engine: &Engine) {
     assert_eq!(w.windows()[0].units, 5);
     let w = engine.window(&h, &WindowSpec::bytes(3).overlap(0.0)).unwrap();
     assert_eq!(sizes(&w), [2, 1]);
-    assert!(w.rows(&w.windows()[0]).column_by_name("text").unwrap().is_null(1));
+    assert!(w.rows(&w.windows()[0]).unwrap().column_by_name("text").unwrap().is_null(1));
+    let bogus = Window { end_row: 99, ..w.windows()[0] };
+    assert!(w.rows(&bogus).is_err());
+    assert!(w.split_window(&bogus, 2).is_err());
 }
 
 on_every_backend!(

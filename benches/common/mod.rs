@@ -44,8 +44,13 @@ pub fn values(n: usize) -> Vec<u32> {
     u64s(n, 7).into_iter().map(|x| (x >> 40) as u32).collect()
 }
 
-/// Texts, authors and timestamps of `n` messages.
-pub type Messages = (arrow_array::StringArray, arrow_array::StringArray, arrow_array::TimestampMicrosecondArray);
+/// Texts, authors, timestamps and author pseudonyms of `n` messages.
+pub type Messages = (
+    arrow_array::StringArray,
+    arrow_array::StringArray,
+    arrow_array::TimestampMicrosecondArray,
+    arrow_array::StringArray,
+);
 
 /// Message texts (words, emoji, links), author names with stray whitespace, and local timestamps.
 pub fn messages(n: usize) -> Messages {
@@ -67,5 +72,11 @@ pub fn messages(n: usize) -> Messages {
             t
         })
         .collect();
-    (texts.into(), authors.into(), ts.into())
+    let pseudonyms: Vec<String> = authors
+        .iter()
+        .map(|a| {
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("whatsapp:{}", a.trim()).as_bytes()).to_string()
+        })
+        .collect();
+    (texts.into(), authors.into(), ts.into(), pseudonyms.into())
 }

@@ -64,7 +64,7 @@ fn distinct_batched(engine: &Engine, prev1: &[u64], starts: &[u64], sizes: &[u64
         })
         .collect();
     let at = ew::gather(engine, &sums, &engine.upload(&bounds)?)?.to_vec()?;
-    Ok(at.chunks(2).map(|c| c[0] - c[1]).collect())
+    Ok(at.chunks(2).map(|c| c[0].saturating_sub(c[1])).collect())
 }
 
 /// Distinct authors per window, counted row by row.

@@ -11,6 +11,7 @@ use super::{author_uuids, command_mask, message_ids, opt_out_mask};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::whatsapp::Chat;
+use crate::io::write::json_string;
 use crate::kernels::compact::filter_batch;
 use crate::kernels::strings::{LengthUnit, lengths};
 use crate::kernels::text_match::extract_urls;
@@ -93,24 +94,6 @@ pub fn slugify(name: &str) -> String {
             gap = true;
         }
     }
-    out
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 

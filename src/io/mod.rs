@@ -3,7 +3,7 @@
 
 mod read;
 pub mod whatsapp;
-mod write;
+pub(crate) mod write;
 
 pub use read::{InputFormat, ReadOptions, read_history};
 pub use write::{format_timestamp, write_csv, write_json, write_table};

@@ -48,29 +48,25 @@ fn generic_parts<O: OffsetSizeTrait>(a: &GenericStringArray<O>) -> TextParts<'_>
         return TextParts { offsets, values: Cow::Borrowed(&a.value_data()[first..last]), nulls };
     }
     // Null rows that hold bytes: copy the valid rows' bytes so that every null row is empty.
+    copied_parts(a.len(), nulls, |i| a.value(i))
+}
+
+fn view_parts(a: &StringViewArray) -> TextParts<'_> {
+    copied_parts(a.len(), a.nulls().cloned(), |i| a.value(i))
+}
+
+/// Parts built by copying the valid rows' bytes into one buffer.
+fn copied_parts<'a>(n: usize, nulls: Option<NullBuffer>, row: impl Fn(usize) -> &'a str) -> TextParts<'static> {
     let mut values = Vec::new();
-    let mut offsets = Vec::with_capacity(a.len() + 1);
+    let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0);
-    for i in 0..a.len() {
-        if a.is_valid(i) {
-            values.extend_from_slice(a.value(i).as_bytes());
+    for i in 0..n {
+        if nulls.as_ref().is_none_or(|nb| nb.is_valid(i)) {
+            values.extend_from_slice(row(i).as_bytes());
         }
         offsets.push(values.len() as u64);
     }
     TextParts { offsets, values: Cow::Owned(values), nulls }
-}
-
-fn view_parts(a: &StringViewArray) -> TextParts<'_> {
-    let mut values = Vec::new();
-    let mut offsets = Vec::with_capacity(a.len() + 1);
-    offsets.push(0);
-    for i in 0..a.len() {
-        if a.is_valid(i) {
-            values.extend_from_slice(a.value(i).as_bytes());
-        }
-        offsets.push(values.len() as u64);
-    }
-    TextParts { offsets, values: Cow::Owned(values), nulls: a.nulls().cloned() }
 }
 
 /// The parts of a `Utf8`, `LargeUtf8` or `Utf8View` array.

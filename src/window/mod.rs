@@ -88,7 +88,7 @@ impl Engine {
     /// let windows = engine.window(&history, &WindowSpec::messages(3).overlap(0.0))?;
     /// let sizes: Vec<u64> = windows.windows().iter().map(|w| w.size()).collect();
     /// assert_eq!(sizes, [3, 3, 3, 1]);
-    /// assert_eq!(windows.rows(&windows.windows()[3]).num_rows(), 1);
+    /// assert_eq!(windows.rows(&windows.windows()[3])?.num_rows(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn window(&self, history: &RecordBatch, spec: &WindowSpec) -> Result<Windows> {

@@ -129,8 +129,19 @@ impl Windows {
     }
 
     /// The rows of `window`, a zero-copy slice of the sorted history.
-    pub fn rows(&self, window: &Window) -> RecordBatch {
-        self.history.slice(window.start_row as usize, window.size() as usize)
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a window whose rows are not within the history (one not made by
+    /// these windows).
+    pub fn rows(&self, window: &Window) -> Result<RecordBatch> {
+        if window.start_row > window.end_row || window.end_row > self.history.num_rows() as u64 {
+            return Err(Error::invalid(
+                "window",
+                format!("rows {}..{}", window.start_row, window.end_row),
+                format!("the history has {} rows", self.history.num_rows()),
+            ));
+        }
+        Ok(self.history.slice(window.start_row as usize, window.size() as usize))
     }
 
     /// Sorted row -> input row, when the input was not sorted by timestamp (`None`: they are the same).
@@ -179,7 +190,7 @@ impl Windows {
         if n < 2 {
             return Err(Error::invalid("n", n, "a window splits into at least 2 parts"));
         }
-        let rows = self.rows(window);
+        let rows = self.rows(window)?;
         let ts_col = rows
             .column_by_name(&self.ts_column)
             .ok_or_else(|| Error::invalid("ts column", &self.ts_column, "missing"))?;

@@ -1,0 +1,52 @@
+//! Shared by the examples (included with `#[path]`; not an example itself).
+#![allow(dead_code)]
+
+use streamliner::{Backend, Engine};
+
+/// Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning where there is no display
+/// session; wgpu picks the adapter itself, so the layer is switched off unless the user set it. Call
+/// first thing in `main`.
+pub fn quiet_mesa() {
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called at the start of main, before any other thread exists to read the environment.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
+/// The engine for `--backend` when given, else `STREAMLINER_BACKEND`, else auto.
+pub fn engine(backend: Option<Backend>) -> streamliner::Result<Engine> {
+    match backend {
+        Some(b) => Engine::new(b),
+        None => Engine::from_env(),
+    }
+}
+
+/// "cpu" or "gpu (adapter name)".
+pub fn backend_label(engine: &Engine) -> String {
+    match engine.adapter() {
+        Some(a) => format!("gpu ({})", a.name),
+        None => "cpu".to_string(),
+    }
+}
+
+/// SplitMix64, so every run sees the same data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
