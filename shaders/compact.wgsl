@@ -27,9 +27,8 @@ fn compact(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     if (m.x == 0u && m.y == 0u) {
         return;
     }
-    let p = pos[i];
-    let local = u64_sub(p, params.out_start);
-    if (!u64_lt(p, params.out_start) && local.y == 0u && local.x < params.out_len) {
-        out[local.x] = u64_add(params.base, u64_from(i));
+    let local = index_in_segment(pos[i], params.out_start, params.out_len);
+    if (local != 0xffffffffu) {
+        out[local] = u64_add(params.base, u64_from(i));
     }
 }

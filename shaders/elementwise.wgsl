@@ -107,11 +107,9 @@ fn gather(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
     if (i >= gather_params.n) {
         return;
     }
-    let j = idx[i];
-    let local = u64_sub(j, gather_params.src_start);
-    let inside = !u64_lt(j, gather_params.src_start) && local.y == 0u && local.x < gather_params.src_len;
-    if (inside) {
-        dst[i] = src[local.x];
+    let local = index_in_segment(idx[i], gather_params.src_start, gather_params.src_len);
+    if (local != 0xffffffffu) {
+        dst[i] = src[local];
     } else if (gather_params.first != 0u) {
         dst[i] = vec2<u32>(0u, 0u);
     }

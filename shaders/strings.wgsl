@@ -64,10 +64,9 @@ fn char_offsets(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     }
     let o = offsets[i];
     let w = vec2<u32>((o.x >> 2u) | (o.y << 30u), o.y >> 2u);
-    let local = u64_sub(w, co_params.seg_start);
-    let inside = !u64_lt(w, co_params.seg_start) && local.y == 0u && local.x < co_params.seg_words;
-    if (inside) {
-        char_pos[i] = u64_add(seg_prefix[local.x], u64_from(lead_bytes(seg_words[local.x], o.x & 3u)));
+    let local = index_in_segment(w, co_params.seg_start, co_params.seg_words);
+    if (local != 0xffffffffu) {
+        char_pos[i] = u64_add(seg_prefix[local], u64_from(lead_bytes(seg_words[local], o.x & 3u)));
     } else if (co_params.first != 0u) {
         char_pos[i] = vec2<u32>(0u, 0u);
     }

@@ -57,3 +57,13 @@ fn u64_mul_small(x: vec2<u32>, m: u32) -> vec2<u32> {
     }
     return vec2<u32>(out[0] | (out[1] << 16u), out[2] | (out[3] << 16u));
 }
+
+// The position of index `j` inside a segment of `len` elements that starts at index `start`, or
+// 0xffffffff when `j` is not in [start, start + len).
+fn index_in_segment(j: vec2<u32>, start: vec2<u32>, len: u32) -> u32 {
+    let local = u64_sub(j, start);
+    if (u64_lt(j, start) || local.y != 0u || local.x >= len) {
+        return 0xffffffffu;
+    }
+    return local.x;
+}
