@@ -19,7 +19,7 @@ use crate::gpu;
 use crate::kernels::elementwise as ew;
 use crate::kernels::strings::uuid5;
 use crate::kernels::text_match::{starts_with_ignore_ascii_case, uuid_in_set};
-use crate::kernels::time::{per_second, timestamps};
+use crate::kernels::time::{ordered, per_second, timestamps};
 
 /// The namespace of author pseudonyms: the OID namespace of RFC 4122.
 pub const PSEUDONYM_NAMESPACE: [u8; 16] = *uuid::Uuid::NAMESPACE_OID.as_bytes();
@@ -72,10 +72,10 @@ pub fn opt_out_mask(engine: &Engine, author_uuid: &dyn Array, opted_out: &[[u8; 
 pub fn date_range_mask(engine: &Engine, ts: &dyn Array, first_day: i32, last_day: i32) -> Result<BooleanArray> {
     let (values, unit) = timestamps(ts)?;
     let per_day = i128::from(86_400 * per_second(unit));
-    let ordered = |t: i128| (t.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64 as u64) ^ (1 << 63);
-    let lo = ordered(i128::from(first_day) * per_day);
-    let hi = ordered((i128::from(last_day) + 1) * per_day);
-    let keys: Vec<u64> = values.iter().map(|&t| (t as u64) ^ (1 << 63)).collect();
+    let clamped = |t: i128| ordered(t.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64);
+    let lo = clamped(i128::from(first_day) * per_day);
+    let hi = clamped((i128::from(last_day) + 1) * per_day);
+    let keys: Vec<u64> = values.iter().map(|&t| ordered(t)).collect();
     let col = engine.upload(&keys)?;
     let mask = ew::min(engine, &ew::ge_scalar(engine, &col, lo)?, &ew::lt_scalar(engine, &col, hi)?)?.to_vec()?;
     Ok(BooleanArray::new(mask.into_iter().map(|m| m != 0).collect(), ts.nulls().cloned()))

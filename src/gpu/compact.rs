@@ -4,16 +4,12 @@ use std::sync::Arc;
 
 use super::elementwise::gather;
 use super::memory::GpuArray;
-use super::pipelines::table::{self, CompactParams, consts};
+use super::pipelines::table::{self, CompactParams};
 use super::reduce::reduce_array;
 use super::scan::{ScanSpec, scan_array};
-use super::{Batch, GpuContext};
+use super::{Batch, GpuContext, item_groups, u64_words};
 use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
-
-fn words(v: u64) -> [u32; 2] {
-    [v as u32, (v >> 32) as u32]
-}
 
 /// Indices (u64) of the rows where `mask` (u64, 0 or 1) is 1, in order: an exclusive scan gives each
 /// kept row its place, then a scatter.
@@ -37,8 +33,8 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
             let params = ctx.params(&CompactParams {
                 n: n as u32,
                 out_len: out.seg_len(j) as u32,
-                base: words(i as u64 * mask.seg_elems),
-                out_start: words(j as u64 * out.seg_elems),
+                base: u64_words(i as u64 * mask.seg_elems),
+                out_start: u64_words(j as u64 * out.seg_elems),
                 ..Default::default()
             })?;
             batch.dispatch(
@@ -49,7 +45,7 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
                     ("pos", pos.seg_binding(i)),
                     ("out", out.seg_binding(j)),
                 ],
-                n.div_ceil(u64::from(consts::ITEM_WG)),
+                item_groups(n),
             )?;
             batch.keep(params);
         }

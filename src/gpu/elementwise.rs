@@ -4,18 +4,10 @@
 use std::sync::Arc;
 
 use super::memory::GpuArray;
-use super::pipelines::table::{self, GatherParams, MapParams, consts};
-use super::{Batch, GpuContext};
+use super::pipelines::table::{self, GatherParams, MapParams};
+use super::{Batch, GpuContext, item_groups, u64_words};
 use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::error::{Error, Result};
-
-fn groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
-
-fn words(v: u64) -> [u32; 2] {
-    [v as u32, (v >> 32) as u32]
-}
 
 fn op_override(op: u32) -> super::pipelines::Overrides {
     match op {
@@ -34,11 +26,11 @@ pub(crate) fn map_scalar(ctx: &Arc<GpuContext>, a: &GpuArray, op: ScalarOp, k: u
     let mut batch = Batch::new(ctx);
     for i in 0..a.segments.len() {
         let n = a.seg_len(i);
-        let params = ctx.params(&MapParams { n: n as u32, k: words(k), ..Default::default() })?;
+        let params = ctx.params(&MapParams { n: n as u32, k: u64_words(k), ..Default::default() })?;
         batch.dispatch(
             &kernel,
             &[("map_params", params.whole()), ("a", a.seg_binding(i)), ("out", out.seg_binding(i))],
-            groups(n),
+            item_groups(n),
         )?;
         batch.keep(params);
     }
@@ -64,7 +56,7 @@ pub(crate) fn map_pair(ctx: &Arc<GpuContext>, a: &GpuArray, b: &GpuArray, op: Pa
                 ("b", b.seg_binding(i)),
                 ("out", out.seg_binding(i)),
             ],
-            groups(n),
+            item_groups(n),
         )?;
         batch.keep(params);
     }
@@ -80,8 +72,8 @@ pub(crate) fn iota(ctx: &Arc<GpuContext>, len: u64, start: u64) -> Result<GpuArr
         let n = out.seg_len(i);
         let base = i as u64 * out.seg_elems;
         let params =
-            ctx.params(&MapParams { n: n as u32, k: words(start), base: words(base), ..Default::default() })?;
-        batch.dispatch(&kernel, &[("map_params", params.whole()), ("out", out.seg_binding(i))], groups(n))?;
+            ctx.params(&MapParams { n: n as u32, k: u64_words(start), base: u64_words(base), ..Default::default() })?;
+        batch.dispatch(&kernel, &[("map_params", params.whole()), ("out", out.seg_binding(i))], item_groups(n))?;
         batch.keep(params);
     }
     batch.submit();
@@ -103,7 +95,7 @@ pub(crate) fn gather(ctx: &Arc<GpuContext>, src: &GpuArray, idx: &GpuArray) -> R
                 n: n as u32,
                 src_len: src_len as u32,
                 first: u32::from(s == 0),
-                src_start: words(s as u64 * src.seg_elems),
+                src_start: u64_words(s as u64 * src.seg_elems),
                 ..Default::default()
             })?;
             batch.dispatch(
@@ -114,7 +106,7 @@ pub(crate) fn gather(ctx: &Arc<GpuContext>, src: &GpuArray, idx: &GpuArray) -> R
                     ("idx", idx.seg_binding(q)),
                     ("dst", out.seg_binding(q)),
                 ],
-                groups(n),
+                item_groups(n),
             )?;
             batch.keep(params);
         }

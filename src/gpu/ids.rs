@@ -4,14 +4,10 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, STORAGE};
-use super::pipelines::table::{self, IdParams, consts};
+use super::pipelines::table::{self, IdParams};
 use super::scan::{ScanSpec, scan_array};
-use super::{Batch, GpuContext};
+use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
-
-fn groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
 
 /// The ids of rows with `delta` (timestamp units since the first message, `unit` 0..=3 for s, ms, µs,
 /// ns) and sorted position `row`: the UTF-8 bytes and the end offset of each id.
@@ -32,7 +28,7 @@ pub(crate) fn message_ids(ctx: &Arc<GpuContext>, delta: &[u64], row: &[u64], uni
         batch.dispatch(
             &lengths,
             &[("params", params.whole()), ("delta", d_buf.whole()), ("row", r_buf.whole()), ("lens", lens.whole())],
-            groups(n),
+            item_groups(n),
         )?;
         batch.submit();
         let lens = GpuArray { segments: vec![lens], len: n, elem_bytes: 4, seg_elems: ctx.segment_elems };
@@ -51,7 +47,7 @@ pub(crate) fn message_ids(ctx: &Arc<GpuContext>, delta: &[u64], row: &[u64], uni
                 ("ends", chunk_ends.seg_binding(0)),
                 ("bytes", out.whole()),
             ],
-            groups(n),
+            item_groups(n),
         )?;
         batch.submit();
         let mut chunk_bytes = vec![0u8; total as usize];

@@ -180,6 +180,23 @@ impl GpuContext {
     }
 }
 
+/// Workgroups for `n` items at one invocation each.
+pub(crate) fn item_groups(n: u64) -> u64 {
+    n.div_ceil(u64::from(consts::ITEM_WG))
+}
+
+/// A u64 as WGSL's `vec2<u32>(low, high)`.
+pub(crate) fn u64_words(v: u64) -> [u32; 2] {
+    [v as u32, (v >> 32) as u32]
+}
+
+/// Bytes packed into little-endian u32 words (at least one), zero-padded.
+pub(crate) fn byte_words(bytes: &[u8]) -> Vec<u32> {
+    let mut w = vec![0u32; bytes.len().div_ceil(4).max(1)];
+    bytemuck::cast_slice_mut::<u32, u8>(&mut w)[..bytes.len()].copy_from_slice(bytes);
+    w
+}
+
 /// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row).
 pub(crate) fn dispatch(encoder: &mut wgpu::CommandEncoder, kernel: &Kernel, bind_group: &wgpu::BindGroup, groups: u64) {
     if groups == 0 {

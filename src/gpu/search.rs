@@ -4,13 +4,9 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
-use super::pipelines::table::{self, SearchParams, SortedCheckParams, consts};
-use super::{Batch, GpuContext};
+use super::pipelines::table::{self, SearchParams, SortedCheckParams};
+use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
-
-fn item_groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
 
 /// Records the search of `n` queries bound at `queries` into `positions`, over every haystack segment
 /// (counts summed), so `positions` is the position in the whole haystack when it is sorted.

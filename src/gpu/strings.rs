@@ -4,14 +4,10 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, STORAGE};
-use super::pipelines::table::{self, CharOffsetsParams, WordCharsParams, consts};
+use super::pipelines::table::{self, CharOffsetsParams, WordCharsParams};
 use super::scan::{ScanSpec, scan_array};
-use super::{Batch, GpuContext};
+use super::{Batch, GpuContext, item_groups, u64_words};
 use crate::error::Result;
-
-fn groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
 
 impl GpuContext {
     /// Uploads `bytes` as u32 words (little-endian, byte 4w + k in bits 8k..), `bytes.len() / 4 + 1`
@@ -63,7 +59,7 @@ pub(crate) fn char_positions(
         batch.dispatch(
             &wc,
             &[("wc_params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))],
-            groups(n),
+            item_groups(n),
         )?;
         batch.keep(params);
     }
@@ -81,7 +77,7 @@ pub(crate) fn char_positions(
                 n: n as u32,
                 seg_words: words.seg_len(s) as u32,
                 first: u32::from(s == 0),
-                seg_start: [start as u32, (start >> 32) as u32],
+                seg_start: u64_words(start),
                 ..Default::default()
             })?;
             batch.dispatch(
@@ -93,7 +89,7 @@ pub(crate) fn char_positions(
                     ("seg_prefix", prefix.seg_binding(s)),
                     ("char_pos", out.seg_binding(q)),
                 ],
-                groups(n),
+                item_groups(n),
             )?;
             batch.keep(params);
         }

@@ -4,24 +4,14 @@
 use std::sync::Arc;
 
 use super::memory::STORAGE;
-use super::pipelines::table::{self, PrefixParams, SetParams, UrlParams, consts};
+use super::pipelines::table::{self, PrefixParams, SetParams, UrlParams};
 use super::text::chunks;
-use super::{Batch, GpuContext};
+use super::{Batch, GpuContext, byte_words, item_groups};
 use crate::error::Result;
 use crate::kernels::strings::TextParts;
 
 /// Bytes one URL pass walks per row.
 const URL_BUDGET: u32 = 4096;
-
-fn groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
-
-fn words_of(bytes: &[u8]) -> Vec<u32> {
-    let mut w = vec![0u32; bytes.len().div_ceil(4).max(1)];
-    bytemuck::cast_slice_mut::<u32, u8>(&mut w)[..bytes.len()].copy_from_slice(bytes);
-    w
-}
 
 /// Rows per chunk: bounded so per-row outputs and state (16 bytes a row) fit a binding.
 fn rows_per_chunk(ctx: &GpuContext) -> u64 {
@@ -38,7 +28,7 @@ pub(crate) fn prefix_ci(
     let n = parts.offsets.len() - 1;
     let mut out = vec![0u64; n];
     let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
-    let pat = ctx.storage_from(&words_of(pattern))?;
+    let pat = ctx.storage_from(&byte_words(pattern))?;
     let kernel = ctx.kernel(&table::TEXT_MATCH, "prefix_ci", &[])?;
     for c in &chunks {
         let flags = ctx.buffer(STORAGE, c.len() * 8)?;
@@ -54,7 +44,7 @@ pub(crate) fn prefix_ci(
                 ("pattern", pat.whole()),
                 ("flags", flags.whole()),
             ],
-            groups(c.len()),
+            item_groups(c.len()),
         )?;
         batch.keep(params);
         batch.submit();
@@ -100,7 +90,7 @@ pub(crate) fn urls(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<UrlSp
                             ("url_starts", starts.whole()),
                             ("url_spans", spans.whole()),
                         ],
-                        groups(rows),
+                        item_groups(rows),
                     )?;
                     batch.keep(params);
                 }
@@ -157,7 +147,7 @@ pub(crate) fn in_uuid_set(
                 ("keys", keys_buf.whole()),
                 ("members", members.whole()),
             ],
-            groups(c.len()),
+            item_groups(c.len()),
         )?;
         batch.keep(params);
         batch.submit();

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::memory::STORAGE;
-use super::pipelines::table::{self, Uuid5Params, consts};
+use super::pipelines::table::{self, Uuid5Params};
 use super::text::{TextChunk, chunks};
-use super::{Batch, GpuContext};
+use super::{Batch, GpuContext, byte_words, item_groups};
 use crate::error::Result;
 use crate::kernels::strings::TextParts;
 
@@ -17,19 +17,13 @@ const BLOCK_BUDGET: u32 = 8;
 /// Bytes of per-row state (`RowState` in the shader).
 const STATE_BYTES: u64 = 36;
 
-fn groups(n: u64) -> u64 {
-    n.div_ceil(u64::from(consts::ITEM_WG))
-}
-
 /// The UUIDs of the rows of `parts`, as 36 hex characters each (36 * n bytes), hashing
 /// `head ++ strip(row)`; and the rows too large for the device, left for the caller.
 pub(crate) fn uuid5(ctx: &Arc<GpuContext>, parts: &TextParts<'_>, head: &[u8]) -> Result<(Vec<u8>, Vec<usize>)> {
     let n = parts.offsets.len() - 1;
     let mut out = vec![0u8; 36 * n];
     let (chunks, oversized) = chunks(ctx, parts, ctx.segment_elems * 8 / STATE_BYTES)?;
-    let mut head_words = vec![0u32; head.len().div_ceil(4).max(1)];
-    bytemuck::cast_slice_mut::<u32, u8>(&mut head_words)[..head.len()].copy_from_slice(head);
-    let head_buf = ctx.storage_from(&head_words)?;
+    let head_buf = ctx.storage_from(&byte_words(head))?;
     for chunk in &chunks {
         let hex = run_chunk(ctx, chunk, &head_buf, head.len() as u32)?;
         out[36 * chunk.rows.start..36 * chunk.rows.end].copy_from_slice(&hex);
@@ -68,7 +62,7 @@ fn run_chunk(
                 ("state", state.whole()),
                 ("pending", pending.whole()),
             ],
-            groups(n),
+            item_groups(n),
         )?;
         batch.keep(p);
         batch.submit();
@@ -95,12 +89,16 @@ fn run_chunk(
                 ("state", state.whole()),
                 ("head", head.whole()),
             ],
-            groups(n),
+            item_groups(n),
         )?;
         batch.keep(p);
     }
     let p = ctx.params(&params(0, false))?;
-    batch.dispatch(&format, &[("params", p.whole()), ("state", state.whole()), ("hex", hex.whole())], groups(n))?;
+    batch.dispatch(
+        &format,
+        &[("params", p.whole()), ("state", state.whole()), ("hex", hex.whole())],
+        item_groups(n),
+    )?;
     batch.keep(p);
     batch.submit();
     let mut bytes = vec![0u8; (n * 36) as usize];

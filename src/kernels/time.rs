@@ -35,7 +35,8 @@ pub(crate) fn per_second(unit: TimeUnit) -> i64 {
     }
 }
 
-fn ordered(t: i64) -> u64 {
+/// An i64 as an order-preserving u64 (the sign bit flipped).
+pub(crate) fn ordered(t: i64) -> u64 {
     (t as u64) ^ (1 << 63)
 }
 

@@ -21,13 +21,9 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::kernels::search::{Bound, Check, search_sorted};
 use crate::kernels::strings::{LengthUnit, TextParts, parts_prefix, text_parts};
+use crate::kernels::time::ordered;
 use bytes::ByteParams;
 use history::{History, per_second};
-
-/// An i64 timestamp as an order-preserving u64.
-fn ordered(t: i64) -> u64 {
-    (t as u64) ^ (1 << 63)
-}
 
 /// The prefix length at each row position (`0..=n`), in `unit`.
 fn prefix_at(engine: &Engine, parts: &TextParts<'_>, unit: LengthUnit, positions: &[u64]) -> Result<Vec<u64>> {
