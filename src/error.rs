@@ -44,6 +44,21 @@ pub enum Error {
         /// The value at `row - 1`.
         previous: u64,
     },
+    /// A stream of rows went back in time where rows must come in timestamp order.
+    #[error(
+        "{what}: input row {row} holds {ts}, earlier than the row before it ({previous}); streamed windows need rows in \
+         timestamp order (within each partition): sort the input, or use the in-memory call, which sorts"
+    )]
+    OutOfOrder {
+        /// The column (and partition) at fault.
+        what: String,
+        /// The 0-based input row (counted over the whole stream).
+        row: u64,
+        /// Its timestamp, in the column's unit.
+        ts: i64,
+        /// The timestamp of the row before it.
+        previous: i64,
+    },
     /// An input holds a null where none is allowed.
     #[error("{what} holds a null at row {row}")]
     NullValue {
@@ -90,6 +105,13 @@ pub enum Error {
         /// What is expected instead.
         reason: String,
     },
+}
+
+impl From<arrow_schema::ArrowError> for Error {
+    /// An error of an Arrow reader or kernel that the caller handed over (e.g. a `RecordBatchReader`'s).
+    fn from(e: arrow_schema::ArrowError) -> Self {
+        Error::Io { path: "Arrow input".into(), message: e.to_string() }
+    }
 }
 
 /// `Result` with [`Error`].

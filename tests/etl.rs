@@ -132,7 +132,7 @@ fn aggregates(engine: &Engine) {
         ] {
             let w = engine.window(&h, &spec).unwrap();
             let agg = window_aggregates(engine, &w, "author").unwrap();
-            let authors = w.history().column_by_name("author").unwrap().as_string::<i32>().clone();
+            let authors = w.history().unwrap().column_by_name("author").unwrap().as_string::<i32>().clone();
             let distinct = agg.column_by_name("distinct_authors").unwrap().as_primitive::<UInt64Type>();
             let first = agg.column_by_name("first_ts").unwrap();
             for (i, win) in w.windows().iter().enumerate() {

@@ -8,22 +8,10 @@ use std::time::Duration;
 
 use arrow_array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray, TimestampSecondArray};
 use common::Rng;
+use common::histories::*;
 use proptest::prelude::*;
 use streamliner::window::{Semantics, StepUnit, Window, WindowSpec, Windows};
 use streamliner::{Engine, Error, strings::LengthUnit};
-
-const MINUTE: i64 = 60_000_000;
-const HOUR: i64 = 60 * MINUTE;
-/// 2023-01-01T12:00:00Z in microseconds.
-const NOON: i64 = 1_672_574_400_000_000;
-
-fn history(ts: &[i64], texts: &[Option<&str>]) -> RecordBatch {
-    let ts = TimestampMicrosecondArray::from(ts.to_vec()).with_timezone("UTC");
-    let text = StringArray::from(texts.to_vec());
-    let id = arrow_array::UInt64Array::from_iter_values(0..texts.len() as u64);
-    RecordBatch::try_from_iter([("ts", Arc::new(ts) as _), ("text", Arc::new(text) as _), ("id", Arc::new(id) as _)])
-        .unwrap()
-}
 
 /// Ten messages one hour apart from 2023-01-01 12:00, text `message_i`.
 fn ten_hourly() -> RecordBatch {
@@ -41,10 +29,6 @@ fn minutely(n: i64) -> RecordBatch {
 
 fn sizes(w: &Windows) -> Vec<u64> {
     w.windows().iter().map(Window::size).collect()
-}
-
-fn both() -> [Semantics; 2] {
-    [Semantics::Strict, Semantics::Egregora]
 }
 
 fn count_reference_cases(engine: &Engine) {
@@ -192,13 +176,14 @@ fn unsorted_input_maps_back(engine: &Engine) {
     let mut expect: Vec<u64> = (0..n as u64).collect();
     expect.sort_by_key(|&i| ts[i as usize]);
     assert_eq!(perm.values().as_ref(), &expect[..]);
-    let ids = w.history().column_by_name("id").unwrap();
+    let sorted_history = w.history().unwrap();
+    let ids = sorted_history.column_by_name("id").unwrap();
     let ids = ids.as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap();
     for r in 0..n as u64 {
         assert_eq!(ids.value(r as usize), w.input_row(r));
     }
     // Windowing the sorted table gives the same windows, which then need no mapping.
-    let sorted = engine.window(w.history(), &WindowSpec::bytes(40).overlap(0.2)).unwrap();
+    let sorted = engine.window(&w.history().unwrap(), &WindowSpec::bytes(40).overlap(0.2)).unwrap();
     assert_eq!(sorted.windows(), w.windows());
     assert!(sorted.input_rows().is_none());
 }
@@ -210,54 +195,6 @@ fn other_timestamp_units(engine: &Engine) {
     let w = engine.window(&b, &WindowSpec::hours(3).overlap(0.0)).unwrap();
     assert_eq!(sizes(&w), [3, 3, 3, 1]);
     assert_eq!(w.table().column(4).data_type(), b.column(0).data_type());
-}
-
-/// A random history: bursty timestamps with ties, empty and null texts, 1- to 4-byte characters, some
-/// messages longer than the budgets used.
-fn random_history(rng: &mut Rng, n: usize) -> RecordBatch {
-    const PIECES: [&str; 6] = ["a", "é", "€", "😀", " ", "xyz"];
-    let mut t = NOON;
-    let ts: Vec<i64> = (0..n)
-        .map(|_| {
-            t += match rng.below(4) {
-                0 => 0,
-                1 => rng.below(60) as i64 * 1_000_000,
-                2 => rng.below(3 * 3600) as i64 * 1_000_000,
-                _ => 1,
-            };
-            t
-        })
-        .collect();
-    let texts: Vec<Option<String>> = (0..n)
-        .map(|_| match rng.below(10) {
-            0 => None,
-            1 => Some(String::new()),
-            2 => Some("😀".repeat(rng.below(60) as usize)),
-            _ => Some((0..rng.below(12)).map(|_| PIECES[rng.below(6) as usize]).collect()),
-        })
-        .collect();
-    let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-    history(&ts, &refs)
-}
-
-fn specs() -> Vec<WindowSpec> {
-    let mut v = Vec::new();
-    for s in both() {
-        for r in [0.0, 0.2, 0.5] {
-            v.push(WindowSpec::messages(7).overlap(r).semantics(s));
-            v.push(WindowSpec::hours(1).overlap(r).semantics(s));
-            v.push(WindowSpec::hours(5).overlap(r).max_window_time(Duration::from_secs(5400)).semantics(s));
-            for m in [1, 2, 17, 64, 500] {
-                v.push(WindowSpec::bytes(m).overlap(r).semantics(s));
-            }
-        }
-    }
-    for m in [1, 20, 90] {
-        v.push(WindowSpec::bytes(m).overlap(0.3).length_unit(LengthUnit::CodePoints));
-        v.push(WindowSpec::bytes(m).overlap(0.3).max_window_time(Duration::from_secs(600)));
-        v.push(WindowSpec::bytes(m).max_window_time(Duration::from_secs(1)));
-    }
-    v
 }
 
 fn agrees_with_cpu_on_random_histories(engine: &Engine) {

@@ -81,8 +81,8 @@ fn distinct_loop(prev1: &[u64], starts: &[u64], sizes: &[u64]) -> Vec<u64> {
 /// and last message's, null for an empty window).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when the history has no such string column; [`Error::Gpu`] when the device
-/// fails.
+/// [`Error::InvalidParameter`] when the history has no such string column or the windows are
+/// partitioned (aggregate each partition's windows); [`Error::Gpu`] when the device fails.
 ///
 /// # Example
 /// ```
@@ -101,7 +101,7 @@ fn distinct_loop(prev1: &[u64], starts: &[u64], sizes: &[u64]) -> Vec<u64> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn window_aggregates(engine: &Engine, windows: &Windows, author_column: &str) -> Result<RecordBatch> {
-    let history = windows.history();
+    let history = windows.history()?;
     let authors = history
         .column_by_name(author_column)
         .ok_or_else(|| Error::invalid("author column", author_column, "no such column in the history"))?;
@@ -115,7 +115,8 @@ pub fn window_aggregates(engine: &Engine, windows: &Windows, author_column: &str
         distinct_loop(&prev1, &starts, &sizes)
     };
 
-    let ts_type = windows.table().schema_ref().field(4).data_type().clone();
+    let schema = windows.table().schema();
+    let ts_type = schema.field(schema.index_of("start_time").unwrap_or(4)).data_type().clone();
     let DataType::Timestamp(unit, tz) = &ts_type else {
         return Err(Error::invalid("window table", "start_time", "is not a timestamp"));
     };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, TimeUnit};
 
+use super::stream::column;
 use crate::error::{Error, Result};
 
 /// The sorted history and what the window kinds read from it.
@@ -17,8 +18,6 @@ pub(crate) struct History<'a> {
     /// Timestamps in sorted order, in `unit`s.
     pub ts: Cow<'a, [i64]>,
     pub unit: TimeUnit,
-    /// The timestamp column's type (unit and zone), for the output columns.
-    pub ts_type: DataType,
     /// The text column, in sorted order.
     pub text: ArrayRef,
 }
@@ -33,13 +32,6 @@ pub(crate) fn timestamps<'a>(a: &'a dyn Array, name: &str) -> Result<(&'a [i64],
             format!("{name}: {}", a.data_type()),
             "expected an Arrow timestamp (any unit)",
         )
-    })
-}
-
-fn column<'b>(batch: &'b RecordBatch, name: &str, what: &str) -> Result<&'b ArrayRef> {
-    batch.column_by_name(name).ok_or_else(|| {
-        let have: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-        Error::invalid(what, name, format!("no such column; the history has {}", have.join(", ")))
     })
 }
 
@@ -61,7 +53,6 @@ impl<'a> History<'a> {
         {
             return Err(Error::NullValue { what: format!("ts column {ts_name:?}"), row: row as u64 });
         }
-        let ts_type = ts_col.data_type().clone();
         let (ts, unit) = timestamps(ts_col.as_ref(), ts_name)?;
         if ts.windows(2).all(|w| w[0] <= w[1]) {
             return Ok(History {
@@ -69,7 +60,6 @@ impl<'a> History<'a> {
                 permutation: None,
                 ts: Cow::Borrowed(ts),
                 unit,
-                ts_type,
                 text: text_col.clone(),
             });
         }
@@ -81,14 +71,7 @@ impl<'a> History<'a> {
         let sorted = arrow_select::take::take_record_batch(batch, &permutation)
             .map_err(|e| Error::invalid("history", "reordering by ts", e.to_string()))?;
         let text = Arc::clone(column(&sorted, text_name, "text column")?);
-        Ok(History {
-            batch: Cow::Owned(sorted),
-            permutation: Some(permutation),
-            ts: Cow::Owned(sorted_ts),
-            unit,
-            ts_type,
-            text,
-        })
+        Ok(History { batch: Cow::Owned(sorted), permutation: Some(permutation), ts: Cow::Owned(sorted_ts), unit, text })
     }
 
     pub fn len(&self) -> usize {

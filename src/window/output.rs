@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use super::history::{History, timestamps};
+use super::history::timestamps;
 use crate::error::{Error, Result};
 use crate::kernels::strings::{LengthUnit, text_parts};
 
 /// One window: rows `start_row..end_row` of the sorted history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
-    /// 0-based, consecutive (parts of a split window keep their window's index).
+    /// 0-based, consecutive within the partition (parts of a split window keep their window's index).
     pub index: u64,
-    /// First row, in the sorted history.
+    /// The partition's number, in order of first appearance of its key (0 when not partitioned).
+    pub partition: u64,
+    /// First row, in the partition's sorted history.
     pub start_row: u64,
     /// One past the last row.
     pub end_row: u64,
@@ -36,22 +38,67 @@ impl Window {
 }
 
 /// The windows of a history: the table (an Arrow `RecordBatch` with `window_index`, `start_row`,
-/// `end_row`, `size`, `start_time`, `end_time`, `units`), the sorted history whose rows they name, and
-/// the mapping back to input rows when the input was not sorted by timestamp.
+/// `end_row`, `size`, `start_time`, `end_time`, `units`, after the partition key column when
+/// partitioned), each partition's sorted history whose rows they name, and the mapping back to input
+/// rows when the input was not sorted by timestamp or was partitioned.
 #[derive(Debug, Clone)]
 pub struct Windows {
     windows: Vec<Window>,
     table: RecordBatch,
-    history: RecordBatch,
-    permutation: Option<UInt64Array>,
+    parts: Vec<PartRows>,
     ts_column: String,
     text_column: String,
     unit: LengthUnit,
 }
 
-fn schema(ts_type: &DataType) -> Arc<Schema> {
+/// One partition's sorted rows, as one or more chunks.
+#[derive(Debug, Clone)]
+pub(crate) struct PartRows {
+    /// The rows in (ts, input position) order, in chunks.
+    pub chunks: Vec<RecordBatch>,
+    /// Partition row -> input row, when they differ.
+    pub permutation: Option<UInt64Array>,
+    /// The partition's key (one row), when partitioned.
+    pub key: Option<ArrayRef>,
+    /// The history's schema (for empty slices).
+    pub schema: arrow_schema::SchemaRef,
+}
+
+impl PartRows {
+    /// No rows and no columns: an empty history given as no batch at all.
+    pub fn empty() -> Self {
+        PartRows { chunks: Vec::new(), permutation: None, key: None, schema: Arc::new(Schema::empty()) }
+    }
+
+    fn num_rows(&self) -> u64 {
+        self.chunks.iter().map(|c| c.num_rows() as u64).sum()
+    }
+
+    /// Rows `s..e`: a zero-copy slice when they lie in one chunk.
+    fn slice(&self, s: u64, e: u64) -> Result<RecordBatch> {
+        let mut pieces = Vec::new();
+        let mut at = 0u64;
+        for c in &self.chunks {
+            let n = c.num_rows() as u64;
+            let (lo, hi) = (s.max(at), e.min(at + n));
+            if lo < hi {
+                pieces.push(c.slice((lo - at) as usize, (hi - lo) as usize));
+            }
+            at += n;
+        }
+        match pieces.len() {
+            0 => Ok(RecordBatch::new_empty(self.schema.clone())),
+            1 => Ok(pieces.swap_remove(0)),
+            _ => arrow_select::concat::concat_batches(&self.schema, &pieces)
+                .map_err(|err| Error::invalid("window rows", format!("{s}..{e}"), err.to_string())),
+        }
+    }
+}
+
+fn schema(ts_type: &DataType, key: Option<(&str, &DataType)>) -> Arc<Schema> {
     let u = |name: &str| Field::new(name, DataType::UInt64, false);
-    Arc::new(Schema::new(vec![
+    let mut fields: Vec<Field> = key.map(|(name, ty)| Field::new(name, ty.clone(), true)).into_iter().collect();
+    fields.extend([
         u("window_index"),
         u("start_row"),
         u("end_row"),
@@ -59,7 +106,30 @@ fn schema(ts_type: &DataType) -> Arc<Schema> {
         Field::new("start_time", ts_type.clone(), false),
         Field::new("end_time", ts_type.clone(), false),
         u("units"),
-    ]))
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// The window table of `windows`, after a partition key column (its name, one key per window) when
+/// given.
+pub(crate) fn window_table(
+    windows: &[Window],
+    ts_type: &DataType,
+    key: Option<(&str, ArrayRef)>,
+) -> Result<RecordBatch> {
+    let col = |f: fn(&Window) -> u64| Arc::new(UInt64Array::from_iter_values(windows.iter().map(f))) as ArrayRef;
+    let schema = schema(ts_type, key.as_ref().map(|(name, a)| (*name, a.data_type())));
+    let mut columns: Vec<ArrayRef> = key.map(|(_, a)| a).into_iter().collect();
+    columns.extend([
+        col(|w| w.index),
+        col(|w| w.start_row),
+        col(|w| w.end_row),
+        col(|w| w.size()),
+        timestamp_array(windows.iter().map(|w| w.start_time).collect(), ts_type)?,
+        timestamp_array(windows.iter().map(|w| w.end_time).collect(), ts_type)?,
+        col(|w| w.units),
+    ]);
+    RecordBatch::try_new(schema, columns).map_err(|e| Error::invalid("window table", windows.len(), e.to_string()))
 }
 
 /// A timestamp array of `ts_type` (unit and zone) holding `values`.
@@ -71,26 +141,36 @@ fn timestamp_array(values: Vec<i64>, ts_type: &DataType) -> Result<ArrayRef> {
 }
 
 impl Windows {
-    pub(crate) fn new(windows: Vec<Window>, history: History<'_>, spec: &super::WindowSpec) -> Result<Self> {
-        let col = |f: fn(&Window) -> u64| Arc::new(UInt64Array::from_iter_values(windows.iter().map(f))) as ArrayRef;
-        let table = RecordBatch::try_new(
-            schema(&history.ts_type),
-            vec![
-                col(|w| w.index),
-                col(|w| w.start_row),
-                col(|w| w.end_row),
-                col(|w| w.size()),
-                timestamp_array(windows.iter().map(|w| w.start_time).collect(), &history.ts_type)?,
-                timestamp_array(windows.iter().map(|w| w.end_time).collect(), &history.ts_type)?,
-                col(|w| w.units),
-            ],
-        )
-        .map_err(|e| Error::invalid("window table", windows.len(), e.to_string()))?;
+    /// Windows over partitions `parts` (`windows` ordered by partition, then index); `key_name` names
+    /// the partition column when partitioned.
+    pub(crate) fn new(
+        windows: Vec<Window>,
+        parts: Vec<PartRows>,
+        ts_type: &DataType,
+        key_name: Option<&str>,
+        spec: &super::WindowSpec,
+    ) -> Result<Self> {
+        let key = match key_name {
+            Some(name) => {
+                let keys: Vec<&dyn Array> = parts.iter().filter_map(|p| p.key.as_deref()).collect();
+                let col = if keys.is_empty() {
+                    arrow_array::new_empty_array(&DataType::Utf8)
+                } else {
+                    let all = arrow_select::concat::concat(&keys)
+                        .map_err(|e| Error::invalid("partition keys", name, e.to_string()))?;
+                    let idx = UInt64Array::from_iter_values(windows.iter().map(|w| w.partition));
+                    arrow_select::take::take(all.as_ref(), &idx, None)
+                        .map_err(|e| Error::invalid("partition keys", name, e.to_string()))?
+                };
+                Some((name, col))
+            }
+            None => None,
+        };
+        let table = window_table(&windows, ts_type, key)?;
         Ok(Windows {
             windows,
             table,
-            history: history.batch.into_owned(),
-            permutation: history.permutation,
+            parts,
             ts_column: spec.ts_column.clone(),
             text_column: spec.text_column.clone(),
             unit: spec.unit(),
@@ -123,36 +203,82 @@ impl Windows {
     }
 
     /// The history in sorted order (by timestamp, ties in input order): the input itself when it was
-    /// sorted already. Window rows are numbered in this order.
-    pub fn history(&self) -> &RecordBatch {
-        &self.history
-    }
-
-    /// The rows of `window`, a zero-copy slice of the sorted history.
+    /// one sorted batch, its batches concatenated when it came in several. Window rows are numbered in
+    /// this order.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a window whose rows are not within the history (one not made by
-    /// these windows).
-    pub fn rows(&self, window: &Window) -> Result<RecordBatch> {
-        if window.start_row > window.end_row || window.end_row > self.history.num_rows() as u64 {
+    /// [`Error::InvalidParameter`] when the windows are partitioned (use
+    /// [`Windows::partition_history`]) or the batches cannot be concatenated.
+    pub fn history(&self) -> Result<RecordBatch> {
+        if self.parts.iter().any(|p| p.key.is_some()) {
             return Err(Error::invalid(
-                "window",
-                format!("rows {}..{}", window.start_row, window.end_row),
-                format!("the history has {} rows", self.history.num_rows()),
+                "history",
+                "partitioned windows",
+                "each partition has its own history: use partition_history(p)",
             ));
         }
-        Ok(self.history.slice(window.start_row as usize, window.size() as usize))
+        self.partition_history(0)
     }
 
-    /// Sorted row -> input row, when the input was not sorted by timestamp (`None`: they are the same).
+    /// Partition `p`'s rows in sorted order (for partitions, rows are numbered within their partition).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a partition that does not exist or batches that cannot be
+    /// concatenated.
+    pub fn partition_history(&self, p: usize) -> Result<RecordBatch> {
+        let part = self
+            .parts
+            .get(p)
+            .ok_or_else(|| Error::invalid("partition", p, format!("there are {}", self.parts.len())))?;
+        part.slice(0, part.num_rows())
+    }
+
+    /// The number of partitions (1 when not partitioned; with partitions, one per key).
+    pub fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Partition `p`'s key (a one-row array), when partitioned.
+    pub fn partition_key(&self, p: usize) -> Option<&ArrayRef> {
+        self.parts.get(p).and_then(|part| part.key.as_ref())
+    }
+
+    /// The rows of `window`: a zero-copy slice of its partition's sorted history (concatenated only
+    /// when the history came in several batches and the window spans them).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a window whose rows are not within its partition (one not made
+    /// by these windows).
+    pub fn rows(&self, window: &Window) -> Result<RecordBatch> {
+        let part = self.parts.get(window.partition as usize);
+        let n = part.map_or(0, PartRows::num_rows);
+        match part {
+            Some(part) if window.start_row <= window.end_row && window.end_row <= n => {
+                part.slice(window.start_row, window.end_row)
+            }
+            _ => Err(Error::invalid(
+                "window",
+                format!("rows {}..{} of partition {}", window.start_row, window.end_row, window.partition),
+                format!("the partition has {n} rows"),
+            )),
+        }
+    }
+
+    /// Sorted row -> input row of an unpartitioned history, when the input was not sorted by timestamp
+    /// (`None`: they are the same).
     pub fn input_rows(&self) -> Option<&UInt64Array> {
-        self.permutation.as_ref()
+        self.parts.first().and_then(|p| p.permutation.as_ref())
     }
 
-    /// The input row of sorted row `row`.
+    /// The input row of sorted row `row` of an unpartitioned history.
     pub fn input_row(&self, row: u64) -> u64 {
-        match &self.permutation {
-            Some(p) if (row as usize) < p.len() => p.value(row as usize),
+        self.partition_input_row(0, row)
+    }
+
+    /// The input row of row `row` of partition `p` (rows counted over all the input's batches).
+    pub fn partition_input_row(&self, p: u64, row: u64) -> u64 {
+        match self.parts.get(p as usize).and_then(|part| part.permutation.as_ref()) {
+            Some(perm) if (row as usize) < perm.len() => perm.value(row as usize),
             _ => row,
         }
     }
@@ -174,7 +300,8 @@ impl Windows {
 
     /// The timestamp unit of `start_time` and `end_time`.
     pub fn time_unit(&self) -> TimeUnit {
-        match self.table.schema_ref().field(4).data_type() {
+        let field = self.table.schema_ref().index_of("start_time").unwrap_or(4);
+        match self.table.schema_ref().field(field).data_type() {
             DataType::Timestamp(u, _) => *u,
             _ => TimeUnit::Microsecond,
         }
@@ -225,6 +352,7 @@ impl Windows {
             let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
             out.push(Window {
                 index: window.index,
+                partition: window.partition,
                 start_row: window.start_row + first as u64,
                 end_row: window.start_row + end as u64,
                 start_time: clamp(lo),

@@ -71,6 +71,9 @@ impl FromStr for Semantics {
     }
 }
 
+/// The default of [`WindowSpec::max_windows`].
+pub const DEFAULT_MAX_WINDOWS: u64 = 1 << 24;
+
 /// How to cut a history into windows. The defaults are the existing pipeline's: 100 messages a step,
 /// overlap 0.2, a budget of 320000, strict semantics, columns `ts` and `text`.
 ///
@@ -105,6 +108,16 @@ pub struct WindowSpec {
     pub ts_column: String,
     /// Name of the text column.
     pub text_column: String,
+    /// Window each value of this column (one chat or group per value) on its own: windows are numbered
+    /// within their partition and carry its key. `None`: the whole history is one partition.
+    pub partition_by: Option<String>,
+    /// Time windows: leave out windows that hold no row (window indices stay consecutive). Off by
+    /// default, as the existing pipeline emits them.
+    pub skip_empty_windows: bool,
+    /// The most time windows the in-memory call makes (default 2^24); past it, it fails with
+    /// [`Error::LimitExceeded`] naming the count, rather than allocate per empty window. Streaming
+    /// windows make them one at a time and have no such limit.
+    pub max_windows: u64,
 }
 
 impl Default for WindowSpec {
@@ -119,6 +132,9 @@ impl Default for WindowSpec {
             semantics: Semantics::Strict,
             ts_column: "ts".into(),
             text_column: "text".into(),
+            partition_by: None,
+            skip_empty_windows: false,
+            max_windows: DEFAULT_MAX_WINDOWS,
         }
     }
 }
@@ -172,6 +188,18 @@ impl WindowSpec {
     pub fn columns(mut self, ts: &str, text: &str) -> Self {
         self.ts_column = ts.into();
         self.text_column = text.into();
+        self
+    }
+
+    /// Windows each value of column `name` on its own (see [`WindowSpec::partition_by`]).
+    pub fn partition_by(mut self, name: &str) -> Self {
+        self.partition_by = Some(name.into());
+        self
+    }
+
+    /// Leaves out time windows that hold no row.
+    pub fn skip_empty_windows(mut self, skip: bool) -> Self {
+        self.skip_empty_windows = skip;
         self
     }
 

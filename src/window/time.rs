@@ -81,19 +81,27 @@ pub(crate) fn step_units(
     u64::try_from(step_seconds * per_second as u128).ok().filter(|d| *d <= i64::MAX as u64).ok_or_else(too_long)
 }
 
-/// Window bounds `[t0 + i*delta, t0 + i*delta + delta + ov)` for `K = floor((max - t0) / delta) + 1`
-/// windows, clamped to the i64 range.
-pub(crate) fn time_bounds(t0: i64, tmax: i64, delta: u64, ov: u64) -> Result<Vec<(i64, i64)>> {
+/// The number of time windows `K = floor((max - t0) / delta) + 1`, or [`Error::LimitExceeded`] when it
+/// passes `limit`.
+pub(crate) fn window_count(t0: i64, tmax: i64, delta: u64, limit: u64) -> Result<u64> {
     let span = (i128::from(tmax) - i128::from(t0)) as u128;
     let k = span / u128::from(delta) + 1;
-    const MAX_WINDOWS: u128 = u32::MAX as u128;
-    if k > MAX_WINDOWS {
+    if k > u128::from(limit) {
         return Err(Error::LimitExceeded {
-            what: "number of time windows (the step is too short for the history's span)".into(),
+            what: "number of time windows (the step is short for the history's span: skip empty windows, raise \
+                   max_windows, or stream the windows)"
+                .into(),
             value: u64::try_from(k).unwrap_or(u64::MAX),
-            limit: MAX_WINDOWS as u64,
+            limit,
         });
     }
+    Ok(k as u64)
+}
+
+/// Window bounds `[t0 + i*delta, t0 + i*delta + delta + ov)` for `K = floor((max - t0) / delta) + 1`
+/// windows (at most `limit`), clamped to the i64 range.
+pub(crate) fn time_bounds(t0: i64, tmax: i64, delta: u64, ov: u64, limit: u64) -> Result<Vec<(i64, i64)>> {
+    let k = u128::from(window_count(t0, tmax, delta, limit)?);
     let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
     Ok((0..k)
         .map(|i| {
@@ -136,9 +144,13 @@ mod tests {
 
     #[test]
     fn bounds() {
-        assert_eq!(time_bounds(0, 9, 3, 1).unwrap(), vec![(0, 4), (3, 7), (6, 10), (9, 13)]);
-        assert_eq!(time_bounds(5, 5, 3, 0).unwrap(), vec![(5, 8)]);
-        assert_eq!(time_bounds(i64::MAX - 1, i64::MAX, 10, 5).unwrap(), vec![(i64::MAX - 1, i64::MAX)]);
-        assert!(time_bounds(i64::MIN, i64::MAX, 1, 0).is_err());
+        let lim = u64::MAX;
+        assert_eq!(time_bounds(0, 9, 3, 1, lim).unwrap(), vec![(0, 4), (3, 7), (6, 10), (9, 13)]);
+        assert_eq!(time_bounds(5, 5, 3, 0, lim).unwrap(), vec![(5, 8)]);
+        assert_eq!(time_bounds(i64::MAX - 1, i64::MAX, 10, 5, lim).unwrap(), vec![(i64::MAX - 1, i64::MAX)]);
+        assert!(time_bounds(i64::MIN, i64::MAX, 1, 0, 1 << 24).is_err());
+        // Exactly at the limit, and one past it.
+        assert_eq!(time_bounds(0, 9, 3, 1, 4).unwrap().len(), 4);
+        assert!(matches!(time_bounds(0, 9, 3, 1, 3), Err(Error::LimitExceeded { value: 4, limit: 3, .. })));
     }
 }

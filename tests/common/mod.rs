@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 use streamliner::{Backend, Engine};
 
+pub mod histories;
+
 /// Bytes per storage binding for the chunked GPU engine: segments of 8192 elements.
 pub const SMALL_BINDING: u64 = 64 * 1024;
 /// Elements per segment of the chunked GPU engine.
