@@ -31,6 +31,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
         .collect();
     let file_schema = Arc::new(Schema::new(fields));
     let indices = projection(&name, &file_schema, opts.columns.as_deref())?;
+    let file_schema_names: Vec<String> = file_schema.fields().iter().map(|f| f.name().clone()).collect();
     let out_fields: Vec<Field> = indices
         .iter()
         .map(|&i| {
@@ -47,8 +48,9 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
         .map_err(|e| Error::io(&name, e))?;
     let out = schema.clone();
     let path = path.to_path_buf();
+    let names: Vec<String> = file_schema_names;
     let batches = reader.map(move |b| {
-        let b = b.map_err(|e| error_at_line(&path, e))?;
+        let b = b.map_err(|e| error_at_line(&path, &names, e))?;
         RecordBatch::try_new(out.clone(), relabel_utc(b.columns())).map_err(|e| Error::io(path.display(), e))
     });
     Ok(HistoryReader::new(schema, opts.batch_size, Box::new(batches)))
@@ -72,8 +74,18 @@ fn relabel_utc(columns: &[ArrayRef]) -> Vec<ArrayRef> {
 /// arrow-csv's error, with the 1-based line of the file (the header is line 1) where arrow gives a record
 /// number: arrow counts records (0-based for values that do not parse, 1-based for a wrong number of
 /// fields or invalid UTF-8), and a quoted field can span lines, so the line is found by scanning the file.
-fn error_at_line(path: &Path, e: ArrowError) -> Error {
-    let message = e.to_string();
+/// Arrow's column index becomes the column's name (`names`: the file's columns).
+fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
+    let mut message = e.to_string();
+    if let Some(re) = regex::Regex::new(r"column (\d+)").ok() {
+        let named = re.replace(&message, |c: &regex::Captures<'_>| {
+            match c[1].parse::<usize>().ok().and_then(|i| names.get(i)) {
+                Some(name) => format!("column {name:?}"),
+                None => c[0].to_string(),
+            }
+        });
+        message = named.into_owned();
+    }
     let found = regex::Regex::new(r"(?: at| for)? line (\d+)").ok().and_then(|re| {
         let caps = re.captures(&message)?;
         let n: u64 = caps.get(1)?.as_str().parse().ok()?;
