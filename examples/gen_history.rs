@@ -103,16 +103,82 @@ fn text(rng: &mut common::Rng) -> String {
     s
 }
 
+/// Messages generated and written at a time: memory stays bounded by one chunk whatever `--messages` is.
+/// (2^20, the Parquet writer's row group size, so row groups are as when the history was written whole.)
+const CHUNK: u64 = 1 << 20;
+
+/// One chunk of messages.
+#[derive(Default)]
+struct Chunk {
+    ts: Vec<i64>,
+    authors: Vec<&'static str>,
+    texts: Vec<String>,
+}
+
+/// Where the messages go: a WhatsApp export written line by line, or a table written chunk by chunk.
+enum Sink {
+    Txt(std::io::BufWriter<std::fs::File>),
+    Table(streamliner::io::TableWriter),
+}
+
+impl Sink {
+    fn write(&mut self, chunk: &mut Chunk) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Sink::Txt(w) => {
+                for ((ts, author), text) in chunk.ts.iter().zip(&chunk.authors).zip(&chunk.texts) {
+                    let when = jiff::Timestamp::from_microsecond(*ts)?.strftime("%d/%m/%Y, %H:%M");
+                    writeln!(w, "{when} - {author}: {text}")?;
+                }
+                chunk.ts.clear();
+                chunk.authors.clear();
+                chunk.texts.clear();
+            }
+            Sink::Table(w) => {
+                let c = std::mem::take(chunk);
+                let batch = RecordBatch::try_from_iter([
+                    ("ts", Arc::new(TimestampMicrosecondArray::from(c.ts).with_timezone("UTC")) as ArrayRef),
+                    ("author", Arc::new(StringArray::from(c.authors)) as ArrayRef),
+                    ("text", Arc::new(StringArray::from(c.texts)) as ArrayRef),
+                ])?;
+                w.write(&batch)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Sink::Txt(mut w) => w.flush()?,
+            Sink::Table(w) => {
+                w.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let opts = parse_args()?;
     let started = Instant::now();
     let mut rng = common::Rng(opts.seed);
     let n = opts.messages;
-    let mut ts = Vec::with_capacity(n as usize);
-    let mut authors = Vec::with_capacity(n as usize);
-    let mut texts = Vec::with_capacity(n as usize);
+    let is_txt = opts.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    let mut sink = if is_txt {
+        Sink::Txt(std::io::BufWriter::new(std::fs::File::create(&opts.output)?))
+    } else {
+        let schema = Arc::new(arrow_schema::Schema::new(vec![
+            arrow_schema::Field::new(
+                "ts",
+                arrow_schema::DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            arrow_schema::Field::new("author", arrow_schema::DataType::Utf8, false),
+            arrow_schema::Field::new("text", arrow_schema::DataType::Utf8, false),
+        ]));
+        Sink::Table(streamliner::io::TableWriter::create(&opts.output, schema)?)
+    };
+    let mut chunk = Chunk::default();
     let mut t = opts.start;
-    let progress_every = (n / 10).max(1);
     for i in 0..n {
         // Bursts: mostly seconds to minutes apart, now and then hours; some ties.
         if i > 0 && rng.unit() >= opts.ties {
@@ -126,30 +192,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             t += gap_s as i64 * 1_000_000 + rng.below(1_000_000) as i64;
         }
-        ts.push(t);
-        authors.push(AUTHORS[rng.below(opts.authors as u64) as usize]);
-        texts.push(text(&mut rng));
-        if n >= 100_000 && (i + 1) % progress_every == 0 {
-            eprintln!("gen_history: {}% ({} messages)", (i + 1) * 100 / n, i + 1);
+        chunk.ts.push(t);
+        chunk.authors.push(AUTHORS[rng.below(opts.authors as u64) as usize]);
+        chunk.texts.push(text(&mut rng));
+        if (i + 1) % CHUNK == 0 || i + 1 == n {
+            sink.write(&mut chunk)?;
+            if n >= CHUNK {
+                let secs = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "gen_history: {} of {n} messages ({}%), {:.0} messages/s",
+                    i + 1,
+                    (i + 1) * 100 / n,
+                    (i + 1) as f64 / secs.max(1e-9)
+                );
+            }
         }
     }
-    let is_txt = opts.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"));
-    if is_txt {
-        let file = std::fs::File::create(&opts.output)?;
-        let mut w = std::io::BufWriter::new(file);
-        for i in 0..n as usize {
-            let when = jiff::Timestamp::from_microsecond(ts[i])?.strftime("%d/%m/%Y, %H:%M");
-            writeln!(w, "{when} - {}: {}", authors[i], texts[i])?;
-        }
-        w.flush()?;
-    } else {
-        let batch = RecordBatch::try_from_iter([
-            ("ts", Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")) as ArrayRef),
-            ("author", Arc::new(StringArray::from(authors)) as ArrayRef),
-            ("text", Arc::new(StringArray::from(texts)) as ArrayRef),
-        ])?;
-        streamliner::io::write_table(&batch, &opts.output)?;
-    }
+    sink.finish()?;
     eprintln!(
         "gen_history: wrote {n} messages to {} in {:.2} s",
         opts.output.display(),

@@ -85,6 +85,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The reader of an output closed it (a pipe into `head`, a closed terminal): writing stopped early, and
+    /// nothing more can be written. Programs writing to standard output treat it as success.
+    #[error("{path}: the reader closed the output")]
+    OutputClosed {
+        /// The output (a file or e.g. "CSV output").
+        path: String,
+    },
     /// An input file holds something that cannot be read.
     #[error("{path}, line {line}: {message}")]
     Parse {

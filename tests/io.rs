@@ -73,7 +73,7 @@ fn csv_errors_are_clear() {
     assert!(err.to_string().contains("no such column"), "{err}");
     std::fs::write(&path, "ts,text\n2024-03-01T08:00:00Z,a\nyesterday,b\n").unwrap();
     let err = read_history(&path, &ReadOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(matches!(err, Error::Parse { line: 3, .. }), "{err}");
     assert!(read_history(&tmp("missing.csv"), &ReadOptions::default()).is_err());
     assert!(matches!(read_history(&tmp("x.xlsx"), &ReadOptions::default()), Err(Error::InvalidParameter { .. })));
 }

@@ -1,0 +1,148 @@
+//! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (UTC when no offset is
+//! given), the others read as strings. Batching also keeps each batch's text far below the 2 GiB that
+//! 32-bit offsets can address, so no file is too large to read.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
+
+use super::{HistoryReader, ReadOptions, projection};
+use crate::error::{Error, Result};
+
+pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    let name = path.display().to_string();
+    let open = || std::fs::File::open(path).map_err(|e| Error::io(&name, e));
+    let format = arrow_csv::reader::Format::default().with_header(true);
+    let (inferred, _) = format.infer_schema(open()?, Some(1)).map_err(|e| Error::io(&name, e))?;
+    let ts = opts.ts_column.as_str();
+    let wants_ts = opts.columns.as_ref().is_none_or(|c| c.iter().any(|c| c == ts));
+    if wants_ts && inferred.field_with_name(ts).is_err() {
+        return Err(Error::invalid("ts column", ts, format!("{name} has no such column")));
+    }
+    // Timestamps parse with a +00:00 zone (naive times are UTC) and are labelled UTC after.
+    let parse_type = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
+    let fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| Field::new(f.name(), if f.name() == ts { parse_type.clone() } else { DataType::Utf8 }, true))
+        .collect();
+    let file_schema = Arc::new(Schema::new(fields));
+    let indices = projection(&name, &file_schema, opts.columns.as_deref())?;
+    let file_schema_names: Vec<String> = file_schema.fields().iter().map(|f| f.name().clone()).collect();
+    let out_fields: Vec<Field> = indices
+        .iter()
+        .map(|&i| {
+            let f = file_schema.field(i);
+            if f.name() == ts { Field::new(f.name(), utc_type(), true) } else { f.clone() }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(out_fields));
+    let reader = arrow_csv::ReaderBuilder::new(file_schema)
+        .with_header(true)
+        .with_batch_size(opts.batch_size)
+        .with_projection(indices)
+        .build(open()?)
+        .map_err(|e| Error::io(&name, e))?;
+    let out = schema.clone();
+    let path = path.to_path_buf();
+    let names: Vec<String> = file_schema_names;
+    let batches = reader.map(move |b| {
+        let b = b.map_err(|e| error_at_line(&path, &names, e))?;
+        RecordBatch::try_new(out.clone(), relabel_utc(b.columns())).map_err(|e| Error::io(path.display(), e))
+    });
+    Ok(HistoryReader::new(schema, opts.batch_size, Box::new(batches)))
+}
+
+fn utc_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// The columns, with microsecond timestamps labelled with the zone "UTC".
+fn relabel_utc(columns: &[ArrayRef]) -> Vec<ArrayRef> {
+    columns
+        .iter()
+        .map(|c| match c.as_any().downcast_ref::<arrow_array::TimestampMicrosecondArray>() {
+            Some(a) => Arc::new(a.clone().with_timezone("UTC")) as ArrayRef,
+            None => c.clone(),
+        })
+        .collect()
+}
+
+/// arrow-csv's error, with the 1-based line of the file (the header is line 1) where arrow gives a record
+/// number: arrow counts records (0-based for values that do not parse, 1-based for a wrong number of
+/// fields or invalid UTF-8), and a quoted field can span lines, so the line is found by scanning the file.
+/// Arrow's column index becomes the column's name (`names`: the file's columns).
+fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
+    let mut message = e.to_string();
+    if let Some(re) = regex::Regex::new(r"column (\d+)").ok() {
+        let named = re.replace(&message, |c: &regex::Captures<'_>| {
+            match c[1].parse::<usize>().ok().and_then(|i| names.get(i)) {
+                Some(name) => format!("column {name:?}"),
+                None => c[0].to_string(),
+            }
+        });
+        message = named.into_owned();
+    }
+    let found = regex::Regex::new(r"(?: at| for)? line (\d+)").ok().and_then(|re| {
+        let caps = re.captures(&message)?;
+        let n: u64 = caps.get(1)?.as_str().parse().ok()?;
+        let whole = caps.get(0)?;
+        Some((n, whole.start(), whole.end()))
+    });
+    let Some((n, start, end)) = found else { return Error::io(path.display(), message) };
+    // A record index from 0 with the header as record 0, whatever arrow's convention.
+    let record = if matches!(e, ArrowError::CsvError(_)) { n.saturating_sub(1) } else { n };
+    let rest = format!("{}{}", &message[..start], &message[end..]);
+    match std::fs::File::open(path).ok().and_then(|f| line_of_record(std::io::BufReader::new(f), record)) {
+        Some(line) => Error::Parse { path: path.display().to_string(), line, message: rest },
+        None => Error::io(path.display(), message),
+    }
+}
+
+/// The 1-based line on which CSV record `record` (0-based, the header is record 0) starts: newlines inside
+/// double-quoted fields do not end a record.
+fn line_of_record(mut input: impl BufRead, record: u64) -> Option<u64> {
+    let (mut line, mut rec, mut quoted) = (1u64, 0u64, false);
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        if rec == record {
+            return Some(line);
+        }
+        let n = input.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        for &b in &buf[..n] {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' => {
+                    line += 1;
+                    if !quoted {
+                        rec += 1;
+                        if rec == record {
+                            return Some(line);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_of_record;
+
+    #[test]
+    fn records_map_to_lines_across_quoted_newlines() {
+        let csv = "ts,text\na,\"one\ntwo\"\nb,x\n";
+        assert_eq!(line_of_record(csv.as_bytes(), 0), Some(1));
+        assert_eq!(line_of_record(csv.as_bytes(), 1), Some(2));
+        assert_eq!(line_of_record(csv.as_bytes(), 2), Some(4));
+        assert_eq!(line_of_record(csv.as_bytes(), 9), None);
+    }
+}

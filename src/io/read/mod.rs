@@ -1,0 +1,259 @@
+//! Readers, by file extension: streams of record batches in bounded memory ([`open_history`]), and the whole
+//! file as one batch ([`read_history`]).
+// With some formats switched off, their helpers and imports go unused.
+#![cfg_attr(not(all(feature = "csv", feature = "parquet", feature = "ipc")), allow(unused_imports, dead_code))]
+
+mod concat;
+#[cfg(feature = "csv")]
+mod csv;
+#[cfg(feature = "ipc")]
+mod ipc;
+#[cfg(feature = "parquet")]
+mod parquet;
+
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{Schema, SchemaRef};
+
+use super::whatsapp::{DateOrder, WhatsAppOptions, read_whatsapp};
+use crate::error::{Error, Result};
+
+/// A history file's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// CSV with a header; the timestamp column in RFC 3339 / ISO 8601 (UTC when no offset is given).
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC file (or stream).
+    Ipc,
+    /// A WhatsApp text export, `.txt` or a `.zip` holding one.
+    WhatsApp,
+}
+
+impl InputFormat {
+    /// The format of `path`, by extension: `.csv`, `.parquet`/`.pq`, `.arrow`/`.ipc`/`.feather`/`.arrows`,
+    /// `.txt`/`.zip`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for another extension.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(InputFormat::Csv),
+            "parquet" | "pq" => Ok(InputFormat::Parquet),
+            "arrow" | "ipc" | "feather" | "arrows" => Ok(InputFormat::Ipc),
+            "txt" | "zip" => Ok(InputFormat::WhatsApp),
+            _ => Err(Error::invalid(
+                "input file",
+                path.display(),
+                "unknown extension: expected .csv, .parquet, .arrow (Arrow IPC), .txt or .zip (WhatsApp export)",
+            )),
+        }
+    }
+}
+
+/// How to read a history.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// The timestamp column (CSV: parsed as a timestamp; the others are read as strings).
+    pub ts_column: String,
+    /// WhatsApp exports: the zone of their wall-clock times (default UTC).
+    pub tz: String,
+    /// WhatsApp exports: the date order, or `None` to infer it.
+    pub date_order: Option<DateOrder>,
+    /// WhatsApp exports: normalize lines as the existing pipeline does (see
+    /// [`super::whatsapp::normalize_line`]), for its texts and authors.
+    pub normalize: bool,
+    /// The columns to read, in this order, or `None` for all of them in the file's order.
+    pub columns: Option<Vec<String>>,
+    /// The most rows in one batch of a stream (default 65 536; a Parquet batch never spans two row groups,
+    /// so batches can be shorter).
+    pub batch_size: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            ts_column: "ts".into(),
+            tz: "UTC".into(),
+            date_order: None,
+            normalize: false,
+            columns: None,
+            batch_size: 65_536,
+        }
+    }
+}
+
+/// A stream of record batches from a history file, in file order, made by [`open_history`]. Memory stays
+/// bounded by a few batches (Parquet: a couple of row groups at most), whatever the file's size.
+pub struct HistoryReader {
+    schema: SchemaRef,
+    batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
+    rows: u64,
+    /// The most rows handed out at once; a longer batch is sliced (zero-copy).
+    batch_size: usize,
+    /// What is left of a batch longer than `batch_size`.
+    pending: Option<RecordBatch>,
+}
+
+impl std::fmt::Debug for HistoryReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryReader").field("schema", &self.schema).field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+impl HistoryReader {
+    pub(crate) fn new(
+        schema: SchemaRef,
+        batch_size: usize,
+        batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
+    ) -> Self {
+        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None }
+    }
+
+    /// The schema of every batch (after projection).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// How many rows the batches handed out so far hold.
+    pub fn rows_read(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl Iterator for HistoryReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.pending.take() {
+            Some(b) => b,
+            None => match self.batches.next()? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let batch = if batch.num_rows() > self.batch_size {
+            self.pending = Some(batch.slice(self.batch_size, batch.num_rows() - self.batch_size));
+            batch.slice(0, self.batch_size)
+        } else {
+            batch
+        };
+        self.rows += batch.num_rows() as u64;
+        Some(Ok(batch))
+    }
+}
+
+/// Opens `path` as a stream of record batches (at most `opts.batch_size` rows each), its format told by the
+/// extension, projected to `opts.columns`. Nothing is read whole: Parquet row groups are decoded on two
+/// threads and handed back in file order, IPC files and streams batch by batch, CSV with arrow's batched
+/// reader. WhatsApp exports give the columns `ts`, `author`, `text`, `line`.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened or its start decoded; [`Error::InvalidParameter`] for an
+/// unknown extension, a batch size of 0, a projected column the file lacks (naming it and listing the ones
+/// it has) or a missing CSV timestamp column; [`Error::Parse`] naming the line of a WhatsApp export that
+/// cannot be read. Errors later in the file come from the stream's items ([`Error::Parse`] with the file
+/// line for CSV values).
+///
+/// # Example
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("streamliner-doc-open-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("history.csv");
+/// std::fs::write(&path, "ts,author,text\n2024-03-01T08:00:00Z,Ana,hi\n2024-03-01T08:01:00Z,Bob,hello\n")?;
+/// let opts = streamliner::io::ReadOptions {
+///     columns: Some(vec!["text".into(), "ts".into()]),
+///     batch_size: 1,
+///     ..Default::default()
+/// };
+/// let mut reader = streamliner::io::open_history(&path, &opts)?;
+/// assert_eq!(reader.schema().field(0).name(), "text");
+/// let batches = reader.by_ref().collect::<streamliner::Result<Vec<_>>>()?;
+/// assert_eq!((batches.len(), reader.rows_read()), (2, 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    if opts.batch_size == 0 {
+        return Err(Error::invalid("batch size", 0, "must be at least 1"));
+    }
+    match InputFormat::from_path(path)? {
+        InputFormat::Csv => open_csv(path, opts),
+        InputFormat::Parquet => open_parquet(path, opts),
+        InputFormat::Ipc => open_ipc(path, opts),
+        InputFormat::WhatsApp => {
+            // Replaced by the streaming WhatsApp reader at merge.
+            let wa = WhatsAppOptions { tz: opts.tz.clone(), date_order: opts.date_order, normalize: opts.normalize };
+            let batch = read_whatsapp(path, &wa)?.to_record_batch()?;
+            let indices = projection(&path.display().to_string(), batch.schema_ref(), opts.columns.as_deref())?;
+            let batch = batch.project(&indices).map_err(|e| Error::io(path.display(), e))?;
+            Ok(HistoryReader::new(batch.schema(), opts.batch_size, Box::new(std::iter::once(Ok(batch)))))
+        }
+    }
+}
+
+/// Reads a whole history from `path` into one batch: [`open_history`]'s stream, concatenated. A string
+/// column whose text passes 2 GiB (`i32::MAX` bytes) comes back as `LargeUtf8` (64-bit offsets).
+///
+/// # Errors
+/// As [`open_history`], and every error of the stream; [`Error::LimitExceeded`] naming a column that cannot
+/// be concatenated within Arrow's offset limits.
+pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
+    let reader = open_history(path, opts)?;
+    let schema = reader.schema();
+    let batches = reader.collect::<Result<Vec<_>>>()?;
+    concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
+}
+
+/// The indices of `columns` in `schema`, in the order asked for (all of them for `None`).
+pub(crate) fn projection(file: &str, schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
+    let Some(columns) = columns else { return Ok((0..schema.fields().len()).collect()) };
+    let mut indices = Vec::with_capacity(columns.len());
+    for name in columns {
+        let Some(i) = schema.fields().iter().position(|f| f.name() == name) else {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::invalid(
+                "column",
+                name,
+                format!("{file} has no such column; its columns are: {}", names.join(", ")),
+            ));
+        };
+        if indices.contains(&i) {
+            return Err(Error::invalid("column", name, "is asked for twice"));
+        }
+        indices.push(i);
+    }
+    Ok(indices)
+}
+
+#[cfg(feature = "csv")]
+fn open_csv(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    csv::open(path, opts)
+}
+
+#[cfg(not(feature = "csv"))]
+fn open_csv(path: &Path, _: &ReadOptions) -> Result<HistoryReader> {
+    Err(Error::io(path.display(), "reading CSV needs the `csv` feature"))
+}
+
+#[cfg(feature = "parquet")]
+fn open_parquet(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    parquet::open(path, opts)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn open_parquet(path: &Path, _: &ReadOptions) -> Result<HistoryReader> {
+    Err(Error::io(path.display(), "reading Parquet needs the `parquet` feature"))
+}
+
+#[cfg(feature = "ipc")]
+fn open_ipc(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    ipc::open(path, opts)
+}
+
+#[cfg(not(feature = "ipc"))]
+fn open_ipc(path: &Path, _: &ReadOptions) -> Result<HistoryReader> {
+    Err(Error::io(path.display(), "reading Arrow IPC needs the `ipc` feature"))
+}
