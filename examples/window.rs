@@ -4,39 +4,46 @@
 //! cargo run --release --example window -- INPUT [--by messages|hours|days|bytes] [--step N]
 //!     [--max-bytes M] [--overlap R] [--max-window-time DURATION] [--unit bytes|chars]
 //!     [--semantics strict|egregora] [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME]
-//!     [--tz ZONE] [--output FILE]
+//!     [--tz ZONE] [--partition-by COLUMN] [--in-memory] [--output FILE]
 //! ```
 //!
-//! INPUT is `.csv`, `.parquet`, `.arrow` or a WhatsApp export (`.txt`, `.zip`). Defaults are the
+//! INPUT is `.csv`, `.parquet`, `.arrow` or a WhatsApp export (`.txt`, `.zip`). It is streamed: read in
+//! batches (only the columns the windows need), windowed as it comes, each window written as soon as it
+//! is final, so memory follows the batch and the window, not the history. Rows must then come in
+//! timestamp order (per partition); `--in-memory` reads the whole input and sorts it instead. Defaults are the
 //! existing pipeline's: `--by messages --step 100 --overlap 0.2 --max-bytes 320000`, strict semantics,
 //! text measured in UTF-8 bytes (code points under egregora semantics), backend auto
 //! (`STREAMLINER_BACKEND` overrides the default; the flag wins over it). DURATION is like `90m`, `2h`,
 //! `1d`. The windows go to stdout as CSV (`window_index,start_row,end_row,size,start_time,end_time,units`,
-//! times RFC 3339 in UTC with microseconds), or to FILE (`.csv`, `.json`, `.parquet`). One summary line
-//! goes to stderr. Rows are numbered in timestamp order (the input's order when it is sorted). Under
+//! times RFC 3339 in UTC with microseconds, after the partition column with `--partition-by`), or to FILE
+//! (`.csv`, `.json`, `.jsonl`, `.parquet`, `.arrow`). Progress (rows read, rate) goes to stderr every few
+//! seconds on long runs, then one summary line. Rows are numbered in timestamp order (the input's order when it is sorted). Under
 //! egregora semantics a WhatsApp export's lines are normalized as the pipeline does (NFKC, redaction,
 //! HTML escaping), so the texts measured are the pipeline's.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use streamliner::Backend;
-use streamliner::io::{ReadOptions, read_history, write_csv, write_table};
+use arrow_array::RecordBatch;
+use streamliner::io::{ReadOptions, TableWriter, open_history, read_history};
 use streamliner::strings::LengthUnit;
 use streamliner::window::{Semantics, StepUnit, WindowSpec, parse_duration};
+use streamliner::{Backend, Engine, Error};
 
 #[path = "common/mod.rs"]
 mod common;
 
 const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes] [--step N] [--max-bytes M] [--overlap R]
     [--max-window-time DURATION] [--unit bytes|chars] [--semantics strict|egregora]
-    [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE] [--output FILE]";
+    [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE] [--partition-by COLUMN]
+    [--in-memory] [--output FILE]";
 
 struct Options {
     input: PathBuf,
     spec: WindowSpec,
     backend: Option<Backend>,
     tz: String,
+    in_memory: bool,
     output: Option<PathBuf>,
 }
 
@@ -46,7 +53,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     let mut input = None;
     let mut spec = WindowSpec::default();
     let mut unit = None;
-    let (mut backend, mut tz, mut output) = (None, "UTC".to_string(), None);
+    let (mut backend, mut tz, mut output, mut in_memory) = (None, "UTC".to_string(), None, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("by") => spec.step_unit = p.value()?.string()?.parse::<StepUnit>()?,
@@ -66,6 +73,8 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             Long("ts-column") => spec.ts_column = p.value()?.string()?,
             Long("text-column") => spec.text_column = p.value()?.string()?,
             Long("tz") => tz = p.value()?.string()?,
+            Long("partition-by") => spec.partition_by = Some(p.value()?.string()?),
+            Long("in-memory") => in_memory = true,
             Long("output") | Short('o') => output = Some(PathBuf::from(p.value()?)),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
@@ -77,7 +86,31 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     }
     spec.length_unit = unit;
     let input = input.ok_or(USAGE)?;
-    Ok(Options { input, spec, backend, tz, output })
+    Ok(Options { input, spec, backend, tz, in_memory, output })
+}
+
+/// Where the window tables go: FILE by extension, or CSV on stdout.
+fn writer(opts: &Options, schema: arrow_schema::SchemaRef) -> streamliner::Result<TableWriter> {
+    match &opts.output {
+        Some(path) => TableWriter::create(path, schema),
+        None => TableWriter::csv_to(Box::new(std::io::stdout()), schema),
+    }
+}
+
+/// Progress on stderr every few seconds.
+struct Progress {
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn tick(&mut self, rows: u64, windows: u64) {
+        if self.last.elapsed() >= Duration::from_secs(5) {
+            self.last = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64();
+            eprintln!("window: {rows} rows read ({:.1} M rows/s), {windows} windows", rows as f64 / secs / 1e6);
+        }
+    }
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -85,39 +118,71 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     opts.spec.validate()?;
     let engine = common::engine(opts.backend)?;
     let started = Instant::now();
-    // Under egregora semantics, a WhatsApp export's lines are normalized as the pipeline does, so the
-    // texts measured are the pipeline's.
+    // Only the columns the windows need. Under egregora semantics, a WhatsApp export's lines are normalized
+    // as the pipeline does, so the texts measured are the pipeline's.
+    let mut columns = vec![opts.spec.ts_column.clone(), opts.spec.text_column.clone()];
+    columns.extend(opts.spec.partition_by.clone());
     let read = ReadOptions {
         ts_column: opts.spec.ts_column.clone(),
         tz: opts.tz.clone(),
         normalize: opts.spec.semantics == Semantics::Egregora,
+        columns: Some(columns),
         ..ReadOptions::default()
     };
-    let history = read_history(&opts.input, &read)?;
-    let read_time = started.elapsed();
-    let t = Instant::now();
-    let windows = engine.window(&history, &opts.spec)?;
-    let window_time = t.elapsed();
-    match &opts.output {
-        Some(path) => write_table(windows.table(), path)?,
-        None => write_csv(windows.table(), &mut std::io::stdout().lock())?,
-    }
+    let (rows, windows) =
+        if opts.in_memory { in_memory(&engine, &opts, &read)? } else { streamed(&engine, &opts, &read)? };
     let backend = common::backend_label(&engine);
     eprintln!(
-        "window: {} rows, {} windows, backend {backend}, elapsed {:.3} ms windowing (+{:.1} ms reading)",
-        history.num_rows(),
-        windows.len(),
-        window_time.as_secs_f64() * 1e3,
-        read_time.as_secs_f64() * 1e3,
+        "window: {rows} rows, {windows} windows, backend {backend}, elapsed {:.1} ms ({})",
+        started.elapsed().as_secs_f64() * 1e3,
+        if opts.in_memory { "read whole, then windowed" } else { "streamed: read and windowed together" },
     );
     Ok(())
+}
+
+/// Reads batches and writes each window table as soon as its windows are final.
+fn streamed(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+    let reader = open_history(&opts.input, read)?;
+    // The window table's schema (partition column and timestamp type included), from an empty history.
+    let schema = engine.window(&RecordBatch::new_empty(reader.schema()), &opts.spec)?.table().schema();
+    let mut out = writer(opts, schema)?;
+    let mut tables = engine.window_stream(reader, &opts.spec)?.tables(65_536);
+    let now = Instant::now();
+    let mut progress = Progress { started: now, last: now };
+    let mut windows = 0u64;
+    while let Some(table) = tables.next() {
+        let table = table?;
+        windows += table.num_rows() as u64;
+        out.write(&table)?;
+        progress.tick(tables.rows_read(), windows);
+    }
+    out.finish()?;
+    Ok((tables.rows_read(), windows))
+}
+
+/// Reads the whole input, sorts it when needed, and writes the windows.
+fn in_memory(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+    let history = read_history(&opts.input, read)?;
+    let windows = engine.window(&history, &opts.spec)?;
+    let mut out = writer(opts, windows.table().schema())?;
+    out.write(windows.table())?;
+    out.finish()?;
+    Ok((history.num_rows() as u64, windows.len() as u64))
 }
 
 fn main() {
     common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    if let Err(e) = run() {
-        eprintln!("window: {e}");
-        std::process::exit(1);
+    match run() {
+        Ok(()) => {}
+        // The reader of stdout went away (`| head`): stop quietly.
+        Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::OutputClosed { .. })) => {}
+        Err(e) => {
+            eprintln!("window: {e}");
+            if matches!(e.downcast_ref::<Error>(), Some(Error::OutOfOrder { .. })) {
+                eprintln!("window: rerun with --in-memory to sort the input in memory");
+            }
+            std::process::exit(1);
+        }
     }
 }
