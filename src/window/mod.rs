@@ -124,7 +124,7 @@ impl Engine {
     ///     let chat = StringArray::from(vec![chat; hours.len()]);
     ///     RecordBatch::try_from_iter([("ts", Arc::new(ts) as _), ("text", Arc::new(text) as _), ("chat", Arc::new(chat) as _)])
     /// };
-    /// let batches = [batch("a", &[0, 1, 2]), batch("b", &[0, 5]), batch("a", &[3, 4])];
+    /// let batches = [batch("a", &[0, 1, 2])?, batch("b", &[0, 5])?, batch("a", &[3, 4])?];
     /// let engine = Engine::from_env()?;
     /// let windows = engine.window_batches(&batches, &WindowSpec::messages(2).overlap(0.0).partition_by("chat"))?;
     /// let sizes: Vec<(u64, u64)> = windows.windows().iter().map(|w| (w.partition, w.size())).collect();

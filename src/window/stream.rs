@@ -411,8 +411,7 @@ where
                 self.new_part(None);
             }
             let rows = self.keep_rows.then(|| batch.clone());
-            let input_rows: Vec<u64> = (first_row..first_row + ts.len() as u64).collect();
-            self.append(0, ts, lens, rows, &input_rows)?;
+            self.append(0, ts, lens, rows, |j| first_row + j as u64)?;
             self.pending.push_back(0);
             return Ok(());
         };
@@ -439,15 +438,15 @@ where
             let idx = members.remove(&p).unwrap_or_default();
             let part_ts: Vec<i64> = idx.iter().map(|&i| ts[i as usize]).collect();
             let part_lens: Vec<u64> = idx.iter().map(|&i| lens[i as usize]).collect();
-            let input_rows: Vec<u64> = idx.iter().map(|&i| first_row + u64::from(i)).collect();
+            let input_row = |j: usize| first_row + u64::from(idx[j]);
             let rows = match self.keep_rows {
                 true => Some(
-                    arrow_select::take::take_record_batch(batch, &UInt32Array::from(idx))
+                    arrow_select::take::take_record_batch(batch, &UInt32Array::from(idx.clone()))
                         .map_err(|e| Error::invalid("partition rows", &pcol, e.to_string()))?,
                 ),
                 false => None,
             };
-            self.append(p, ScalarBuffer::from(part_ts), &part_lens, rows, &input_rows)?;
+            self.append(p, ScalarBuffer::from(part_ts), &part_lens, rows, input_row)?;
             self.pending.push_back(p);
         }
         Ok(())
@@ -458,14 +457,14 @@ where
         self.parts.push(Part { buf: Buffer::default(), chain: Chain::new(setup.rule), key, last_ts: None });
     }
 
-    /// Appends rows to partition `p` after checking their order; `input_rows` name them in errors.
+    /// Appends rows to partition `p` after checking their order; `input_row(j)` names row `j` in errors.
     fn append(
         &mut self,
         p: usize,
         ts: ScalarBuffer<i64>,
         lens: &[u64],
         rows: Option<RecordBatch>,
-        input_rows: &[u64],
+        input_row: impl Fn(usize) -> u64,
     ) -> Result<()> {
         let part = &mut self.parts[p];
         let mut previous = part.last_ts;
@@ -478,7 +477,7 @@ where
                     let shown = key_display(key.as_ref());
                     what = format!("{what} in partition {col} = {shown}");
                 }
-                return Err(Error::OutOfOrder { what, row: input_rows[j], ts: t, previous: prev });
+                return Err(Error::OutOfOrder { what, row: input_row(j), ts: t, previous: prev });
             }
             previous = Some(t);
         }
