@@ -50,3 +50,8 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// Freed memory is kept for reuse (see Cargo.toml): streaming allocates and frees a batch's buffers per
+/// batch, and glibc's allocator returns large ones to the kernel each time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
