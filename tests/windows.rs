@@ -289,7 +289,67 @@ fn null_text_has_length_zero(engine: &Engine) {
     assert!(w.split_window(&bogus, 2).is_err());
 }
 
+/// The parts of `split_window` by visiting every part (the definition), for small `n`.
+fn split_reference(w: &Windows, win: &Window, n: u64) -> Vec<(u64, u64, i64, i64)> {
+    let rows = w.rows(win).unwrap();
+    let ts = rows.column_by_name("ts").unwrap().as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let ts: Vec<i128> = ts.values().iter().map(|&t| i128::from(t)).collect();
+    let (s, e, n) = (i128::from(win.start_time), i128::from(win.end_time), i128::from(n));
+    let (q, r) = ((e - s).div_euclid(n), (e - s).rem_euclid(n));
+    let d = if 2 * r > n || (2 * r == n && q % 2 != 0) { q + 1 } else { q };
+    let mut out = Vec::new();
+    for k in 0..n {
+        let lo = s + k * d;
+        let last = k == n - 1;
+        let hi = if last { e } else { lo + d };
+        let first = ts.partition_point(|&t| t < lo);
+        let end = if last { ts.partition_point(|&t| t <= hi) } else { ts.partition_point(|&t| t < hi) };
+        if end > first {
+            out.push((win.start_row + first as u64, win.start_row + end as u64, lo as i64, hi as i64));
+        }
+    }
+    out
+}
+
+fn split_follows_rows_and_max_timestamps(engine: &Engine) {
+    let mut rng = Rng::new(52);
+    let h = random_history(&mut rng, 400);
+    for spec in [WindowSpec::messages(50), WindowSpec::hours(2), WindowSpec::bytes(300)] {
+        let w = engine.window(&h, &spec).unwrap();
+        for win in w.windows().iter().filter(|x| x.size() > 0).take(6) {
+            for n in [2, 3, 7, 64, 1000] {
+                let got: Vec<(u64, u64, i64, i64)> = w
+                    .split_window(win, n)
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p.start_row, p.end_row, p.start_time, p.end_time))
+                    .collect();
+                assert_eq!(got, split_reference(&w, win, n), "{spec:?} {win:?} n {n}");
+            }
+            // A huge n costs no more than the rows (it used to loop n times).
+            let parts = w.split_window(win, 1 << 40).unwrap();
+            assert_eq!(parts.iter().map(Window::size).sum::<u64>(), win.size());
+            assert!(w.split_window(win, u64::MAX).is_ok());
+        }
+    }
+    // A timestamp at i64::MAX is covered by a time window (its bound is clamped to i64::MAX).
+    for (step, r) in [(1, 0.0), (3, 0.2)] {
+        let ts = TimestampMicrosecondArray::from(vec![i64::MAX - 5 * HOUR, i64::MAX - 1, i64::MAX]);
+        let text = StringArray::from(vec!["a", "b", "c"]);
+        let b = RecordBatch::try_from_iter([("ts", Arc::new(ts) as _), ("text", Arc::new(text) as _)]).unwrap();
+        let spec = WindowSpec::hours(step).overlap(r);
+        let w = engine.window(&b, &spec).unwrap();
+        assert_eq!(w.windows().last().map(|x| x.end_row), Some(3), "step {step}");
+        let last = w.windows().last().copied().unwrap();
+        assert_eq!((last.size(), last.units), if step == 1 { (1, 1) } else { (2, 2) });
+        let streamed: Vec<Window> =
+            engine.window_stream([Ok::<_, Error>(b.clone())], &spec).unwrap().map(|x| x.unwrap().window).collect();
+        assert_eq!(streamed, w.windows());
+    }
+}
+
 on_every_backend!(
+    split_follows_rows_and_max_timestamps,
     count_reference_cases,
     time_reference_cases,
     egregora_byte_reference_cases,

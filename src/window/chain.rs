@@ -258,7 +258,11 @@ impl Chain {
             }
             let (lo64, hi64) = (clamp(lo), clamp(hi));
             let s = buf.first_ts(lo64, 0, false).unwrap_or(buf.end);
-            let e = buf.first_ts(hi64, s, false).unwrap_or(buf.end);
+            // A bound past i64::MAX reaches every later row, one at i64::MAX included.
+            let e = match hi > i128::from(i64::MAX) {
+                true => buf.end,
+                false => buf.first_ts(hi64, s, false).unwrap_or(buf.end),
+            };
             if skip_empty && s == e {
                 // Jump to the first window that reaches the next row: hi_i > t, i.e.
                 // i > (t - t0 - delta - ov) / delta.

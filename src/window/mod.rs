@@ -229,7 +229,14 @@ impl Engine {
                 let bounds = time::time_bounds(hist.ts[0], hist.ts[n - 1], delta, ov, spec.max_windows)?;
                 let haystack: Vec<u64> = hist.ts.iter().map(|&t| ordered(t)).collect();
                 let queries: Vec<u64> = bounds.iter().flat_map(|&(lo, hi)| [ordered(lo), ordered(hi)]).collect();
-                let rows = search_sorted(self, &haystack, &queries, Bound::Lower, Check::Trust)?;
+                let mut rows = search_sorted(self, &haystack, &queries, Bound::Lower, Check::Trust)?;
+                // A bound past i64::MAX is clamped to it: such a window reaches the last row, a timestamp
+                // at i64::MAX included.
+                for (i, &(lo, _)) in bounds.iter().enumerate() {
+                    if i128::from(lo) + i128::from(delta) + i128::from(ov) > i128::from(i64::MAX) {
+                        rows[2 * i + 1] = n as u64;
+                    }
+                }
                 let prefix = prefix_at(self, &parts, unit, &rows)?;
                 bounds
                     .iter()

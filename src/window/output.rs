@@ -309,7 +309,8 @@ impl Windows {
 
     /// Splits `window` into `n` parts of equal time: with `d = (end_time - start_time) / n` (rounded half
     /// to even), part `k` holds the window's rows with timestamps in `[start + k*d, start + (k+1)*d)`,
-    /// the last part closed at `end_time`. Empty parts are dropped; parts keep the window's index.
+    /// the last part closed at `end_time`. Empty parts are dropped; parts keep the window's index. The
+    /// cost follows the window's rows, not `n`.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when `n < 2`.
@@ -330,35 +331,46 @@ impl Windows {
             LengthUnit::Utf8Bytes => parts.offsets.clone(),
             LengthUnit::CodePoints => crate::cpu::strings::char_positions(&parts.values, &parts.offsets),
         };
-        let span = i128::from(window.end_time) - i128::from(window.start_time);
+        let (start, end) = (i128::from(window.start_time), i128::from(window.end_time));
         let n_i = i128::from(n);
         // Round half to even, as Python's timedelta / int.
-        let (q, r) = (span.div_euclid(n_i), span.rem_euclid(n_i));
+        let (q, r) = ((end - start).div_euclid(n_i), (end - start).rem_euclid(n_i));
         let d = if 2 * r > n_i || (2 * r == n_i && q % 2 != 0) { q + 1 } else { q };
-        let mut out = Vec::new();
-        for k in 0..n_i {
-            let lo = i128::from(window.start_time) + k * d;
-            let last = k == n_i - 1;
-            let hi = if last { i128::from(window.end_time) } else { lo + d };
-            let first = ts.partition_point(|&t| i128::from(t) < lo);
-            let end = if last {
-                ts.partition_point(|&t| i128::from(t) <= hi)
-            } else {
-                ts.partition_point(|&t| i128::from(t) < hi)
-            };
-            if end <= first {
-                continue;
-            }
-            let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        // Part k covers [start + k*d, start + (k+1)*d), the last one [start + (n-1)*d, end]. Rather than
+        // visit all n parts (n may be 2^40), each row finds its part, k = min((t - start) / d, n - 1),
+        // and consecutive rows of one part make one window: the cost follows the rows.
+        let part = |t: i128| if d > 0 { ((t - start).div_euclid(d)).min(n_i - 1) } else { n_i - 1 };
+        let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        let mut out: Vec<Window> = Vec::new();
+        let mut current: Option<(i128, usize)> = None; // (part, first row)
+        let rows_in = |t: i128| t >= start && t <= end;
+        let flush = |k: i128, first: usize, stop: usize, out: &mut Vec<Window>| {
+            let lo = start + k * d;
+            let hi = if k == n_i - 1 { end } else { lo + d };
             out.push(Window {
                 index: window.index,
                 partition: window.partition,
                 start_row: window.start_row + first as u64,
-                end_row: window.start_row + end as u64,
+                end_row: window.start_row + stop as u64,
                 start_time: clamp(lo),
                 end_time: clamp(hi),
-                units: prefix[end] - prefix[first],
+                units: prefix[stop] - prefix[first],
             });
+        };
+        for (i, &t) in ts.iter().enumerate() {
+            let t = i128::from(t);
+            let k = if rows_in(t) { Some(part(t)) } else { None };
+            match (current, k) {
+                (Some((ck, _)), Some(k)) if ck == k => {}
+                (Some((ck, first)), _) => {
+                    flush(ck, first, i, &mut out);
+                    current = k.map(|k| (k, i));
+                }
+                (None, k) => current = k.map(|k| (k, i)),
+            }
+        }
+        if let Some((ck, first)) = current {
+            flush(ck, first, ts.len(), &mut out);
         }
         Ok(out)
     }
