@@ -1,10 +1,13 @@
 //! Times streaming a history file through `open_history` (every batch decoded, none kept).
 //!
 //! ```text
-//! cargo run --release --example read_speed -- FILE [--columns ts,text] [--batch-size N] [--repeat R]
+//! cargo run --release --example read_speed -- FILE [--columns ts,text] [--batch-size N] [--repeat R] [--whole | --collect]
 //! ```
 //!
-//! Prints one line per run (rows, batches, seconds, rows/s) and the process's peak resident memory.
+//! Prints one line per run (rows, batches, seconds, rows/s) and the process's peak resident memory. With
+//! `--whole`, each run reads the file into one batch with `read_history` instead (like `pyarrow`'s
+//! `read_table`, which builds the whole table); with `--collect`, each run keeps every batch of the stream (the
+//! shape of `read_table`'s result: a table of chunks, not one contiguous array).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_env();
     let (mut input, mut opts, mut repeat) = (None, ReadOptions::default(), 3usize);
+    let (mut whole, mut collect) = (false, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("columns") => {
@@ -22,20 +26,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Long("batch-size") => opts.batch_size = p.value()?.parse()?,
             Long("repeat") => repeat = p.value()?.parse()?,
+            Long("whole") => whole = true,
+            Long("collect") => collect = true,
             Value(v) if input.is_none() => input = Some(PathBuf::from(v)),
             _ => return Err(arg.unexpected().into()),
         }
     }
     let Some(input) = input else {
-        eprintln!("usage: read_speed FILE [--columns ts,text] [--batch-size N] [--repeat R]");
+        eprintln!("usage: read_speed FILE [--columns ts,text] [--batch-size N] [--repeat R] [--whole | --collect]");
         std::process::exit(2)
     };
     for run in 1..=repeat {
         let started = Instant::now();
+        if whole {
+            let table = streamliner::io::read_history(&input, &opts)?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("run {run} (whole): {} rows in one batch, {secs:.3} s", table.num_rows());
+            continue;
+        }
         let mut reader = open_history(&input, &opts)?;
         let mut batches = 0u64;
+        let mut kept = Vec::new();
         for batch in reader.by_ref() {
-            std::hint::black_box(batch?);
+            let batch = std::hint::black_box(batch?);
+            if collect {
+                kept.push(batch);
+            }
             batches += 1;
         }
         let secs = started.elapsed().as_secs_f64();
