@@ -77,7 +77,7 @@ fn relabel_utc(columns: &[ArrayRef]) -> Vec<ArrayRef> {
 /// Arrow's column index becomes the column's name (`names`: the file's columns).
 fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
     let mut message = e.to_string();
-    if let Some(re) = regex::Regex::new(r"column (\d+)").ok() {
+    if let Ok(re) = regex::Regex::new(r"column (\d+)") {
         let named = re.replace(&message, |c: &regex::Captures<'_>| {
             match c[1].parse::<usize>().ok().and_then(|i| names.get(i)) {
                 Some(name) => format!("column {name:?}"),
