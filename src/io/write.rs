@@ -239,8 +239,9 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<()> {
     w.finish().map(|_| ())
 }
 
-/// Rows buffered in a Parquet row group before it is flushed, at most (arrow's default row count limit,
+/// Bytes buffered in a Parquet row group before it is flushed, at most (arrow's default row count limit,
 /// 1 048 576 rows, applies too).
+#[cfg(feature = "parquet")]
 const PARQUET_ROW_GROUP_BYTES: usize = 256 << 20;
 
 /// Where a [`TableWriter`] writes, and how.
