@@ -155,6 +155,7 @@ fn a_missing_projected_column_is_named() {
         let msg = err.to_string();
         assert!(matches!(err, Error::InvalidParameter { .. }), "{msg}");
         assert!(msg.contains("sender") && msg.contains("ts, author, text"), "{msg}");
+        assert!(matches!(open_history(&path, &opts(100, Some(&[]))), Err(Error::InvalidParameter { .. })));
     }
 }
 
