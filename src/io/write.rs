@@ -177,6 +177,8 @@ impl JsonRows {
                 if i > 0 {
                     obj.push_str(", ");
                 }
+                // `names` has one entry per column: write_json builds it from the batch itself, and
+                // TableWriter::write checks the batch's columns against its schema first.
                 obj.push_str(&self.names[i]);
                 obj.push_str(": ");
                 match cell(col.as_ref(), row)? {
