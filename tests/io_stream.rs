@@ -184,6 +184,11 @@ fn csv_errors_name_the_file_line() {
     let err = read_history(&path, &opts(1, None)).unwrap_err();
     assert!(matches!(err, Error::Parse { line: 5, .. }), "{err}");
     eprintln!("{err}");
+    // Bytes that are not UTF-8.
+    std::fs::write(&path, b"ts,text\n2024-03-01T08:00:00Z,a\n2024-03-01T08:00:00Z,\xff\n").unwrap();
+    let err = read_history(&path, &opts(1, None)).unwrap_err();
+    assert!(matches!(err, Error::Parse { line: 3, .. }), "{err}");
+    eprintln!("{err}");
     // A record with too many fields.
     std::fs::write(&path, "ts,text\n2024-03-01T08:00:00Z,a\n2024-03-01T08:00:00Z,b,extra\n").unwrap();
     let err = read_history(&path, &opts(1, None)).unwrap_err();
