@@ -41,7 +41,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if whole {
             let table = streamliner::io::read_history(&input, &opts)?;
             let secs = started.elapsed().as_secs_f64();
-            println!("run {run} (whole): {} rows in one batch, {secs:.3} s", table.num_rows());
+            let types: Vec<String> =
+                table.schema_ref().fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+            println!("run {run} (whole): {} rows in one batch ({}), {secs:.3} s", table.num_rows(), types.join(", "));
             continue;
         }
         let mut reader = open_history(&input, &opts)?;
