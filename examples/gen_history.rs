@@ -118,7 +118,7 @@ struct Chunk {
 /// Where the messages go: a WhatsApp export written line by line, or a table written chunk by chunk.
 enum Sink {
     Txt(std::io::BufWriter<std::fs::File>),
-    Table(streamliner::io::TableWriter),
+    Table(Box<streamliner::io::TableWriter>),
 }
 
 impl Sink {
@@ -175,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             arrow_schema::Field::new("author", arrow_schema::DataType::Utf8, false),
             arrow_schema::Field::new("text", arrow_schema::DataType::Utf8, false),
         ]));
-        Sink::Table(streamliner::io::TableWriter::create(&opts.output, schema)?)
+        Sink::Table(Box::new(streamliner::io::TableWriter::create(&opts.output, schema)?))
     };
     let mut chunk = Chunk::default();
     let mut t = opts.start;

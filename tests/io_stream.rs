@@ -1,7 +1,7 @@
 //! Streaming readers and writers: streams equal whole reads, projection, batch sizes, CSV error lines,
 //! TableWriter round trips.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -50,7 +50,7 @@ fn opts(batch_size: usize, columns: Option<&[&str]>) -> ReadOptions {
 }
 
 /// Writes `b` to `path` through a TableWriter in batches of `chunk` rows.
-fn write_in_chunks(b: &RecordBatch, path: &PathBuf, chunk: usize) -> u64 {
+fn write_in_chunks(b: &RecordBatch, path: &Path, chunk: usize) -> u64 {
     let mut w = TableWriter::create(path, b.schema()).unwrap();
     for start in (0..b.num_rows()).step_by(chunk) {
         w.write(&b.slice(start, chunk.min(b.num_rows() - start))).unwrap();
@@ -59,7 +59,7 @@ fn write_in_chunks(b: &RecordBatch, path: &PathBuf, chunk: usize) -> u64 {
 }
 
 /// Parquet with row groups of `rows` rows.
-fn write_parquet_groups(b: &RecordBatch, path: &PathBuf, rows: usize) {
+fn write_parquet_groups(b: &RecordBatch, path: &Path, rows: usize) {
     let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(rows)).build();
     let mut w =
         parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), b.schema(), Some(props)).unwrap();
@@ -67,7 +67,7 @@ fn write_parquet_groups(b: &RecordBatch, path: &PathBuf, rows: usize) {
     w.close().unwrap();
 }
 
-fn write_ipc_stream(b: &RecordBatch, path: &PathBuf, chunk: usize) {
+fn write_ipc_stream(b: &RecordBatch, path: &Path, chunk: usize) {
     let mut w = arrow_ipc::writer::StreamWriter::try_new(std::fs::File::create(path).unwrap(), b.schema_ref()).unwrap();
     for start in (0..b.num_rows()).step_by(chunk) {
         w.write(&b.slice(start, chunk.min(b.num_rows() - start))).unwrap();
@@ -155,6 +155,7 @@ fn a_missing_projected_column_is_named() {
         let msg = err.to_string();
         assert!(matches!(err, Error::InvalidParameter { .. }), "{msg}");
         assert!(msg.contains("sender") && msg.contains("ts, author, text"), "{msg}");
+        assert!(matches!(open_history(&path, &opts(100, Some(&[]))), Err(Error::InvalidParameter { .. })));
     }
 }
 
@@ -182,6 +183,11 @@ fn csv_errors_name_the_file_line() {
     std::fs::write(&path, "ts,text\n2024-03-01T08:00:00Z,\"a\nb\"\n2024-03-01T08:00:00Z,c\nnot a time,d\n").unwrap();
     let err = read_history(&path, &opts(1, None)).unwrap_err();
     assert!(matches!(err, Error::Parse { line: 5, .. }), "{err}");
+    eprintln!("{err}");
+    // Bytes that are not UTF-8.
+    std::fs::write(&path, b"ts,text\n2024-03-01T08:00:00Z,a\n2024-03-01T08:00:00Z,\xff\n").unwrap();
+    let err = read_history(&path, &opts(1, None)).unwrap_err();
+    assert!(matches!(err, Error::Parse { line: 3, .. }), "{err}");
     eprintln!("{err}");
     // A record with too many fields.
     std::fs::write(&path, "ts,text\n2024-03-01T08:00:00Z,a\n2024-03-01T08:00:00Z,b,extra\n").unwrap();

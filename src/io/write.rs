@@ -177,6 +177,8 @@ impl JsonRows {
                 if i > 0 {
                     obj.push_str(", ");
                 }
+                // `names` has one entry per column: write_json builds it from the batch itself, and
+                // TableWriter::write checks the batch's columns against its schema first.
                 obj.push_str(&self.names[i]);
                 obj.push_str(": ");
                 match cell(col.as_ref(), row)? {
@@ -239,8 +241,9 @@ pub fn write_table(batch: &RecordBatch, path: &Path) -> Result<()> {
     w.finish().map(|_| ())
 }
 
-/// Rows buffered in a Parquet row group before it is flushed, at most (arrow's default row count limit,
+/// Bytes buffered in a Parquet row group before it is flushed, at most (arrow's default row count limit,
 /// 1 048 576 rows, applies too).
+#[cfg(feature = "parquet")]
 const PARQUET_ROW_GROUP_BYTES: usize = 256 << 20;
 
 /// Where a [`TableWriter`] writes, and how.

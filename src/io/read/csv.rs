@@ -1,6 +1,7 @@
 //! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (UTC when no offset is
-//! given), the others read as strings. Batching also keeps each batch's text far below the 2 GiB that
-//! 32-bit offsets can address, so no file is too large to read.
+//! given), the others read as strings. Because no batch holds more than `batch_size` rows (65 536 by
+//! default), a file is never too large to read: the 2 GiB that a `Utf8` column's 32-bit offsets address
+//! bounds one batch only (rows of 32 KiB on average at the default size), never the file.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -11,6 +12,10 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 
 use super::{HistoryReader, ReadOptions, projection};
 use crate::error::{Error, Result};
+
+/// The most rows arrow-csv decodes at once: it reserves room for a whole batch up front, so a huge
+/// `batch_size` must not reach it (batches stay at most `batch_size` rows either way).
+const MAX_BATCH: usize = 1 << 20;
 
 pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let name = path.display().to_string();
@@ -42,7 +47,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let schema = Arc::new(Schema::new(out_fields));
     let reader = arrow_csv::ReaderBuilder::new(file_schema)
         .with_header(true)
-        .with_batch_size(opts.batch_size)
+        .with_batch_size(opts.batch_size.min(MAX_BATCH))
         .with_projection(indices)
         .build(open()?)
         .map_err(|e| Error::io(&name, e))?;
@@ -77,7 +82,7 @@ fn relabel_utc(columns: &[ArrayRef]) -> Vec<ArrayRef> {
 /// Arrow's column index becomes the column's name (`names`: the file's columns).
 fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
     let mut message = e.to_string();
-    if let Some(re) = regex::Regex::new(r"column (\d+)").ok() {
+    if let Ok(re) = regex::Regex::new(r"column (\d+)") {
         let named = re.replace(&message, |c: &regex::Captures<'_>| {
             match c[1].parse::<usize>().ok().and_then(|i| names.get(i)) {
                 Some(name) => format!("column {name:?}"),

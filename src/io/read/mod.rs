@@ -210,6 +210,9 @@ pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
 /// The indices of `columns` in `schema`, in the order asked for (all of them for `None`).
 pub(crate) fn projection(file: &str, schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
     let Some(columns) = columns else { return Ok((0..schema.fields().len()).collect()) };
+    if columns.is_empty() {
+        return Err(Error::invalid("columns", "[]", "name at least one column, or None for all"));
+    }
     let mut indices = Vec::with_capacity(columns.len());
     for name in columns {
         let Some(i) = schema.fields().iter().position(|f| f.name() == name) else {
