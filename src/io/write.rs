@@ -28,10 +28,55 @@ pub fn format_timestamp(value: i64, unit: TimeUnit) -> String {
         TimeUnit::Microsecond => i128::from(value),
         TimeUnit::Nanosecond => i128::from(value).div_euclid(1_000),
     };
+    if let Some(text) = i64::try_from(micros).ok().and_then(rfc3339_micros) {
+        return text;
+    }
     match i64::try_from(micros).ok().and_then(|m| jiff::Timestamp::from_microsecond(m).ok()) {
         Some(ts) => ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         None => format!("{value} ({unit:?} since the epoch, out of range)"),
     }
+}
+
+/// The proleptic Gregorian date of `days` since 1970-01-01 (the "days from civil" inverse of Howard
+/// Hinnant's date algorithms).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `micros` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` for years 0 to 9999 (the fast path of the writers, which
+/// format a timestamp per cell); `None` outside them.
+fn rfc3339_micros(micros: i64) -> Option<String> {
+    const DAY: i64 = 86_400_000_000;
+    let (days, in_day) = (micros.div_euclid(DAY), micros.rem_euclid(DAY));
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let (secs, frac) = (in_day / 1_000_000, in_day % 1_000_000);
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, i64::from(month));
+    put(8, 2, i64::from(day));
+    put(11, 2, secs / 3600);
+    put(14, 2, secs / 60 % 60);
+    put(17, 2, secs % 60);
+    put(20, 6, frac);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out.to_vec()).ok()
 }
 
 /// One cell, formatted.
@@ -430,4 +475,37 @@ fn ipc_sink(file: std::fs::File, schema: &SchemaRef, what: &str) -> Result<Sink>
 #[cfg(not(feature = "ipc"))]
 fn ipc_sink(_: std::fs::File, _: &SchemaRef, what: &str) -> Result<Sink> {
     Err(Error::io(what, "writing Arrow IPC needs the `ipc` feature"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_timestamps_equal_jiff() {
+        let jiff = |m: i64| {
+            jiff::Timestamp::from_microsecond(m)
+                .map_err(|e| format!("{m}: {e}"))
+                .unwrap()
+                .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string()
+        };
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        // Year 0 to jiff's last instant (9999-12-30T22:00Z); the fast path goes on to the end of 9999.
+        let lo = -62_167_219_200_000_000i64;
+        let hi = 253_402_207_200_000_000i64;
+        let mut values = vec![0, -1, 1, lo, hi, 951_782_400_000_000, 1_709_280_000_123_456];
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(lo + (x % (hi - lo) as u64) as i64);
+        }
+        for v in values {
+            assert_eq!(rfc3339_micros(v).unwrap(), jiff(v), "{v}");
+        }
+        assert_eq!(rfc3339_micros(lo - 1), None);
+        assert_eq!(rfc3339_micros(253_402_300_799_999_999).as_deref(), Some("9999-12-31T23:59:59.999999Z"));
+        assert_eq!(rfc3339_micros(253_402_300_800_000_000), None);
+    }
 }
