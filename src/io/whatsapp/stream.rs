@@ -60,20 +60,22 @@ impl<'a> LineReader<'a> {
         }
         self.buf.clear();
         let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| Error::io(&self.source, e))?;
-        let mut bytes: &[u8] = &self.buf;
-        if self.number == 0 {
-            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-            // A file holding only a byte-order mark has no line.
-            if bytes.is_empty() {
-                return Ok(None);
-            }
-        }
         if n == 0 {
             return Ok(None);
         }
-        self.number += 1;
+        let mut bytes: &[u8] = &self.buf;
+        if self.number == 0 {
+            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        }
+        let ended = bytes.last() == Some(&b'\n');
         let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        // A last line without a newline that is empty (a lone `\r`, or a file holding only a byte-order
+        // mark) is no line, as in `str.split('\n')` with the trailing empty piece dropped.
+        if !ended && bytes.is_empty() {
+            return Ok(None);
+        }
+        self.number += 1;
         let number = self.number;
         std::str::from_utf8(bytes).map(|s| Some((number, s))).map_err(|_| Error::Parse {
             path: self.source.clone(),
@@ -321,7 +323,7 @@ impl WhatsAppStream {
     /// that is not UTF-8; [`Error::Io`] when reading fails. After an error the stream is exhausted.
     pub fn next_messages(&mut self, max: usize) -> Result<Option<Vec<ChatMessage>>> {
         let max = max.max(1);
-        let mut out = Vec::with_capacity(max.min(DEFAULT_BATCH_ROWS));
+        let mut out = Vec::with_capacity(max.min(1024));
         if let Some(m) = self.held.take() {
             out.push(m);
         }
@@ -498,4 +500,272 @@ fn zip_member(path: &Path) -> Result<(Box<dyn BufRead + Send>, String)> {
 #[cfg(not(feature = "whatsapp"))]
 fn zip_member(path: &Path) -> Result<(Box<dyn BufRead + Send>, String)> {
     Err(Error::io(path.display(), "reading .zip exports needs the `whatsapp` feature"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Chat, header};
+    use super::*;
+
+    /// The parser as it was before streaming (the whole text split into lines), kept as the reference.
+    fn reference(text: &str, opts: &WhatsAppOptions) -> Result<Chat> {
+        let tz = zone(opts)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let raw: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+        let raw = if raw.last() == Some(&"") { &raw[..raw.len() - 1] } else { &raw[..] };
+        let normalized: Vec<Cow<'_, str>> =
+            if opts.normalize { raw.iter().map(|l| normalize_line(l)).collect() } else { Vec::new() };
+        let lines: Vec<&str> =
+            if opts.normalize { normalized.iter().map(|l| l.as_ref()).collect() } else { raw.to_vec() };
+        let headers: Vec<_> = lines.iter().map(|l| header(l)).collect();
+        let order = opts.date_order.unwrap_or_else(|| {
+            let parsed = headers.iter().flatten();
+            if parsed.clone().any(|h| h.a > 12) {
+                DateOrder::DayFirst
+            } else if parsed.clone().any(|h| h.b > 12) {
+                DateOrder::MonthFirst
+            } else {
+                DateOrder::DayFirst
+            }
+        });
+        let mut chat = Chat { lines: lines.len() as u64, date_order: Some(order), ..Chat::default() };
+        let mut current: Option<(ChatMessage, Vec<&str>)> = None;
+        let finish = |chat: &mut Chat, cur: Option<(ChatMessage, Vec<&str>)>| {
+            if let Some((mut m, parts)) = cur {
+                m.text = py_strip(&parts.join("\n")).to_string();
+                if m.text.is_empty() {
+                    chat.dropped_empty += 1;
+                } else {
+                    chat.messages.push(m);
+                }
+            }
+        };
+        for (i, (line, h)) in lines.iter().zip(&headers).enumerate() {
+            let number = i as u64 + 1;
+            let Some(h) = h else {
+                if let Some((_, parts)) = current.as_mut() {
+                    parts.push(line);
+                }
+                continue;
+            };
+            let Some((author, first)) = author_and_text(h.body) else {
+                chat.system_notices += 1;
+                if let Some((_, parts)) = current.as_mut() {
+                    parts.push(line);
+                }
+                continue;
+            };
+            let local = civil(h, order).ok_or_else(|| Error::Parse {
+                path: "t".into(),
+                line: number,
+                message: "invalid".into(),
+            })?;
+            let ts = tz.to_ambiguous_timestamp(local).compatible().map_err(|e| Error::Parse {
+                path: "t".into(),
+                line: number,
+                message: e.to_string(),
+            })?;
+            finish(&mut chat, current.take());
+            let message = ChatMessage {
+                line: number,
+                local,
+                ts_micros: ts.as_microsecond(),
+                author: py_strip(author).to_string(),
+                text: String::new(),
+                original_line: line.to_string(),
+            };
+            current = Some((message, vec![first]));
+        }
+        finish(&mut chat, current.take());
+        Ok(chat)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % n
+        }
+    }
+
+    const PIECES: [&str; 22] = [
+        "31/12/2023, 21:41 - Alice: hi",
+        "1/2/24, 9:41\u{202f}PM - Zoë: a&b <c>",
+        "[01/01/2024, 00:00:05] Bob: ios",
+        "12/31/23, 1:00 AM - Mo: month first",
+        "31/12/2023, 21:42 - Bob joined using this group's invite link",
+        "31/12/2023, 21:45 - Eve:    ",
+        "31/12/2023, 21:45 - Eve: ",
+        "continuation",
+        "",
+        "",
+        "   ",
+        "\t\u{3000}",
+        "ﬁ ① ｘ josé@x.org",
+        "\u{200e}03/11/2024, 01:30 - Dst: fold",
+        "10/03/2024, 02:30 - Gap: gap",
+        "  indented: text",
+        "😀",
+        "a\rb",
+        "\r",
+        "x - y: z",
+        "31.12.23, 21:46 - Frank: dots",
+        "\u{feff}31/12/2023, 21:47 - Bom: mark",
+    ];
+
+    fn random_export(rng: &mut Rng, lines: usize) -> String {
+        let mut s = String::new();
+        if rng.below(3) == 0 {
+            s.push('\u{feff}');
+        }
+        for _ in 0..lines {
+            s.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            s.push_str(if rng.below(4) == 0 { "\r\n" } else { "\n" });
+        }
+        if rng.below(2) == 0 {
+            s.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+        }
+        s
+    }
+
+    fn options() -> Vec<WhatsAppOptions> {
+        let mut out = Vec::new();
+        for normalize in [false, true] {
+            for date_order in [None, Some(DateOrder::DayFirst), Some(DateOrder::MonthFirst)] {
+                for tz in ["UTC", "America/New_York"] {
+                    out.push(WhatsAppOptions { tz: tz.into(), date_order, normalize });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whole-file results (or errors, by line) through every entry point, in batches of every size.
+    fn check_same(text: &str, opts: &WhatsAppOptions, path: &Path) {
+        let want = reference(text, opts);
+        let got = super::super::parse_whatsapp(text, "t", opts);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) => {
+                assert_eq!(w.messages, g.messages, "{text:?} {opts:?}");
+                assert_eq!(
+                    (w.lines, w.system_notices, w.dropped_empty, w.date_order),
+                    (g.lines, g.system_notices, g.dropped_empty, g.date_order),
+                    "{text:?}"
+                );
+            }
+            (Err(Error::Parse { line: a, .. }), Err(Error::Parse { line: b, .. })) => assert_eq!(a, b, "{text:?}"),
+            _ => panic!("{text:?} {opts:?}: {want:?} vs {got:?}"),
+        }
+        std::fs::write(path, text).unwrap();
+        for size in [1usize, 2, 7, 65_536] {
+            let mut stream = WhatsAppStream::open(path, opts).unwrap();
+            let mut all = Vec::new();
+            let result = loop {
+                match stream.next_messages(size) {
+                    Ok(Some(chunk)) => {
+                        assert!(!chunk.is_empty() && chunk.len() <= size);
+                        all.extend(chunk);
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            match (&want, result) {
+                (Ok(w), Ok(())) => {
+                    assert_eq!(w.messages, all, "{text:?} {opts:?} size {size}");
+                    let s = stream.summary();
+                    assert_eq!((s.lines, s.system_notices, s.dropped_empty), (w.lines, w.system_notices, w.dropped_empty));
+                    assert_eq!(s.messages, all.len() as u64);
+                    let batches: Vec<RecordBatch> =
+                        WhatsAppStream::open(path, opts).unwrap().with_batch_size(size).map(|b| b.unwrap()).collect();
+                    assert!(batches.iter().all(|b| b.num_rows() <= size && b.num_rows() > 0));
+                    if !batches.is_empty() {
+                        let whole = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+                        assert_eq!(whole, w.to_record_batch().unwrap());
+                    }
+                }
+                (Err(Error::Parse { line: a, .. }), Err(Error::Parse { line: b, .. })) => assert_eq!(*a, b),
+                (w, g) => panic!("{text:?}: {w:?} vs {g:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn stream_equals_the_whole_text_parser_on_random_mixes() {
+        let dir = std::env::temp_dir().join(format!("streamliner_wa_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mix.txt");
+        let mut rng = Rng(7);
+        for case in 0..120 {
+            let lines = rng.below(40) as usize;
+            let text = random_export(&mut rng, lines);
+            for opts in options() {
+                check_same(&text, &opts, &path);
+            }
+            let _ = case;
+        }
+        for text in ["", "\u{feff}", "\u{feff}\n", "\n", "\n\n", "a", "\r", "31/12/2023, 21:41 - A: x\r"] {
+            for opts in options() {
+                check_same(text, &opts, &path);
+            }
+        }
+        let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt")).unwrap();
+        for opts in options() {
+            check_same(&sample, &opts, &path);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn empty_lines_after_a_message_are_counted_not_stored() {
+        let mut text = String::from("31/12/2023, 21:41 - A: first\n");
+        text.push_str(&"\n".repeat(100_000));
+        text.push_str("  \nlast\n");
+        text.push_str(&"\n".repeat(100_000));
+        let lines = LineReader::new(Box::new(text.as_bytes()), "t");
+        let mut p = Parser::new(lines, TimeZone::UTC, DateOrder::DayFirst, false);
+        let m = p.next_message().unwrap().unwrap();
+        assert_eq!(m.text, format!("first{}  \nlast", "\n".repeat(100_001)));
+        assert!(p.next_message().unwrap().is_none());
+        assert_eq!(p.summary().lines, 200_003);
+    }
+
+    #[test]
+    fn batches_switch_before_their_bytes_pass_the_limit_and_to_large_utf8() {
+        let dir = std::env::temp_dir().join(format!("streamliner_wa_bytes_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.txt");
+        let text: String = (0..50).map(|i| format!("01/01/2024, 10:{:02} - A{i}: {}\n", i, "x".repeat(i * 10))).collect();
+        std::fs::write(&path, &text).unwrap();
+        let chat = super::super::read_whatsapp(&path, &WhatsAppOptions::default()).unwrap();
+        let batches: Vec<RecordBatch> = WhatsAppStream::open(&path, &WhatsAppOptions::default())
+            .unwrap()
+            .with_batch_bytes(1000)
+            .map(|b| b.unwrap())
+            .collect();
+        assert!(batches.len() > 5);
+        for b in &batches {
+            let text = b.column(2).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            let author = b.column(1).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            let bytes = text.value_data().len() + author.value_data().len();
+            assert!(bytes <= 1000 || b.num_rows() == 1, "{bytes} bytes in {} rows", b.num_rows());
+        }
+        let whole = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        assert_eq!(whole, chat.to_record_batch().unwrap());
+        // Past the (here small) limit, the string columns are LargeUtf8 with the same values.
+        let large = messages_batch(&chat.messages, 100).unwrap();
+        let small = chat.to_record_batch().unwrap();
+        assert_eq!(large.column(2).data_type(), &arrow_schema::DataType::LargeUtf8);
+        assert_eq!(small.column(2).data_type(), &arrow_schema::DataType::Utf8);
+        for c in [1, 2] {
+            let l = large.column(c).as_any().downcast_ref::<arrow_array::LargeStringArray>().unwrap();
+            let s = small.column(c).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            assert!(l.iter().eq(s.iter()));
+        }
+        assert_eq!(large.column(0), small.column(0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
