@@ -77,6 +77,9 @@ fn group_from_path(path: &std::path::Path) -> String {
 
 /// Messages read from the export at a time.
 const CHUNK: usize = 65_536;
+/// Rows per Parquet row group.
+#[cfg(feature = "parquet")]
+const ROW_GROUP_ROWS: usize = 1 << 18;
 
 /// Where the table goes, batch by batch.
 enum Sink {
@@ -120,6 +123,8 @@ impl Sink {
                 if writer.is_none() {
                     let props = parquet::file::properties::WriterProperties::builder()
                         .set_compression(parquet::basic::Compression::SNAPPY)
+                        // Row groups of 256Ki rows: the writer holds one row group's pages in memory.
+                        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                         .build();
                     let f = file.take().ok_or("the Parquet file is gone")?;
                     *writer = Some(parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?);
@@ -170,7 +175,7 @@ impl Progress {
             self.last = now;
             let secs = now.duration_since(self.started).as_secs_f64();
             eprintln!(
-                "prepare: {pass}: {} messages, {:.0} messages/s, {secs:.0} s",
+                "prepare: {pass}: {} messages, {:.0} messages/s, {secs:.0} s in this pass",
                 self.messages,
                 self.messages as f64 / secs.max(1e-9)
             );
@@ -213,7 +218,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
     let mut builder = MessageTableBuilder::new(&engine, &table_opts, order)?;
     let mut sink = Sink::new(opts.output.as_deref())?;
-    let mut progress = Progress::new(started);
+    let mut progress = Progress::new(Instant::now());
     while let Some(chunk) = stream.next_messages(CHUNK)? {
         if let Some(batch) = builder.push(&chunk)? {
             sink.write(&batch)?;
