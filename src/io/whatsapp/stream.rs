@@ -699,13 +699,12 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("mix.txt");
         let mut rng = Rng(7);
-        for case in 0..120 {
+        for _ in 0..120 {
             let lines = rng.below(40) as usize;
             let text = random_export(&mut rng, lines);
             for opts in options() {
                 check_same(&text, &opts, &path);
             }
-            let _ = case;
         }
         for text in ["", "\u{feff}", "\u{feff}\n", "\n", "\n\n", "a", "\r", "31/12/2023, 21:41 - A: x\r"] {
             for opts in options() {
