@@ -87,7 +87,11 @@ enum Sink {
     Csv { out: Box<dyn Write>, header_done: bool, name: String },
     #[cfg(feature = "parquet")]
     /// Parquet: a row group as the writer's buffer fills (opened at the first batch, for its schema).
-    Parquet { file: Option<std::fs::File>, writer: Option<parquet::arrow::ArrowWriter<std::fs::File>>, name: String },
+    Parquet {
+        file: Option<std::fs::File>,
+        writer: Option<Box<parquet::arrow::ArrowWriter<std::fs::File>>>,
+        name: String,
+    },
     /// Other formats: the batches, written together at the end.
     Whole { batches: Vec<RecordBatch>, path: PathBuf },
 }
@@ -95,7 +99,11 @@ enum Sink {
 impl Sink {
     fn new(output: Option<&Path>) -> Result<Sink, Box<dyn std::error::Error>> {
         let Some(path) = output else {
-            return Ok(Sink::Csv { out: Box::new(std::io::stdout().lock()), header_done: false, name: "stdout".into() });
+            return Ok(Sink::Csv {
+                out: Box::new(std::io::stdout().lock()),
+                header_done: false,
+                name: "stdout".into(),
+            });
         };
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let name = path.display().to_string();
@@ -114,7 +122,8 @@ impl Sink {
                 let mut buf = Vec::new();
                 write_csv(batch, &mut buf)?;
                 // write_csv starts with the header line (column names hold no newline): write it once.
-                let skip = if *header_done { buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |p| p + 1) } else { 0 };
+                let skip =
+                    if *header_done { buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |p| p + 1) } else { 0 };
                 out.write_all(&buf[skip..]).map_err(|e| format!("{name}: {e}"))?;
                 *header_done = true;
             }
@@ -127,7 +136,7 @@ impl Sink {
                         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                         .build();
                     let f = file.take().ok_or("the Parquet file is gone")?;
-                    *writer = Some(parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?);
+                    *writer = Some(Box::new(parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?));
                 }
                 if let Some(w) = writer.as_mut() {
                     w.write(batch).map_err(|e| format!("{name}: {e}"))?;

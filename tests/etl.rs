@@ -261,11 +261,19 @@ fn streamed_table_equals_message_table(engine: &Engine) {
     assert!(fall_back.messages.windows(2).any(|w| w[1].ts_micros < w[0].ts_micros), "goes back in time");
     let empty = Chat::default();
     let cases = [
-        (&sample, MessageTableOptions { group: "Blog club".into(), opt_out: opt_out_keys(["Bob"]), ..Default::default() }),
+        (
+            &sample,
+            MessageTableOptions { group: "Blog club".into(), opt_out: opt_out_keys(["Bob"]), ..Default::default() },
+        ),
         (&sample, MessageTableOptions { tz: "Europe/Lisbon".into(), drop_commands: false, ..Default::default() }),
         (
             &fall_back,
-            MessageTableOptions { group: "Fall".into(), tz: ny.into(), opt_out: opt_out_keys(["Cy"]), ..Default::default() },
+            MessageTableOptions {
+                group: "Fall".into(),
+                tz: ny.into(),
+                opt_out: opt_out_keys(["Cy"]),
+                ..Default::default()
+            },
         ),
         (&fall_back, MessageTableOptions { tz: "UTC".into(), ..Default::default() }),
         (&empty, MessageTableOptions::default()),
@@ -298,7 +306,10 @@ fn builder_checks_its_passes(engine: &Engine) {
     let mut b = MessageTableBuilder::new(engine, &opts, order).unwrap();
     b.push(&chat.messages[..9]).unwrap();
     assert!(b.finish().is_err(), "fewer messages than the first pass");
-    assert!(MessageOrderBuilder::new(engine, &MessageTableOptions { tz: "Mars/Base".into(), ..Default::default() }).is_err());
+    assert!(
+        MessageOrderBuilder::new(engine, &MessageTableOptions { tz: "Mars/Base".into(), ..Default::default() })
+            .is_err()
+    );
 }
 
 on_every_backend!(

@@ -167,7 +167,9 @@ mod tests {
     fn message_ids_switch_to_large_utf8_past_the_limit() {
         for engine in engines() {
             for n in [1usize, 7, 9000] {
-                let ts = TimestampMicrosecondArray::from((0..n as i64).map(|i| (i * 7919) % 10_007 * 1500).collect::<Vec<_>>());
+                let ts = TimestampMicrosecondArray::from(
+                    (0..n as i64).map(|i| (i * 7919) % 10_007 * 1500).collect::<Vec<_>>(),
+                );
                 let small = message_ids(&engine, &ts).unwrap();
                 let small = small.as_string::<i32>();
                 let bytes = small.value_data().len() as u64;
@@ -184,7 +186,8 @@ mod tests {
     #[test]
     fn uuid5_switches_to_large_utf8_past_the_limit() {
         for engine in engines() {
-            let authors = arrow_array::StringArray::from(vec![Some("Ann"), None, Some(" Ann "), Some("Bo"), Some("Ann")]);
+            let authors =
+                arrow_array::StringArray::from(vec![Some("Ann"), None, Some(" Ann "), Some("Bo"), Some("Ann")]);
             let small = author_uuids(&engine, &authors).unwrap();
             let large = crate::kernels::strings::uuid5_with_limit(
                 &engine,

@@ -205,7 +205,8 @@ fn table_rows(
 ) -> Result<RecordBatch> {
     let n = rows.len();
     let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-    let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1)).with_timezone("UTC"));
+    let ts: ArrayRef =
+        Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1)).with_timezone("UTC"));
     let author_raw = string_column(rows.iter().map(|r| r.0.author.as_str()), limit_usize);
     let text = string_column(rows.iter().map(|r| r.0.text.as_str()), limit_usize);
     let author_uuid = uuid5_with_limit(engine, author_raw.as_ref(), PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, limit)?;
@@ -249,7 +250,8 @@ fn table_rows(
         ("text_chars", Arc::new(text_chars)),
         ("urls", Arc::new(urls)),
     ];
-    let schema = Schema::new(columns.iter().map(|(name, a)| Field::new(*name, a.data_type().clone(), true)).collect::<Vec<_>>());
+    let schema =
+        Schema::new(columns.iter().map(|(name, a)| Field::new(*name, a.data_type().clone(), true)).collect::<Vec<_>>());
     let table = RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect())
         .map_err(|e| Error::invalid("message table", n, e.to_string()))?;
 
@@ -472,7 +474,11 @@ impl<'e> MessageTableBuilder<'e> {
         let utc = utc_times(self.engine, messages, &self.opts.tz)?;
         for (m, t) in messages.iter().zip(utc) {
             let pos = self.order.position(self.seen).ok_or_else(|| {
-                Error::invalid("message", m.line, format!("more messages than the first pass saw ({})", self.order.messages))
+                Error::invalid(
+                    "message",
+                    m.line,
+                    format!("more messages than the first pass saw ({})", self.order.messages),
+                )
             })?;
             if self.order.is_sorted() && self.last_ts.is_some_and(|l| t < l) {
                 return Err(Error::invalid("message", m.line, "out of time order, unlike in the first pass"));

@@ -677,7 +677,10 @@ mod tests {
                 (Ok(w), Ok(())) => {
                     assert_eq!(w.messages, all, "{text:?} {opts:?} size {size}");
                     let s = stream.summary();
-                    assert_eq!((s.lines, s.system_notices, s.dropped_empty), (w.lines, w.system_notices, w.dropped_empty));
+                    assert_eq!(
+                        (s.lines, s.system_notices, s.dropped_empty),
+                        (w.lines, w.system_notices, w.dropped_empty)
+                    );
                     assert_eq!(s.messages, all.len() as u64);
                     let batches: Vec<RecordBatch> =
                         WhatsAppStream::open(path, opts).unwrap().with_batch_size(size).map(|b| b.unwrap()).collect();
@@ -711,7 +714,8 @@ mod tests {
                 check_same(text, &opts, &path);
             }
         }
-        let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt")).unwrap();
+        let sample =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt")).unwrap();
         for opts in options() {
             check_same(&sample, &opts, &path);
         }
@@ -737,7 +741,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("streamliner_wa_bytes_{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("big.txt");
-        let text: String = (0..50).map(|i| format!("01/01/2024, 10:{:02} - A{i}: {}\n", i, "x".repeat(i * 10))).collect();
+        let text: String =
+            (0..50).map(|i| format!("01/01/2024, 10:{:02} - A{i}: {}\n", i, "x".repeat(i * 10))).collect();
         std::fs::write(&path, &text).unwrap();
         let chat = super::super::read_whatsapp(&path, &WhatsAppOptions::default()).unwrap();
         let batches: Vec<RecordBatch> = WhatsAppStream::open(&path, &WhatsAppOptions::default())
