@@ -154,7 +154,7 @@ mod tests {
     use crate::engine::Backend;
 
     /// The CPU engine, and the GPU one unless `STREAMLINER_SKIP_GPU=1`.
-    fn engines() -> Vec<Engine> {
+    pub(crate) fn engines() -> Vec<Engine> {
         let mut out = vec![Engine::new(Backend::Cpu).unwrap()];
         if std::env::var("STREAMLINER_SKIP_GPU").ok().as_deref() != Some("1") {
             out.push(Engine::new(Backend::Gpu).expect("a GPU adapter (lavapipe), or STREAMLINER_SKIP_GPU=1"));

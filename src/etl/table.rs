@@ -543,3 +543,33 @@ impl<'e> MessageTableBuilder<'e> {
         Ok((batch, self.tally.summary()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::whatsapp::{WhatsAppOptions, read_whatsapp};
+
+    #[test]
+    fn string_columns_switch_to_large_utf8_past_the_limit() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt");
+        let chat = read_whatsapp(path.as_ref(), &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
+        let opts = MessageTableOptions { group: "Blog club".into(), ..Default::default() };
+        for engine in super::super::tests::engines() {
+            let (small, s1) = message_table(&engine, &chat, &opts).unwrap();
+            let (large, s2) = message_table_with_limit(&engine, &chat, &opts, 10).unwrap();
+            assert_eq!(s1, s2);
+            assert_eq!(small.num_rows(), large.num_rows());
+            for (i, field) in large.schema().fields().iter().enumerate() {
+                let (a, b) = (small.column(i), large.column(i));
+                match field.name().as_str() {
+                    "media_url" | "media_type" | "pii_flags" => assert_eq!(a, b),
+                    _ if a.data_type() == &DataType::Utf8 => {
+                        assert_eq!(b.data_type(), &DataType::LargeUtf8, "{}", field.name());
+                        assert!(a.as_string::<i32>().iter().eq(b.as_string::<i64>().iter()), "{}", field.name());
+                    }
+                    _ => assert_eq!(a, b, "{}", field.name()),
+                }
+            }
+        }
+    }
+}
