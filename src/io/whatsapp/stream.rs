@@ -41,14 +41,14 @@ pub struct ChatSummary {
 /// Lines of an export, one at a time: `\n` or `\r\n` ends a line (a lone `\r` at the end of a line is
 /// dropped too), a byte-order mark at the start of the input is skipped.
 pub(super) struct LineReader<'a> {
-    reader: Box<dyn BufRead + 'a>,
+    reader: Box<dyn BufRead + Send + 'a>,
     buf: Vec<u8>,
     number: u64,
     source: String,
 }
 
 impl<'a> LineReader<'a> {
-    pub(super) fn new(reader: Box<dyn BufRead + 'a>, source: impl Into<String>) -> Self {
+    pub(super) fn new(reader: Box<dyn BufRead + Send + 'a>, source: impl Into<String>) -> Self {
         LineReader { reader, buf: Vec::with_capacity(8192), number: 0, source: source.into() }
     }
 
@@ -720,6 +720,12 @@ mod tests {
             check_same(&sample, &opts, &path);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_stream_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<WhatsAppStream>();
     }
 
     #[test]
