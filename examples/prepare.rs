@@ -11,14 +11,21 @@
 //! name (default: from the file name) gives `tenant_id` and `thread_id` as a slug. `--opt-out FILE` lists
 //! author names or pseudonyms, one per line, whose messages are dropped; command messages (`/egregora`
 //! ...) are dropped too. The table goes to FILE (`.parquet` or `.csv`, by extension; CSV joins urls with
-//! a space) or as CSV to stdout; a summary line goes to stderr.
+//! a space; `.json` and `.arrow` too, written at the end) or as CSV to stdout; a summary line goes to
+//! stderr, and progress lines on long runs.
+//!
+//! The export is streamed, so memory does not grow with it (beyond 8 bytes a message): a first pass
+//! reads every message's time (the table is in time order, and an export can go back in time at a clock
+//! change), a second builds the table in batches, written as they come (Parquet row groups, CSV rows).
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use arrow_array::RecordBatch;
 use streamliner::Backend;
-use streamliner::etl::{MessageTableOptions, message_table, opt_out_keys};
-use streamliner::io::whatsapp::{WhatsAppOptions, read_whatsapp};
+use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, opt_out_keys};
+use streamliner::io::whatsapp::{WhatsAppOptions, WhatsAppStream};
 use streamliner::io::{write_csv, write_table};
 
 #[path = "common/mod.rs"]
@@ -68,12 +75,127 @@ fn group_from_path(path: &std::path::Path) -> String {
         .to_string()
 }
 
+/// Messages read from the export at a time.
+const CHUNK: usize = 65_536;
+/// Rows per Parquet row group.
+#[cfg(feature = "parquet")]
+const ROW_GROUP_ROWS: usize = 1 << 18;
+
+/// Where the table goes, batch by batch.
+enum Sink {
+    /// CSV: the header once, then each batch's rows.
+    Csv { out: Box<dyn Write>, header_done: bool, name: String },
+    #[cfg(feature = "parquet")]
+    /// Parquet: a row group as the writer's buffer fills (opened at the first batch, for its schema).
+    Parquet {
+        file: Option<std::fs::File>,
+        writer: Option<Box<parquet::arrow::ArrowWriter<std::fs::File>>>,
+        name: String,
+    },
+    /// Other formats: the batches, written together at the end.
+    Whole { batches: Vec<RecordBatch>, path: PathBuf },
+}
+
+impl Sink {
+    fn new(output: Option<&Path>) -> Result<Sink, Box<dyn std::error::Error>> {
+        let Some(path) = output else {
+            return Ok(Sink::Csv {
+                out: Box::new(std::io::stdout().lock()),
+                header_done: false,
+                name: "stdout".into(),
+            });
+        };
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let name = path.display().to_string();
+        let create = || std::fs::File::create(path).map_err(|e| format!("{name}: {e}"));
+        Ok(match ext.as_str() {
+            "csv" => Sink::Csv { out: Box::new(std::io::BufWriter::new(create()?)), header_done: false, name },
+            #[cfg(feature = "parquet")]
+            "parquet" => Sink::Parquet { file: Some(create()?), writer: None, name },
+            _ => Sink::Whole { batches: Vec::new(), path: path.to_path_buf() },
+        })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Sink::Csv { out, header_done, name } => {
+                let mut buf = Vec::new();
+                write_csv(batch, &mut buf)?;
+                // write_csv starts with the header line (column names hold no newline): write it once.
+                let skip =
+                    if *header_done { buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |p| p + 1) } else { 0 };
+                out.write_all(&buf[skip..]).map_err(|e| format!("{name}: {e}"))?;
+                *header_done = true;
+            }
+            #[cfg(feature = "parquet")]
+            Sink::Parquet { file, writer, name } => {
+                if writer.is_none() {
+                    let props = parquet::file::properties::WriterProperties::builder()
+                        .set_compression(parquet::basic::Compression::SNAPPY)
+                        // Row groups of 256Ki rows: the writer holds one row group's pages in memory.
+                        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                        .build();
+                    let f = file.take().ok_or("the Parquet file is gone")?;
+                    *writer = Some(Box::new(parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?));
+                }
+                if let Some(w) = writer.as_mut() {
+                    w.write(batch).map_err(|e| format!("{name}: {e}"))?;
+                }
+            }
+            Sink::Whole { batches, .. } => batches.push(batch.clone()),
+        }
+        Ok(())
+    }
+
+    fn close(self) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Sink::Csv { mut out, name, .. } => out.flush().map_err(|e| format!("{name}: {e}"))?,
+            #[cfg(feature = "parquet")]
+            Sink::Parquet { writer, name, .. } => {
+                if let Some(w) = writer {
+                    w.close().map_err(|e| format!("{name}: {e}"))?;
+                }
+            }
+            Sink::Whole { batches, path } => {
+                let schema = batches.first().map(|b| b.schema()).ok_or("no table to write")?;
+                write_table(&arrow_select::concat::concat_batches(&schema, &batches)?, &path)?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Progress lines on stderr, every few seconds once a run is long.
+struct Progress {
+    started: Instant,
+    last: Instant,
+    messages: u64,
+}
+
+impl Progress {
+    fn new(started: Instant) -> Self {
+        Progress { started, last: started, messages: 0 }
+    }
+
+    fn add(&mut self, pass: &str, messages: usize) {
+        self.messages += messages as u64;
+        let now = Instant::now();
+        if now.duration_since(self.last) >= Duration::from_secs(5) {
+            self.last = now;
+            let secs = now.duration_since(self.started).as_secs_f64();
+            eprintln!(
+                "prepare: {pass}: {} messages, {:.0} messages/s, {secs:.0} s in this pass",
+                self.messages,
+                self.messages as f64 / secs.max(1e-9)
+            );
+        }
+    }
+}
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let opts = parse_args()?;
     let engine = common::engine(opts.backend)?;
     let started = Instant::now();
-    let chat =
-        read_whatsapp(&opts.export, &WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() })?;
     let opt_out = match &opts.opt_out {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -87,12 +209,37 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         opt_out,
         drop_commands: true,
     };
-    let (table, summary) = message_table(&engine, &chat, &table_opts)?;
-    let elapsed = started.elapsed();
-    match &opts.output {
-        Some(path) => write_table(&table, path)?,
-        None => write_csv(&table, &mut std::io::stdout().lock())?,
+    let wa = WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() };
+
+    // Pass 1: every message's time, for the table's order.
+    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
+    let mut first = MessageOrderBuilder::new(&engine, &table_opts)?;
+    let mut progress = Progress::new(started);
+    while let Some(chunk) = stream.next_messages(CHUNK)? {
+        first.push(&chunk)?;
+        progress.add("pass 1 of 2 (times)", chunk.len());
     }
+    let chat = stream.summary();
+    let order = first.finish()?;
+
+    // Pass 2: the table, batch by batch (the date order found by the first pass, not inferred again).
+    let wa = WhatsAppOptions { date_order: chat.date_order, ..wa };
+    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
+    let mut builder = MessageTableBuilder::new(&engine, &table_opts, order)?;
+    let mut sink = Sink::new(opts.output.as_deref())?;
+    let mut progress = Progress::new(Instant::now());
+    while let Some(chunk) = stream.next_messages(CHUNK)? {
+        if let Some(batch) = builder.push(&chunk)? {
+            sink.write(&batch)?;
+        }
+        progress.add("pass 2 of 2 (table)", chunk.len());
+    }
+    let (last, summary) = builder.finish()?;
+    if let Some(batch) = last {
+        sink.write(&batch)?;
+    }
+    sink.close()?;
+    let elapsed = started.elapsed();
     let backend = common::backend_label(&engine);
     eprintln!(
         "prepare: {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, backend {backend}, elapsed {:.1} ms",

@@ -3,6 +3,7 @@
 
 mod common;
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, LargeStringArray, StringArray};
 use common::Rng;
 use sha1::{Digest, Sha1};
@@ -32,6 +33,7 @@ fn python_fixtures(engine: &Engine) {
     let cases = cases.as_array().unwrap();
     let names: Vec<&str> = cases.iter().map(|c| c["name"].as_str().unwrap()).collect();
     let got = uuid5(engine, &StringArray::from(names.clone()), OID, "whatsapp:").unwrap();
+    let got = got.as_string::<i32>();
     for (i, c) in cases.iter().enumerate() {
         assert_eq!(got.value(i), c["uuid"].as_str().unwrap(), "name {:?}", names[i]);
         assert_eq!(got.value(i), reference(names[i]), "name {:?}", names[i]);
@@ -61,7 +63,9 @@ fn adversarial_names(engine: &Engine) {
     }
     let array = StringArray::from(names.clone());
     let got = uuid5(engine, &array, OID, "whatsapp:").unwrap();
+    let got = got.as_string::<i32>();
     let large = uuid5(engine, &LargeStringArray::from(names.clone()), OID, "whatsapp:").unwrap();
+    let large = large.as_string::<i32>();
     for (i, name) in names.iter().enumerate() {
         match name {
             Some(n) => {
@@ -72,17 +76,53 @@ fn adversarial_names(engine: &Engine) {
         }
     }
     if engine.is_gpu() {
-        assert_eq!(got, uuid5(common::cpu(), &array, OID, "whatsapp:").unwrap());
+        assert_eq!(got, uuid5(common::cpu(), &array, OID, "whatsapp:").unwrap().as_string::<i32>());
     }
 }
 
 fn other_namespaces_and_prefixes(engine: &Engine) {
     let names = StringArray::from(vec!["example.org", " example.org "]);
     let got = uuid5(engine, &names, *uuid::Uuid::NAMESPACE_DNS.as_bytes(), "").unwrap();
+    let got = got.as_string::<i32>();
     let want = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, b"example.org").to_string();
     assert_eq!((got.value(0), got.value(1)), (want.as_str(), want.as_str()));
     assert!(uuid5(engine, &arrow_array::Int32Array::from(vec![1]), OID, "").is_err());
     assert_eq!(uuid5(engine, &StringArray::from(Vec::<&str>::new()), OID, "").unwrap().len(), 0);
 }
 
-on_every_backend!(python_fixtures, adversarial_names, other_namespaces_and_prefixes);
+/// Columns of few distinct authors, repeated (as a chat's are), with nulls and names equal after strip:
+/// each row is its own name's UUID, on awkward sizes around the chunked engine's segments.
+fn repeated_authors(engine: &Engine) {
+    let mut rng = Rng::new(81);
+    let pool: Vec<String> = (0..40)
+        .map(|i| match i % 4 {
+            0 => format!("Author {i}"),
+            1 => format!("  Author {}\t", i - 1),
+            2 => "😀".repeat(i),
+            _ => "x".repeat(60 + i),
+        })
+        .collect();
+    for n in [0usize, 1, 2, 7, 8191, 8192, 8193, 40_000] {
+        let names: Vec<Option<&str>> = (0..n)
+            .map(|_| match rng.below(50) {
+                0 => None,
+                k => Some(pool[(k as usize) % pool.len()].as_str()),
+            })
+            .collect();
+        let array = StringArray::from(names.clone());
+        let got = uuid5(engine, &array, OID, "whatsapp:").unwrap();
+        let got = got.as_string::<i32>();
+        assert_eq!(got.len(), n);
+        for (i, name) in names.iter().enumerate() {
+            match name {
+                Some(s) => assert_eq!(got.value(i), reference(s), "row {i} of {n}"),
+                None => assert!(got.is_null(i), "row {i} of {n}"),
+            }
+        }
+        if engine.is_gpu() {
+            assert_eq!(got, uuid5(common::cpu(), &array, OID, "whatsapp:").unwrap().as_string::<i32>());
+        }
+    }
+}
+
+on_every_backend!(python_fixtures, adversarial_names, other_namespaces_and_prefixes, repeated_authors);

@@ -11,15 +11,18 @@
 //! Python's zoneinfo does with fold=0: a time in a gap moves forward by the gap, a time in a fold takes
 //! its first occurrence.
 
+mod stream;
+
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
+use arrow_array::RecordBatch;
 use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
 
-use crate::error::{Error, Result};
-use crate::pystr::py_strip;
+pub use stream::{ChatSummary, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, WhatsAppStream};
+
+#[allow(unused_imports)] // the docs' links name its variants
+use crate::error::Error;
+use crate::error::Result;
 
 /// Which field of a date comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,7 +292,8 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
     .ok()
 }
 
-/// Parses an export's text. `source` names it in errors.
+/// Parses an export's text. `source` names it in errors. The same parser as [`WhatsAppStream`], over a
+/// string.
 ///
 /// # Errors
 /// [`Error::Parse`] naming the line of a timestamp that is not a valid date or time;
@@ -306,145 +310,54 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn parse_whatsapp(text: &str, source: &str, opts: &WhatsAppOptions) -> Result<Chat> {
-    let tz = TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    let raw = if raw.last() == Some(&"") { &raw[..raw.len() - 1] } else { &raw[..] };
-    let normalized: Vec<std::borrow::Cow<'_, str>> =
-        if opts.normalize { raw.iter().map(|l| normalize_line(l)).collect() } else { Vec::new() };
-    let lines: Vec<&str> = if opts.normalize { normalized.iter().map(|l| l.as_ref()).collect() } else { raw.to_vec() };
-    let headers: Vec<Option<Header<'_>>> = lines.iter().map(|l| header(l)).collect();
-    let order = opts.date_order.unwrap_or_else(|| {
-        let parsed = headers.iter().flatten();
-        if parsed.clone().any(|h| h.a > 12) {
-            DateOrder::DayFirst
-        } else if parsed.clone().any(|h| h.b > 12) {
-            DateOrder::MonthFirst
-        } else {
-            DateOrder::DayFirst
-        }
-    });
-    let mut chat = Chat { lines: lines.len() as u64, date_order: Some(order), ..Chat::default() };
-    // (message, its lines)
-    let mut current: Option<(ChatMessage, Vec<&str>)> = None;
-    let finish = |chat: &mut Chat, cur: Option<(ChatMessage, Vec<&str>)>| {
-        if let Some((mut m, parts)) = cur {
-            m.text = py_strip(&parts.join("\n")).to_string();
-            if m.text.is_empty() {
-                chat.dropped_empty += 1;
-            } else {
-                chat.messages.push(m);
-            }
-        }
+    let tz = stream::zone(opts)?;
+    let lines = || stream::LineReader::new(Box::new(text.as_bytes()), source);
+    let order = match opts.date_order {
+        Some(o) => o,
+        None => stream::infer_order(lines(), opts.normalize)?,
     };
-    for (i, (line, h)) in lines.iter().zip(&headers).enumerate() {
-        let number = i as u64 + 1;
-        let Some(h) = h else {
-            if let Some((_, parts)) = current.as_mut() {
-                parts.push(line);
-            }
-            continue;
-        };
-        let Some((author, first)) = author_and_text(h.body) else {
-            chat.system_notices += 1;
-            if let Some((_, parts)) = current.as_mut() {
-                parts.push(line);
-            }
-            continue;
-        };
-        let local = civil(h, order).ok_or_else(|| Error::Parse {
-            path: source.to_string(),
-            line: number,
-            message: format!("{:?} is not a valid {order:?} date and time", line.get(..40).unwrap_or(line)),
-        })?;
-        let ts = tz.to_ambiguous_timestamp(local).compatible().map_err(|e| Error::Parse {
-            path: source.to_string(),
-            line: number,
-            message: e.to_string(),
-        })?;
-        finish(&mut chat, current.take());
-        let message = ChatMessage {
-            line: number,
-            local,
-            ts_micros: ts.as_microsecond(),
-            author: py_strip(author).to_string(),
-            text: String::new(),
-            original_line: line.to_string(),
-        };
-        current = Some((message, vec![first]));
+    let mut parser = stream::Parser::new(lines(), tz, order, opts.normalize);
+    let mut messages = Vec::new();
+    while let Some(m) = parser.next_message()? {
+        messages.push(m);
     }
-    finish(&mut chat, current.take());
-    Ok(chat)
+    Ok(Chat::from_parts(messages, parser.summary()))
 }
 
-/// Reads an export from a `.txt` file or a `.zip` holding one.
+/// Reads a whole export from a `.txt` file or a `.zip` holding one, through [`WhatsAppStream`] (the
+/// messages are held in memory; the file is not).
 ///
 /// # Errors
-/// [`Error::Io`] when the file cannot be read (or the zip holds no `.txt`); [`Error::Parse`] naming the
-/// first line that is not valid UTF-8, or a timestamp that is not a valid date; as [`parse_whatsapp`].
+/// As [`WhatsAppStream::open`] and [`WhatsAppStream::next_messages`]: [`Error::Io`] when the file cannot
+/// be read (or the zip holds no `.txt`); [`Error::Parse`] naming the first line that is not valid UTF-8,
+/// or a timestamp that is not a valid date.
 pub fn read_whatsapp(path: &Path, opts: &WhatsAppOptions) -> Result<Chat> {
-    let name = path.display().to_string();
-    let is_zip = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    let bytes = if is_zip { read_zip(path)? } else { std::fs::read(path).map_err(|e| Error::io(&name, e))? };
-    let text = decode(&bytes, &name)?;
-    parse_whatsapp(text, &name, opts)
-}
-
-/// UTF-8 text, or an error naming the first line that is not.
-fn decode<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        Error::Parse { path: name.to_string(), line, message: "not valid UTF-8".into() }
-    })
-}
-
-#[cfg(feature = "whatsapp")]
-fn read_zip(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::io(&name, e))?;
-    let texts: Vec<String> = zip
-        .file_names()
-        .filter_map(|n| n.ok().map(|n| n.into_owned()))
-        .filter(|n| n.to_ascii_lowercase().ends_with(".txt"))
-        .collect();
-    // WhatsApp names it "_chat.txt" (iOS) or "WhatsApp Chat with ....txt" (Android).
-    let pick = texts
-        .iter()
-        .find(|n| n.ends_with("_chat.txt") || n.contains("WhatsApp Chat"))
-        .or(texts.first())
-        .ok_or_else(|| Error::io(&name, "the zip holds no .txt export"))?
-        .clone();
-    let mut entry = zip.by_name(&pick).map_err(|e| Error::io(&name, e))?;
-    let mut out = Vec::new();
-    entry.read_to_end(&mut out).map_err(|e| Error::io(format!("{name}:{pick}"), e))?;
-    Ok(out)
-}
-
-#[cfg(not(feature = "whatsapp"))]
-fn read_zip(path: &Path) -> Result<Vec<u8>> {
-    Err(Error::io(path.display(), "reading .zip exports needs the `whatsapp` feature"))
+    let mut stream = WhatsAppStream::open(path, opts)?;
+    let mut messages = Vec::new();
+    while let Some(chunk) = stream.next_messages(DEFAULT_BATCH_ROWS)? {
+        messages.extend(chunk);
+    }
+    Ok(Chat::from_parts(messages, &stream.summary()))
 }
 
 impl Chat {
-    /// The messages as a table: `ts` (timestamp, microseconds, UTC), `author`, `text`, `line`.
+    fn from_parts(messages: Vec<ChatMessage>, summary: &ChatSummary) -> Chat {
+        Chat {
+            messages,
+            system_notices: summary.system_notices,
+            dropped_empty: summary.dropped_empty,
+            lines: summary.lines,
+            date_order: summary.date_order,
+        }
+    }
+
+    /// The messages as a table: `ts` (timestamp, microseconds, UTC), `author`, `text`, `line`. The
+    /// string columns are `Utf8`, or `LargeUtf8` when their bytes pass `i32::MAX`.
     ///
     /// # Errors
     /// Never in practice; an Arrow error would be reported as [`Error::InvalidParameter`].
     pub fn to_record_batch(&self) -> Result<RecordBatch> {
-        let ts =
-            TimestampMicrosecondArray::from_iter_values(self.messages.iter().map(|m| m.ts_micros)).with_timezone("UTC");
-        let author = StringArray::from_iter_values(self.messages.iter().map(|m| m.author.as_str()));
-        let text = StringArray::from_iter_values(self.messages.iter().map(|m| m.text.as_str()));
-        let line = UInt64Array::from_iter_values(self.messages.iter().map(|m| m.line));
-        RecordBatch::try_from_iter([
-            ("ts", Arc::new(ts) as ArrayRef),
-            ("author", Arc::new(author) as ArrayRef),
-            ("text", Arc::new(text) as ArrayRef),
-            ("line", Arc::new(line) as ArrayRef),
-        ])
-        .map_err(|e| Error::invalid("chat table", self.messages.len(), e.to_string()))
+        stream::messages_batch(&self.messages, i32::MAX as usize)
     }
 }
 
@@ -521,7 +434,8 @@ mod tests {
     fn errors_name_the_line() {
         let err = parse_whatsapp("a\n31/02/2023, 10:00 - A: x\n", "t", &WhatsAppOptions::default()).unwrap_err();
         assert!(matches!(err, Error::Parse { line: 2, .. }), "{err}");
-        let err = decode(b"ok\nok\n\xff\n", "t").unwrap_err();
+        let lines = stream::LineReader::new(Box::new(&b"ok\nok\n\xff\n"[..]), "t");
+        let err = stream::infer_order(lines, false).unwrap_err();
         assert!(matches!(err, Error::Parse { line: 3, .. }), "{err}");
         assert!(parse_whatsapp("", "t", &WhatsAppOptions { tz: "Mars/Base".into(), ..Default::default() }).is_err());
     }

@@ -5,9 +5,13 @@
 //! row of megabytes costs no more than many short ones. A null row has length 0.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use arrow_array::{Array, GenericStringArray, OffsetSizeTrait, StringViewArray};
-use arrow_buffer::NullBuffer;
+use arrow_array::{
+    Array, ArrayRef, GenericStringArray, LargeStringArray, OffsetSizeTrait, StringArray, StringViewArray, UInt64Array,
+};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::DataType;
 
 use crate::column::Column;
@@ -169,46 +173,122 @@ pub fn lengths(engine: &Engine, text: &dyn Array, unit: LengthUnit) -> Result<ar
     Ok(arrow_array::UInt64Array::new(lens.into(), parts.nulls.clone()))
 }
 
+/// A string column of `values`: `Utf8`, or `LargeUtf8` when their bytes pass `limit` (`i32::MAX` for
+/// Arrow's own limit; smaller in tests).
+pub(crate) fn string_column<'a>(values: impl Iterator<Item = &'a str> + Clone, limit: usize) -> ArrayRef {
+    let bytes: usize = values.clone().map(str::len).fold(0, usize::saturating_add);
+    if bytes > limit {
+        Arc::new(LargeStringArray::from_iter_values(values))
+    } else {
+        Arc::new(StringArray::from_iter_values(values))
+    }
+}
+
+/// A string column from UTF-8 bytes and the end offset of each row: `LargeUtf8` when `large` or when
+/// the bytes pass `i32::MAX`, else `Utf8`.
+pub(crate) fn string_column_from_parts(
+    bytes: Vec<u8>,
+    ends: &[u64],
+    nulls: Option<NullBuffer>,
+    large: bool,
+    what: &str,
+) -> Result<ArrayRef> {
+    let total = ends.last().copied().unwrap_or(0);
+    let err = |e: arrow_schema::ArrowError| Error::invalid(what, ends.len(), e.to_string());
+    if large || total > i32::MAX as u64 {
+        let offsets: Vec<i64> = std::iter::once(0).chain(ends.iter().map(|&e| e as i64)).collect();
+        Ok(Arc::new(LargeStringArray::try_new(OffsetBuffer::new(offsets.into()), bytes.into(), nulls).map_err(err)?))
+    } else {
+        // total <= i32::MAX, and the ends are increasing: every end fits an i32.
+        let offsets: Vec<i32> = std::iter::once(0).chain(ends.iter().map(|&e| e as i32)).collect();
+        Ok(Arc::new(StringArray::try_new(OffsetBuffer::new(offsets.into()), bytes.into(), nulls).map_err(err)?))
+    }
+}
+
 /// Name-based UUIDs (version 5, SHA-1) of each row: the UUID in `namespace` of the UTF-8 name
 /// `prefix ++ strip(row)`, where `strip` removes leading and trailing whitespace as Python's
-/// `str.strip()` does, as 36 lowercase hyphenated characters. A null row gives a null. On a GPU each
-/// row is one invocation (SHA-1 in WGSL), in passes of bounded work, so long names cost more passes,
-/// not long loops; a row longer than one storage binding is hashed by the CPU twin.
+/// `str.strip()` does, as 36 lowercase hyphenated characters. A null row gives a null.
+///
+/// Each distinct value is hashed once (a column of authors has few): the distinct values are hashed,
+/// then taken for every row. On a GPU each distinct value is one invocation (SHA-1 in WGSL), in passes
+/// of bounded work, so long names cost more passes, not long loops; a value longer than one storage
+/// binding is hashed by the CPU twin. The result is `Utf8`, or `LargeUtf8` when its 36 bytes a row
+/// pass `i32::MAX` (from 59,652,324 rows).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] when `text` is not a string array; [`Error::Gpu`] when the device fails.
 ///
 /// # Example
 /// ```
-/// use arrow_array::StringArray;
+/// use arrow_array::cast::AsArray;
 /// use streamliner::{Engine, strings::uuid5};
 /// let engine = Engine::from_env()?;
 /// let oid = uuid::Uuid::NAMESPACE_OID.into_bytes();
-/// let authors = StringArray::from(vec![" Alice\n"]);
+/// let authors = arrow_array::StringArray::from(vec![" Alice\n"]);
 /// // Python: uuid.uuid5(uuid.NAMESPACE_OID, "whatsapp:Alice")
-/// assert_eq!(uuid5(&engine, &authors, oid, "whatsapp:")?.value(0), "885a1960-aeb8-52f4-92ad-a8f5caac5e00");
+/// let ids = uuid5(&engine, &authors, oid, "whatsapp:")?;
+/// assert_eq!(ids.as_string::<i32>().value(0), "885a1960-aeb8-52f4-92ad-a8f5caac5e00");
 /// # Ok::<(), streamliner::Error>(())
 /// ```
-pub fn uuid5(engine: &Engine, text: &dyn Array, namespace: [u8; 16], prefix: &str) -> Result<arrow_array::StringArray> {
+pub fn uuid5(engine: &Engine, text: &dyn Array, namespace: [u8; 16], prefix: &str) -> Result<ArrayRef> {
+    uuid5_with_limit(engine, text, namespace, prefix, i32::MAX as u64)
+}
+
+/// [`uuid5`], with `LargeUtf8` output past `limit` bytes.
+pub(crate) fn uuid5_with_limit(
+    engine: &Engine,
+    text: &dyn Array,
+    namespace: [u8; 16],
+    prefix: &str,
+    limit: u64,
+) -> Result<ArrayRef> {
     let parts = text_parts(text)?;
     let n = parts.offsets.len() - 1;
+    let row = |i: usize| &parts.values[parts.offsets[i] as usize..parts.offsets[i + 1] as usize];
+    // Distinct values (null rows take index 0 and stay null through the take).
+    let mut index: HashMap<&[u8], u64> = HashMap::new();
+    let mut keys = Vec::with_capacity(n);
+    let mut distinct_values = Vec::new();
+    let mut distinct_offsets = vec![0u64];
+    for i in 0..n {
+        if parts.nulls.as_ref().is_some_and(|nb| nb.is_null(i)) {
+            keys.push(0);
+            continue;
+        }
+        let next = index.len() as u64;
+        let k = *index.entry(row(i)).or_insert_with(|| {
+            distinct_values.extend_from_slice(row(i));
+            distinct_offsets.push(distinct_values.len() as u64);
+            next
+        });
+        keys.push(k);
+    }
+    let distinct = TextParts { offsets: distinct_offsets, values: Cow::Owned(distinct_values), nulls: None };
+    let d = distinct.offsets.len() - 1;
     let ns = uuid::Uuid::from_bytes(namespace);
-    let row = |i: usize| -> &str {
-        // TextParts come from a valid Arrow string array, so every row is valid UTF-8.
-        std::str::from_utf8(&parts.values[parts.offsets[i] as usize..parts.offsets[i + 1] as usize]).unwrap_or("")
+    let value = |i: usize| -> &str {
+        // The distinct values are rows of a valid Arrow string array, so each is valid UTF-8.
+        std::str::from_utf8(&distinct.values[distinct.offsets[i] as usize..distinct.offsets[i + 1] as usize])
+            .unwrap_or("")
     };
     let hex = match engine.gpu() {
-        Some(ctx) if n > 0 => {
+        Some(ctx) if d > 0 => {
             let head = [namespace.as_slice(), prefix.as_bytes()].concat();
-            let (mut hex, oversized) = gpu::uuid5::uuid5(ctx, &parts, &head)?;
+            let (mut hex, oversized) = gpu::uuid5::uuid5(ctx, &distinct, &head)?;
             for i in oversized {
-                hex[36 * i..36 * (i + 1)].copy_from_slice(&cpu::uuid5::uuid5(&ns, prefix, row(i)));
+                hex[36 * i..36 * (i + 1)].copy_from_slice(&cpu::uuid5::uuid5(&ns, prefix, value(i)));
             }
             hex
         }
-        _ => (0..n).flat_map(|i| cpu::uuid5::uuid5(&ns, prefix, row(i))).collect(),
+        _ => (0..d).flat_map(|i| cpu::uuid5::uuid5(&ns, prefix, value(i))).collect(),
     };
-    let offsets = arrow_buffer::OffsetBuffer::new((0..=n as i32).map(|i| i * 36).collect::<Vec<i32>>().into());
-    arrow_array::StringArray::try_new(offsets, hex.into(), parts.nulls.clone())
-        .map_err(|e| Error::invalid("uuid column", n, e.to_string()))
+    // The dictionary has the output's type, so that the take cannot overflow its offsets.
+    let large = 36 * n as u64 > limit;
+    let dict_ends: Vec<u64> = (1..=d as u64).map(|i| 36 * i).collect();
+    let dict = string_column_from_parts(hex, &dict_ends, None, large, "uuid column")?;
+    if d == 0 {
+        return Ok(arrow_array::new_null_array(dict.data_type(), n));
+    }
+    let indices = UInt64Array::new(keys.into(), parts.nulls.clone());
+    arrow_select::take::take(dict.as_ref(), &indices, None).map_err(|e| Error::invalid("uuid column", n, e.to_string()))
 }

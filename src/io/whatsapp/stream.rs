@@ -1,0 +1,781 @@
+//! Line-by-line parsing: one parser for whole texts, files and zip members, holding only the line being
+//! read and the message being built.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt64Array};
+use jiff::tz::TimeZone;
+
+use super::{ChatMessage, DateOrder, WhatsAppOptions, author_and_text, civil, header, normalize_line};
+use crate::error::{Error, Result};
+use crate::kernels::strings::string_column;
+use crate::pystr::py_strip;
+
+/// Rows of a [`WhatsAppStream`] batch by default.
+pub const DEFAULT_BATCH_ROWS: usize = 65_536;
+/// Bytes of text (and authors) after which a [`WhatsAppStream`] batch is cut by default: 1 GiB, half of
+/// what 32-bit Arrow offsets can address.
+pub const DEFAULT_BATCH_BYTES: usize = 1 << 30;
+/// A line buffer grown past this by a long line is given back once the line is done.
+const KEEP_LINE_CAPACITY: usize = 4 << 20;
+
+/// Counts of a parse so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChatSummary {
+    /// Lines read.
+    pub lines: u64,
+    /// Messages handed out.
+    pub messages: u64,
+    /// Lines with a timestamp but no author (joined, left, changed the subject...).
+    pub system_notices: u64,
+    /// Messages dropped because their text was empty after joining and stripping.
+    pub dropped_empty: u64,
+    /// The date order in use.
+    pub date_order: Option<DateOrder>,
+}
+
+/// Lines of an export, one at a time: `\n` or `\r\n` ends a line (a lone `\r` at the end of a line is
+/// dropped too), a byte-order mark at the start of the input is skipped.
+pub(super) struct LineReader<'a> {
+    reader: Box<dyn BufRead + Send + 'a>,
+    buf: Vec<u8>,
+    number: u64,
+    source: String,
+}
+
+impl<'a> LineReader<'a> {
+    pub(super) fn new(reader: Box<dyn BufRead + Send + 'a>, source: impl Into<String>) -> Self {
+        LineReader { reader, buf: Vec::with_capacity(8192), number: 0, source: source.into() }
+    }
+
+    /// The next line and its 1-based number, without its line end; an error names the line that is
+    /// not UTF-8.
+    fn next_line(&mut self) -> Result<Option<(u64, &str)>> {
+        if self.buf.capacity() > KEEP_LINE_CAPACITY {
+            self.buf = Vec::with_capacity(8192);
+        }
+        self.buf.clear();
+        let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| Error::io(&self.source, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut bytes: &[u8] = &self.buf;
+        if self.number == 0 {
+            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        }
+        let ended = bytes.last() == Some(&b'\n');
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        // A last line without a newline that is empty (a lone `\r`, or a file holding only a byte-order
+        // mark) is no line, as in `str.split('\n')` with the trailing empty piece dropped.
+        if !ended && bytes.is_empty() {
+            return Ok(None);
+        }
+        self.number += 1;
+        let number = self.number;
+        std::str::from_utf8(bytes).map(|s| Some((number, s))).map_err(|_| Error::Parse {
+            path: self.source.clone(),
+            line: self.number,
+            message: "not valid UTF-8".into(),
+        })
+    }
+}
+
+/// The date order of an export from its header lines, in one pass of constant memory: a first field
+/// over 12 means day-first, else a second field over 12 month-first, else day-first.
+pub(super) fn infer_order(mut lines: LineReader<'_>, normalize: bool) -> Result<DateOrder> {
+    let mut month_first = false;
+    while let Some((_, raw)) = lines.next_line()? {
+        // On an ASCII line normalization only escapes `&`, `<` and `>`, which no header contains: the
+        // header (and its fields) is the same with or without it.
+        let line = if normalize && !raw.is_ascii() { normalize_line(raw) } else { Cow::Borrowed(raw) };
+        if let Some(h) = header(&line) {
+            if h.a > 12 {
+                return Ok(DateOrder::DayFirst);
+            }
+            month_first |= h.b > 12;
+        }
+    }
+    Ok(if month_first { DateOrder::MonthFirst } else { DateOrder::DayFirst })
+}
+
+/// The message being built: its text so far, with the empty lines that followed it counted rather than
+/// stored (they only matter if more text follows).
+struct Building {
+    message: ChatMessage,
+    newlines: usize,
+    /// The text so far is all whitespace (so stripping will remove it whatever follows).
+    blank: bool,
+}
+
+impl Building {
+    fn new(message: ChatMessage, first: &str) -> Self {
+        let mut b = Building { message, newlines: 0, blank: true };
+        b.message.text.clear();
+        b.push_first(first);
+        b
+    }
+
+    fn push_first(&mut self, line: &str) {
+        self.message.text.push_str(line);
+        self.blank = py_strip(line).is_empty();
+    }
+
+    /// Appends a line as `\n` + line; stripping the joined text at the end gives what stripping the
+    /// whole join would: leading whitespace and trailing empty lines are never stored.
+    fn push_line(&mut self, line: &str) {
+        if line.is_empty() {
+            self.newlines += 1;
+            return;
+        }
+        if self.blank {
+            self.message.text.clear();
+            self.newlines = 0;
+            self.push_first(line);
+            return;
+        }
+        for _ in 0..=self.newlines {
+            self.message.text.push('\n');
+        }
+        self.newlines = 0;
+        self.message.text.push_str(line);
+    }
+
+    /// The message with its text stripped, or None when that leaves it empty.
+    fn finish(self) -> Option<ChatMessage> {
+        let mut m = self.message;
+        let stripped = py_strip(&m.text);
+        if stripped.is_empty() {
+            return None;
+        }
+        let start = stripped.as_ptr() as usize - m.text.as_ptr() as usize;
+        let end = start + stripped.len();
+        m.text.truncate(end);
+        m.text.drain(..start);
+        Some(m)
+    }
+}
+
+/// The one parser of exports.
+pub(super) struct Parser<'a> {
+    lines: LineReader<'a>,
+    source: String,
+    tz: TimeZone,
+    order: DateOrder,
+    normalize: bool,
+    current: Option<Building>,
+    summary: ChatSummary,
+    done: bool,
+}
+
+impl<'a> Parser<'a> {
+    pub(super) fn new(lines: LineReader<'a>, tz: TimeZone, order: DateOrder, normalize: bool) -> Self {
+        let summary = ChatSummary { date_order: Some(order), ..ChatSummary::default() };
+        let source = lines.source.clone();
+        Parser { lines, source, tz, order, normalize, current: None, summary, done: false }
+    }
+
+    pub(super) fn summary(&self) -> &ChatSummary {
+        &self.summary
+    }
+
+    /// The next message in file order; after an error, None.
+    pub(super) fn next_message(&mut self) -> Result<Option<ChatMessage>> {
+        if self.done {
+            return Ok(None);
+        }
+        let got = self.advance();
+        if !matches!(got, Ok(Some(_))) {
+            self.done = true;
+        }
+        if let Ok(Some(_)) = got {
+            self.summary.messages += 1;
+        }
+        got
+    }
+
+    fn advance(&mut self) -> Result<Option<ChatMessage>> {
+        loop {
+            let Some((number, raw)) = self.lines.next_line()? else {
+                while let Some(b) = self.current.take() {
+                    match b.finish() {
+                        Some(m) => return Ok(Some(m)),
+                        None => self.summary.dropped_empty += 1,
+                    }
+                }
+                return Ok(None);
+            };
+            self.summary.lines += 1;
+            let line = if self.normalize { normalize_line(raw) } else { Cow::Borrowed(raw) };
+            let Some(h) = header(&line) else {
+                if let Some(b) = self.current.as_mut() {
+                    b.push_line(&line);
+                }
+                continue;
+            };
+            let Some((author, first)) = author_and_text(h.body) else {
+                self.summary.system_notices += 1;
+                if let Some(b) = self.current.as_mut() {
+                    b.push_line(&line);
+                }
+                continue;
+            };
+            let order = self.order;
+            let local = civil(&h, order).ok_or_else(|| Error::Parse {
+                path: self.source.clone(),
+                line: number,
+                message: format!("{:?} is not a valid {order:?} date and time", line.get(..40).unwrap_or(&line)),
+            })?;
+            let ts = self.tz.to_ambiguous_timestamp(local).compatible().map_err(|e| Error::Parse {
+                path: self.source.clone(),
+                line: number,
+                message: e.to_string(),
+            })?;
+            let message = ChatMessage {
+                line: number,
+                local,
+                ts_micros: ts.as_microsecond(),
+                author: py_strip(author).to_string(),
+                text: String::new(),
+                original_line: line.to_string(),
+            };
+            let next = Building::new(message, first);
+            if let Some(previous) = self.current.replace(next) {
+                match previous.finish() {
+                    Some(m) => return Ok(Some(m)),
+                    None => self.summary.dropped_empty += 1,
+                }
+            }
+        }
+    }
+}
+
+/// The zone of `opts`, or an error naming it.
+pub(super) fn zone(opts: &WhatsAppOptions) -> Result<TimeZone> {
+    TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))
+}
+
+/// A WhatsApp export read line by line (a `.txt` file, or the export inside a `.zip`, decompressed as it
+/// is read), handed out as messages or as Arrow batches. Memory holds one line, the message being built
+/// and one batch, whatever the size of the file. When the options give no date order, [`open`] first
+/// reads the header lines once to infer it (constant memory), then the file is read again to parse it.
+///
+/// [`open`]: WhatsAppStream::open
+///
+/// # Example
+/// ```
+/// use streamliner::io::whatsapp::{WhatsAppOptions, WhatsAppStream};
+/// let path = std::env::temp_dir().join("streamliner_doc_stream.txt");
+/// std::fs::write(&path, "31/12/2023, 21:41 - Alice: hi\nthere\n01/01/2024, 00:00 - Bob: 🎉\n")?;
+/// let mut stream = WhatsAppStream::open(&path, &WhatsAppOptions::default())?;
+/// let first = stream.next_messages(1)?.unwrap();
+/// assert_eq!(first[0].text, "hi\nthere");
+/// let rest = stream.next_messages(10)?.unwrap();
+/// assert_eq!(rest[0].author, "Bob");
+/// assert!(stream.next_messages(10)?.is_none());
+/// assert_eq!(stream.summary().lines, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct WhatsAppStream {
+    parser: Parser<'static>,
+    batch_rows: usize,
+    batch_bytes: usize,
+    /// A message read but left for the next batch (it would have taken the batch past its bytes).
+    held: Option<ChatMessage>,
+}
+
+impl std::fmt::Debug for WhatsAppStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppStream")
+            .field("source", &self.parser.source)
+            .field("summary", &self.parser.summary)
+            .field("batch_rows", &self.batch_rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WhatsAppStream {
+    /// Opens an export: a `.txt` file, or a `.zip` holding one (the member named like a WhatsApp chat,
+    /// else the first `.txt`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an unknown time zone; [`Error::Io`] when the file cannot be read
+    /// (or the zip holds no `.txt`); while inferring the date order, [`Error::Parse`] naming a line that
+    /// is not UTF-8.
+    pub fn open(path: &Path, opts: &WhatsAppOptions) -> Result<Self> {
+        let tz = zone(opts)?;
+        let order = match opts.date_order {
+            Some(o) => o,
+            None => infer_order(open_lines(path)?, opts.normalize)?,
+        };
+        let parser = Parser::new(open_lines(path)?, tz, order, opts.normalize);
+        Ok(WhatsAppStream { parser, batch_rows: DEFAULT_BATCH_ROWS, batch_bytes: DEFAULT_BATCH_BYTES, held: None })
+    }
+
+    /// Up to `max` messages (at least one) in file order; None when the export is exhausted.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] naming the line of a timestamp that is not a valid date or time, or of a line
+    /// that is not UTF-8; [`Error::Io`] when reading fails. After an error the stream is exhausted.
+    pub fn next_messages(&mut self, max: usize) -> Result<Option<Vec<ChatMessage>>> {
+        let max = max.max(1);
+        let mut out = Vec::with_capacity(max.min(1024));
+        if let Some(m) = self.held.take() {
+            out.push(m);
+        }
+        while out.len() < max {
+            match self.parser.next_message()? {
+                Some(m) => out.push(m),
+                None => break,
+            }
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+
+    /// Counts so far: lines read, messages handed out, system notices, empty messages dropped, and the
+    /// date order in use.
+    pub fn summary(&self) -> ChatSummary {
+        self.parser.summary.clone()
+    }
+
+    /// Rows per batch of the iterator (default 65,536; at least 1).
+    pub fn with_batch_size(mut self, rows: usize) -> Self {
+        self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Bytes of text and authors after which the iterator starts a new batch (default 1 GiB; a single
+    /// larger message is a batch of its own, with `LargeUtf8` columns past `i32::MAX` bytes).
+    pub fn with_batch_bytes(mut self, bytes: usize) -> Self {
+        self.batch_bytes = bytes.max(1);
+        self
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let mut msgs = Vec::new();
+        let mut bytes = 0usize;
+        if let Some(m) = self.held.take() {
+            bytes += m.text.len() + m.author.len();
+            msgs.push(m);
+        }
+        while msgs.len() < self.batch_rows {
+            let Some(m) = self.parser.next_message()? else { break };
+            let size = m.text.len() + m.author.len();
+            if !msgs.is_empty() && bytes.saturating_add(size) > self.batch_bytes {
+                self.held = Some(m);
+                break;
+            }
+            bytes += size;
+            msgs.push(m);
+        }
+        if msgs.is_empty() { Ok(None) } else { messages_batch(&msgs, i32::MAX as usize).map(Some) }
+    }
+}
+
+/// Batches of at most `batch_size` messages (fewer when their text passes the batch's bytes): `ts`
+/// (timestamp µs, UTC), `author`, `text`, `line` (u64), as [`super::Chat::to_record_batch`] gives them.
+impl Iterator for WhatsAppStream {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_batch().transpose()
+    }
+}
+
+/// The table of `messages`; a string column whose bytes pass `limit` is `LargeUtf8`.
+pub(super) fn messages_batch(messages: &[ChatMessage], limit: usize) -> Result<RecordBatch> {
+    let ts = TimestampMicrosecondArray::from_iter_values(messages.iter().map(|m| m.ts_micros)).with_timezone("UTC");
+    let author = string_column(messages.iter().map(|m| m.author.as_str()), limit);
+    let text = string_column(messages.iter().map(|m| m.text.as_str()), limit);
+    let line = UInt64Array::from_iter_values(messages.iter().map(|m| m.line));
+    RecordBatch::try_from_iter([
+        ("ts", Arc::new(ts) as ArrayRef),
+        ("author", author),
+        ("text", text),
+        ("line", Arc::new(line) as ArrayRef),
+    ])
+    .map_err(|e| Error::invalid("chat table", messages.len(), e.to_string()))
+}
+
+/// The lines of a `.txt` export or of the export inside a `.zip`.
+fn open_lines(path: &Path) -> Result<LineReader<'static>> {
+    let name = path.display().to_string();
+    let is_zip = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if is_zip {
+        let (reader, member) = zip_member(path)?;
+        return Ok(LineReader::new(reader, format!("{name}:{member}")));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    Ok(LineReader::new(Box::new(std::io::BufReader::with_capacity(1 << 16, file)), name))
+}
+
+/// Reads from a channel of byte chunks (a decompressing thread on the other end).
+#[cfg(feature = "whatsapp")]
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+#[cfg(feature = "whatsapp")]
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => (self.chunk, self.pos) = (chunk, 0),
+                Ok(Err(e)) => return Err(e),
+                // The thread is done: end of the member.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.pos);
+        out[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The export inside a zip, decompressed by a thread as it is read (a few chunks of 64 KiB in flight,
+/// never the whole member), and the member's name.
+#[cfg(feature = "whatsapp")]
+fn zip_member(path: &Path) -> Result<(Box<dyn BufRead + Send>, String)> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::io(&name, e))?;
+    let texts: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| n.to_ascii_lowercase().ends_with(".txt"))
+        .collect();
+    // WhatsApp names it "_chat.txt" (iOS) or "WhatsApp Chat with ....txt" (Android).
+    let pick = texts
+        .iter()
+        .find(|n| n.ends_with("_chat.txt") || n.contains("WhatsApp Chat"))
+        .or(texts.first())
+        .ok_or_else(|| Error::io(&name, "the zip holds no .txt export"))?
+        .clone();
+    // Fail here, not in the thread, when the member cannot be opened.
+    zip.by_name(&pick).map_err(|e| Error::io(format!("{name}:{pick}"), e))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
+    let member = pick.clone();
+    std::thread::Builder::new()
+        .name("whatsapp-unzip".into())
+        .spawn(move || {
+            let mut entry = match zip.by_name(&member) {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e)));
+                    return;
+                }
+            };
+            loop {
+                let mut buf = vec![0u8; 1 << 16];
+                match entry.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        // The reader was dropped: stop.
+                        if tx.send(Ok(buf)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| Error::io(&name, e))?;
+    let reader = ChannelReader { rx, chunk: Vec::new(), pos: 0 };
+    Ok((Box::new(std::io::BufReader::with_capacity(1 << 16, reader)), pick))
+}
+
+#[cfg(not(feature = "whatsapp"))]
+fn zip_member(path: &Path) -> Result<(Box<dyn BufRead + Send>, String)> {
+    Err(Error::io(path.display(), "reading .zip exports needs the `whatsapp` feature"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Chat, header};
+    use super::*;
+
+    /// The parser as it was before streaming (the whole text split into lines), kept as the reference.
+    fn reference(text: &str, opts: &WhatsAppOptions) -> Result<Chat> {
+        let tz = zone(opts)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let raw: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+        let raw = if raw.last() == Some(&"") { &raw[..raw.len() - 1] } else { &raw[..] };
+        let normalized: Vec<Cow<'_, str>> =
+            if opts.normalize { raw.iter().map(|l| normalize_line(l)).collect() } else { Vec::new() };
+        let lines: Vec<&str> =
+            if opts.normalize { normalized.iter().map(|l| l.as_ref()).collect() } else { raw.to_vec() };
+        let headers: Vec<_> = lines.iter().map(|l| header(l)).collect();
+        let order = opts.date_order.unwrap_or_else(|| {
+            let parsed = headers.iter().flatten();
+            if parsed.clone().any(|h| h.a > 12) {
+                DateOrder::DayFirst
+            } else if parsed.clone().any(|h| h.b > 12) {
+                DateOrder::MonthFirst
+            } else {
+                DateOrder::DayFirst
+            }
+        });
+        let mut chat = Chat { lines: lines.len() as u64, date_order: Some(order), ..Chat::default() };
+        let mut current: Option<(ChatMessage, Vec<&str>)> = None;
+        let finish = |chat: &mut Chat, cur: Option<(ChatMessage, Vec<&str>)>| {
+            if let Some((mut m, parts)) = cur {
+                m.text = py_strip(&parts.join("\n")).to_string();
+                if m.text.is_empty() {
+                    chat.dropped_empty += 1;
+                } else {
+                    chat.messages.push(m);
+                }
+            }
+        };
+        for (i, (line, h)) in lines.iter().zip(&headers).enumerate() {
+            let number = i as u64 + 1;
+            let Some(h) = h else {
+                if let Some((_, parts)) = current.as_mut() {
+                    parts.push(line);
+                }
+                continue;
+            };
+            let Some((author, first)) = author_and_text(h.body) else {
+                chat.system_notices += 1;
+                if let Some((_, parts)) = current.as_mut() {
+                    parts.push(line);
+                }
+                continue;
+            };
+            let local = civil(h, order).ok_or_else(|| Error::Parse {
+                path: "t".into(),
+                line: number,
+                message: "invalid".into(),
+            })?;
+            let ts = tz.to_ambiguous_timestamp(local).compatible().map_err(|e| Error::Parse {
+                path: "t".into(),
+                line: number,
+                message: e.to_string(),
+            })?;
+            finish(&mut chat, current.take());
+            let message = ChatMessage {
+                line: number,
+                local,
+                ts_micros: ts.as_microsecond(),
+                author: py_strip(author).to_string(),
+                text: String::new(),
+                original_line: line.to_string(),
+            };
+            current = Some((message, vec![first]));
+        }
+        finish(&mut chat, current.take());
+        Ok(chat)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % n
+        }
+    }
+
+    const PIECES: [&str; 22] = [
+        "31/12/2023, 21:41 - Alice: hi",
+        "1/2/24, 9:41\u{202f}PM - Zoë: a&b <c>",
+        "[01/01/2024, 00:00:05] Bob: ios",
+        "12/31/23, 1:00 AM - Mo: month first",
+        "31/12/2023, 21:42 - Bob joined using this group's invite link",
+        "31/12/2023, 21:45 - Eve:    ",
+        "31/12/2023, 21:45 - Eve: ",
+        "continuation",
+        "",
+        "",
+        "   ",
+        "\t\u{3000}",
+        "ﬁ ① ｘ josé@x.org",
+        "\u{200e}03/11/2024, 01:30 - Dst: fold",
+        "10/03/2024, 02:30 - Gap: gap",
+        "  indented: text",
+        "😀",
+        "a\rb",
+        "\r",
+        "x - y: z",
+        "31.12.23, 21:46 - Frank: dots",
+        "\u{feff}31/12/2023, 21:47 - Bom: mark",
+    ];
+
+    fn random_export(rng: &mut Rng, lines: usize) -> String {
+        let mut s = String::new();
+        if rng.below(3) == 0 {
+            s.push('\u{feff}');
+        }
+        for _ in 0..lines {
+            s.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            s.push_str(if rng.below(4) == 0 { "\r\n" } else { "\n" });
+        }
+        if rng.below(2) == 0 {
+            s.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+        }
+        s
+    }
+
+    fn options() -> Vec<WhatsAppOptions> {
+        let mut out = Vec::new();
+        for normalize in [false, true] {
+            for date_order in [None, Some(DateOrder::DayFirst), Some(DateOrder::MonthFirst)] {
+                for tz in ["UTC", "America/New_York"] {
+                    out.push(WhatsAppOptions { tz: tz.into(), date_order, normalize });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whole-file results (or errors, by line) through every entry point, in batches of every size.
+    fn check_same(text: &str, opts: &WhatsAppOptions, path: &Path) {
+        let want = reference(text, opts);
+        let got = super::super::parse_whatsapp(text, "t", opts);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) => {
+                assert_eq!(w.messages, g.messages, "{text:?} {opts:?}");
+                assert_eq!(
+                    (w.lines, w.system_notices, w.dropped_empty, w.date_order),
+                    (g.lines, g.system_notices, g.dropped_empty, g.date_order),
+                    "{text:?}"
+                );
+            }
+            (Err(Error::Parse { line: a, .. }), Err(Error::Parse { line: b, .. })) => assert_eq!(a, b, "{text:?}"),
+            _ => panic!("{text:?} {opts:?}: {want:?} vs {got:?}"),
+        }
+        std::fs::write(path, text).unwrap();
+        for size in [1usize, 2, 7, 65_536] {
+            let mut stream = WhatsAppStream::open(path, opts).unwrap();
+            let mut all = Vec::new();
+            let result = loop {
+                match stream.next_messages(size) {
+                    Ok(Some(chunk)) => {
+                        assert!(!chunk.is_empty() && chunk.len() <= size);
+                        all.extend(chunk);
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            match (&want, result) {
+                (Ok(w), Ok(())) => {
+                    assert_eq!(w.messages, all, "{text:?} {opts:?} size {size}");
+                    let s = stream.summary();
+                    assert_eq!(
+                        (s.lines, s.system_notices, s.dropped_empty),
+                        (w.lines, w.system_notices, w.dropped_empty)
+                    );
+                    assert_eq!(s.messages, all.len() as u64);
+                    let batches: Vec<RecordBatch> =
+                        WhatsAppStream::open(path, opts).unwrap().with_batch_size(size).map(|b| b.unwrap()).collect();
+                    assert!(batches.iter().all(|b| b.num_rows() <= size && b.num_rows() > 0));
+                    if !batches.is_empty() {
+                        let whole = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+                        assert_eq!(whole, w.to_record_batch().unwrap());
+                    }
+                }
+                (Err(Error::Parse { line: a, .. }), Err(Error::Parse { line: b, .. })) => assert_eq!(*a, b),
+                (w, g) => panic!("{text:?}: {w:?} vs {g:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn stream_equals_the_whole_text_parser_on_random_mixes() {
+        let dir = std::env::temp_dir().join(format!("streamliner_wa_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mix.txt");
+        let mut rng = Rng(7);
+        for _ in 0..120 {
+            let lines = rng.below(40) as usize;
+            let text = random_export(&mut rng, lines);
+            for opts in options() {
+                check_same(&text, &opts, &path);
+            }
+        }
+        for text in ["", "\u{feff}", "\u{feff}\n", "\n", "\n\n", "a", "\r", "31/12/2023, 21:41 - A: x\r"] {
+            for opts in options() {
+                check_same(text, &opts, &path);
+            }
+        }
+        let sample =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt")).unwrap();
+        for opts in options() {
+            check_same(&sample, &opts, &path);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_stream_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<WhatsAppStream>();
+    }
+
+    #[test]
+    fn empty_lines_after_a_message_are_counted_not_stored() {
+        let mut text = String::from("31/12/2023, 21:41 - A: first\n");
+        text.push_str(&"\n".repeat(100_000));
+        text.push_str("  \nlast\n");
+        text.push_str(&"\n".repeat(100_000));
+        let lines = LineReader::new(Box::new(text.as_bytes()), "t");
+        let mut p = Parser::new(lines, TimeZone::UTC, DateOrder::DayFirst, false);
+        let m = p.next_message().unwrap().unwrap();
+        assert_eq!(m.text, format!("first{}  \nlast", "\n".repeat(100_001)));
+        assert!(p.next_message().unwrap().is_none());
+        assert_eq!(p.summary().lines, 200_003);
+    }
+
+    #[test]
+    fn batches_switch_before_their_bytes_pass_the_limit_and_to_large_utf8() {
+        let dir = std::env::temp_dir().join(format!("streamliner_wa_bytes_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.txt");
+        let text: String =
+            (0..50).map(|i| format!("01/01/2024, 10:{:02} - A{i}: {}\n", i, "x".repeat(i * 10))).collect();
+        std::fs::write(&path, &text).unwrap();
+        let chat = super::super::read_whatsapp(&path, &WhatsAppOptions::default()).unwrap();
+        let batches: Vec<RecordBatch> = WhatsAppStream::open(&path, &WhatsAppOptions::default())
+            .unwrap()
+            .with_batch_bytes(1000)
+            .map(|b| b.unwrap())
+            .collect();
+        assert!(batches.len() > 5);
+        for b in &batches {
+            let text = b.column(2).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            let author = b.column(1).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            let bytes = text.value_data().len() + author.value_data().len();
+            assert!(bytes <= 1000 || b.num_rows() == 1, "{bytes} bytes in {} rows", b.num_rows());
+        }
+        let whole = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        assert_eq!(whole, chat.to_record_batch().unwrap());
+        // Past the (here small) limit, the string columns are LargeUtf8 with the same values.
+        let large = messages_batch(&chat.messages, 100).unwrap();
+        let small = chat.to_record_batch().unwrap();
+        assert_eq!(large.column(2).data_type(), &arrow_schema::DataType::LargeUtf8);
+        assert_eq!(small.column(2).data_type(), &arrow_schema::DataType::Utf8);
+        for c in [1, 2] {
+            let l = large.column(c).as_any().downcast_ref::<arrow_array::LargeStringArray>().unwrap();
+            let s = small.column(c).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+            assert!(l.iter().eq(s.iter()));
+        }
+        assert_eq!(large.column(0), small.column(0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
