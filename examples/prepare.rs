@@ -18,15 +18,15 @@
 //! reads every message's time (the table is in time order, and an export can go back in time at a clock
 //! change), a second builds the table in batches, written as they come (Parquet row groups, CSV rows).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use streamliner::Backend;
-use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, opt_out_keys};
-use streamliner::io::whatsapp::{WhatsAppOptions, WhatsAppStream};
-use streamliner::io::{write_csv, write_table};
+use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, message_table, opt_out_keys};
+use streamliner::io::TableWriter;
+use streamliner::io::whatsapp::{Chat, WhatsAppOptions, WhatsAppStream};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -77,91 +77,13 @@ fn group_from_path(path: &std::path::Path) -> String {
 
 /// Messages read from the export at a time.
 const CHUNK: usize = 65_536;
-/// Rows per Parquet row group.
-#[cfg(feature = "parquet")]
-const ROW_GROUP_ROWS: usize = 1 << 18;
 
-/// Where the table goes, batch by batch.
-enum Sink {
-    /// CSV: the header once, then each batch's rows.
-    Csv { out: Box<dyn Write>, header_done: bool, name: String },
-    #[cfg(feature = "parquet")]
-    /// Parquet: a row group as the writer's buffer fills (opened at the first batch, for its schema).
-    Parquet {
-        file: Option<std::fs::File>,
-        writer: Option<Box<parquet::arrow::ArrowWriter<std::fs::File>>>,
-        name: String,
-    },
-    /// Other formats: the batches, written together at the end.
-    Whole { batches: Vec<RecordBatch>, path: PathBuf },
-}
-
-impl Sink {
-    fn new(output: Option<&Path>) -> Result<Sink, Box<dyn std::error::Error>> {
-        let Some(path) = output else {
-            return Ok(Sink::Csv {
-                out: Box::new(std::io::stdout().lock()),
-                header_done: false,
-                name: "stdout".into(),
-            });
-        };
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let name = path.display().to_string();
-        let create = || std::fs::File::create(path).map_err(|e| format!("{name}: {e}"));
-        Ok(match ext.as_str() {
-            "csv" => Sink::Csv { out: Box::new(std::io::BufWriter::new(create()?)), header_done: false, name },
-            #[cfg(feature = "parquet")]
-            "parquet" => Sink::Parquet { file: Some(create()?), writer: None, name },
-            _ => Sink::Whole { batches: Vec::new(), path: path.to_path_buf() },
-        })
-    }
-
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), Box<dyn std::error::Error>> {
-        match self {
-            Sink::Csv { out, header_done, name } => {
-                let mut buf = Vec::new();
-                write_csv(batch, &mut buf)?;
-                // write_csv starts with the header line (column names hold no newline): write it once.
-                let skip =
-                    if *header_done { buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |p| p + 1) } else { 0 };
-                out.write_all(&buf[skip..]).map_err(|e| format!("{name}: {e}"))?;
-                *header_done = true;
-            }
-            #[cfg(feature = "parquet")]
-            Sink::Parquet { file, writer, name } => {
-                if writer.is_none() {
-                    let props = parquet::file::properties::WriterProperties::builder()
-                        .set_compression(parquet::basic::Compression::SNAPPY)
-                        // Row groups of 256Ki rows: the writer holds one row group's pages in memory.
-                        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                        .build();
-                    let f = file.take().ok_or("the Parquet file is gone")?;
-                    *writer = Some(Box::new(parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?));
-                }
-                if let Some(w) = writer.as_mut() {
-                    w.write(batch).map_err(|e| format!("{name}: {e}"))?;
-                }
-            }
-            Sink::Whole { batches, .. } => batches.push(batch.clone()),
-        }
-        Ok(())
-    }
-
-    fn close(self) -> Result<(), Box<dyn std::error::Error>> {
-        match self {
-            Sink::Csv { mut out, name, .. } => out.flush().map_err(|e| format!("{name}: {e}"))?,
-            #[cfg(feature = "parquet")]
-            Sink::Parquet { writer, name, .. } => {
-                if let Some(w) = writer {
-                    w.close().map_err(|e| format!("{name}: {e}"))?;
-                }
-            }
-            Sink::Whole { batches, path } => {
-                let schema = batches.first().map(|b| b.schema()).ok_or("no table to write")?;
-                write_table(&arrow_select::concat::concat_batches(&schema, &batches)?, &path)?
-            }
-        }
-        Ok(())
+/// Where the table goes: FILE by extension (`.parquet` in row groups as batches come, `.csv`, `.jsonl`,
+/// `.arrow`...), or CSV on stdout. Made at the first batch, whose schema it takes.
+fn writer(output: Option<&Path>, schema: SchemaRef) -> streamliner::Result<TableWriter> {
+    match output {
+        Some(path) => TableWriter::create(path, schema),
+        None => TableWriter::csv_to(Box::new(std::io::stdout()), schema),
     }
 }
 
@@ -189,6 +111,17 @@ impl Progress {
                 self.messages as f64 / secs.max(1e-9)
             );
         }
+    }
+}
+
+/// Writes `batch`, making the writer at the first one.
+fn write(sink: &mut Option<TableWriter>, output: Option<&Path>, batch: &RecordBatch) -> streamliner::Result<()> {
+    if sink.is_none() {
+        *sink = Some(writer(output, batch.schema())?);
+    }
+    match sink {
+        Some(w) => w.write(batch),
+        None => Ok(()),
     }
 }
 
@@ -226,19 +159,24 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let wa = WhatsAppOptions { date_order: chat.date_order, ..wa };
     let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
     let mut builder = MessageTableBuilder::new(&engine, &table_opts, order)?;
-    let mut sink = Sink::new(opts.output.as_deref())?;
+    let mut sink: Option<TableWriter> = None;
     let mut progress = Progress::new(Instant::now());
     while let Some(chunk) = stream.next_messages(CHUNK)? {
         if let Some(batch) = builder.push(&chunk)? {
-            sink.write(&batch)?;
+            write(&mut sink, opts.output.as_deref(), &batch)?;
         }
         progress.add("pass 2 of 2 (table)", chunk.len());
     }
     let (last, summary) = builder.finish()?;
     if let Some(batch) = last {
-        sink.write(&batch)?;
+        write(&mut sink, opts.output.as_deref(), &batch)?;
     }
-    sink.close()?;
+    let sink = match sink {
+        Some(w) => w,
+        // No message: the table's columns all the same.
+        None => writer(opts.output.as_deref(), message_table(&engine, &Chat::default(), &table_opts)?.0.schema())?,
+    };
+    sink.finish()?;
     let elapsed = started.elapsed();
     let backend = common::backend_label(&engine);
     eprintln!(
@@ -258,8 +196,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 fn main() {
     common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    if let Err(e) = run() {
-        eprintln!("prepare: {e}");
-        std::process::exit(1);
+    match run() {
+        Ok(()) => {}
+        // The reader of stdout went away (`| head`): stop quietly.
+        Err(e) if matches!(e.downcast_ref::<streamliner::Error>(), Some(streamliner::Error::OutputClosed { .. })) => {}
+        Err(e) => {
+            eprintln!("prepare: {e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 
-use super::whatsapp::{DateOrder, WhatsAppOptions, read_whatsapp};
+use super::whatsapp::{Chat, DateOrder, WhatsAppOptions, WhatsAppStream};
 use crate::error::{Error, Result};
 
 /// A history file's format.
@@ -184,12 +184,15 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
         InputFormat::Parquet => open_parquet(path, opts),
         InputFormat::Ipc => open_ipc(path, opts),
         InputFormat::WhatsApp => {
-            // Replaced by the streaming WhatsApp reader at merge.
+            // Parsed line by line: a batch of messages at a time.
             let wa = WhatsAppOptions { tz: opts.tz.clone(), date_order: opts.date_order, normalize: opts.normalize };
-            let batch = read_whatsapp(path, &wa)?.to_record_batch()?;
-            let indices = projection(&path.display().to_string(), batch.schema_ref(), opts.columns.as_deref())?;
-            let batch = batch.project(&indices).map_err(|e| Error::io(path.display(), e))?;
-            Ok(HistoryReader::new(batch.schema(), opts.batch_size, Box::new(std::iter::once(Ok(batch)))))
+            let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size);
+            let full = Chat::default().to_record_batch()?.schema();
+            let name = path.display().to_string();
+            let indices = projection(&name, &full, opts.columns.as_deref())?;
+            let schema = std::sync::Arc::new(full.project(&indices).map_err(|e| Error::io(&name, e))?);
+            let batches = stream.map(move |b| b.and_then(|b| b.project(&indices).map_err(|e| Error::io(&name, e))));
+            Ok(HistoryReader::new(schema, opts.batch_size, Box::new(batches)))
         }
     }
 }
