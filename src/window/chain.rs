@@ -64,6 +64,11 @@ impl Buffer {
         }
     }
 
+    /// The first retained row (`end` when none is).
+    pub fn base(&self) -> u64 {
+        self.segs.front().map_or(self.end, |s| s.start)
+    }
+
     /// The segment holding row `k` (a retained row).
     fn seg(&self, k: u64) -> &Segment {
         let i = self.segs.partition_point(|s| s.start <= k).saturating_sub(1);
@@ -155,7 +160,8 @@ pub(crate) struct Chain {
     next: u64,
     /// Time windows: the first timestamp.
     t0: Option<i64>,
-    /// Strict count windows: the end of the last window emitted.
+    /// Strict count windows: the end of the last window emitted. Time windows: the first row of the
+    /// last window emitted (later windows start at or after it).
     last_end: u64,
     done: bool,
 }
@@ -176,7 +182,7 @@ impl Chain {
             Rule::Count { step, .. } => self.next.saturating_mul(step),
             Rule::Bytes { .. } => self.next,
             Rule::Time { .. } => match self.bounds(self.next) {
-                Some((lo, _)) => buf.first_ts(lo, 0, false).unwrap_or(buf.end),
+                Some((lo, _)) => buf.first_ts(lo, self.last_end, false).unwrap_or(buf.end),
                 None => buf.end,
             },
         }
@@ -257,12 +263,22 @@ impl Chain {
                 return None;
             }
             let (lo64, hi64) = (clamp(lo), clamp(hi));
-            let s = buf.first_ts(lo64, 0, false).unwrap_or(buf.end);
-            // A bound past i64::MAX reaches every later row, one at i64::MAX included.
-            let e = match hi > i128::from(i64::MAX) {
-                true => buf.end,
-                false => buf.first_ts(hi64, s, false).unwrap_or(buf.end),
+            // Windows start at or after the last one's first row; over a gap, that row is already past
+            // lo (and often past hi), so empty windows cost two lookups, not two searches.
+            let from = self.last_end.max(buf.base());
+            let s = match from < buf.end && buf.ts(from) >= lo64 {
+                true => from,
+                false => buf.first_ts(lo64, from, false).unwrap_or(buf.end),
             };
+            // A bound past i64::MAX reaches every later row, one at i64::MAX included.
+            let e = if hi > i128::from(i64::MAX) {
+                buf.end
+            } else if s < buf.end && buf.ts(s) >= hi64 {
+                s
+            } else {
+                buf.first_ts(hi64, s, false).unwrap_or(buf.end)
+            };
+            self.last_end = s;
             if skip_empty && s == e {
                 // Jump to the first window that reaches the next row: hi_i > t, i.e.
                 // i > (t - t0 - delta - ov) / delta.
