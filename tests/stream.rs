@@ -222,6 +222,9 @@ fn chunked_rows_are_zero_copy(engine: &Engine) {
     let rows = w.rows(second).unwrap();
     assert_eq!(rows.num_rows(), 5);
     assert_eq!(text_ptr(&rows), text_ptr(&chunks[1]), "a window inside one chunk is a slice of it");
+    // Streamed windows too: a slice of the batch that holds them.
+    let streamed = stream_windows(engine, &chunks, &WindowSpec::messages(5).overlap(0.0));
+    assert_eq!(text_ptr(&streamed[3].rows().unwrap()), text_ptr(&chunks[1]));
     // A window spanning both chunks is joined.
     let w = engine.window_batches(&chunks, &WindowSpec::messages(8).overlap(0.0)).unwrap();
     let spans = w.rows(&w.windows()[1]).unwrap();
