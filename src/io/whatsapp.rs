@@ -388,8 +388,13 @@ fn header(line: &str) -> Option<Header<'_>> {
         }
     } else {
         let save = c.s;
-        let android = c.spaces() > 0 && c.eat('-') && c.spaces() > 0;
-        if !android {
+        // The body starts one space after the dash (the pipeline's ` - `): further spaces belong to the
+        // author as matched (stripped from the author, kept in the original line).
+        let android = c.spaces() > 0 && c.eat('-') && c.s.starts_with(is_space);
+        if android {
+            let first = c.s.chars().next().map_or(0, char::len_utf8);
+            c.s = &c.s[first..];
+        } else {
             c.s = save;
             if !c.eat(':') || c.spaces() == 0 {
                 return None;
@@ -404,7 +409,7 @@ fn header(line: &str) -> Option<Header<'_>> {
 fn author_and_text(body: &str) -> Option<(&str, &str)> {
     let colon = body.find(':')?;
     let rest = &body[colon + 1..];
-    if colon == 0 || !rest.starts_with(char::is_whitespace) {
+    if body[..colon].trim_start_matches(is_space).is_empty() || !rest.starts_with(char::is_whitespace) {
         return None;
     }
     Some((&body[..colon], rest.trim_start()))

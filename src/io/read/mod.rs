@@ -130,6 +130,17 @@ impl HistoryReader {
         self.whatsapp.clone()
     }
 
+    /// The rest of the stream in one batch, as [`read_history`] gives it (`LargeUtf8` past 2 GiB).
+    ///
+    /// # Errors
+    /// Every error of the stream; [`Error::LimitExceeded`] naming a column that cannot be concatenated
+    /// within Arrow's offset limits.
+    pub fn read_all(self) -> Result<RecordBatch> {
+        let schema = self.schema();
+        let batches = self.collect::<Result<Vec<_>>>()?;
+        concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
+    }
+
     /// How many rows the batches handed out so far hold.
     pub fn rows_read(&self) -> u64 {
         self.rows
@@ -225,10 +236,7 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
 /// As [`open_history`], and every error of the stream; [`Error::LimitExceeded`] naming a column that cannot
 /// be concatenated within Arrow's offset limits.
 pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
-    let reader = open_history(path, opts)?;
-    let schema = reader.schema();
-    let batches = reader.collect::<Result<Vec<_>>>()?;
-    concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
+    open_history(path, opts)?.read_all()
 }
 
 /// The indices of `columns` in `schema`, in the order asked for (all of them for `None`).
