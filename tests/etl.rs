@@ -339,7 +339,10 @@ fn message_table_as_the_pipeline(engine: &Engine) {
         assert!(a["tagged_line"].is_null());
         // DuckDB's JSON text: keys in this order, no spaces between tokens.
         assert!(attrs.value(i).starts_with("{\"original_line\":\"20"), "{}", attrs.value(i));
-        assert!(attrs.value(i).ends_with(&format!(",\"tagged_line\":null,\"message_date\":\"{}\"}}", w["message_date"].as_str().unwrap())));
+        assert!(attrs.value(i).ends_with(&format!(
+            ",\"tagged_line\":null,\"message_date\":\"{}\"}}",
+            w["message_date"].as_str().unwrap()
+        )));
     }
     // Control characters as yyjson writes them.
     assert!(attrs.value(want.len() - 1).contains("a\\u000Bb\\bc\\fd"), "{}", attrs.value(want.len() - 1));
