@@ -518,7 +518,11 @@ impl WhatsAppStream {
     ///
     /// # Errors
     /// [`Error::Parse`] naming the line of a timestamp that is not a valid date or time, or of a line
-    /// that is not UTF-8; [`Error::Io`] when reading fails. After an error the stream is exhausted.
+    /// that is not UTF-8 or longer than [`WhatsAppOptions::max_line_bytes`]; at the end of the file,
+    /// [`Error::Parse`] quoting the first line when no line started a message, or when most lines went
+    /// unused ([`ChatSummary::unused_lines`]) unless [`WhatsAppOptions::allow_unused_lines`];
+    /// [`Error::Io`] when reading fails (a zip member past [`WhatsAppOptions::max_member_bytes`]
+    /// included). After an error the stream is exhausted.
     pub fn next_messages(&mut self, max: usize) -> Result<Option<Vec<ChatMessage>>> {
         let max = max.max(1);
         let mut out = Vec::with_capacity(max.min(1024));
@@ -650,7 +654,7 @@ pub(super) fn group_from_file_name(member: &str) -> String {
 /// # Example
 /// ```
 /// use streamliner::io::whatsapp::chat_member;
-/// let members = [("__MACOSX/._chat.txt", 9_000_000), ("notes.txt", 2_000_000), ("WhatsApp Chat with Ann.txt", 10)];
+/// let members = [("__MACOSX/._chat.txt", 9_000_000), ("notes.txt", 900_000), ("WhatsApp Chat with Ann.txt", 10)];
 /// assert_eq!(chat_member(members.iter().map(|&(n, s)| (n, s))), Some(2));
 /// assert_eq!(chat_member([("__MACOSX/x.txt", 1)]), None);
 /// ```
