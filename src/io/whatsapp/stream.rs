@@ -381,7 +381,8 @@ impl<'a> Parser<'a> {
                 path: self.source.clone(),
                 line: number,
                 message: format!(
-                    "{:?} is not a valid date and time in the file's date order ({order:?})",
+                    "{:?} is not a valid date and time in the file's date order ({order:?}; one order per file, \
+                     given by WhatsAppOptions::date_order / --date-order or inferred)",
                     super::excerpt(&line, EXCERPT_CHARS)
                 ),
             })?;
