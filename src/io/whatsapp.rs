@@ -601,6 +601,57 @@ mod tests {
         assert_eq!((chat.messages[0].local.hour(), chat.messages[0].text.as_str()), (21, "a&amp;b"));
     }
 
+    /// Random lines of header-like tokens: never a panic, every header starts like one, and what parses
+    /// parses the same after the pipeline's normalization when only spaces differ.
+    #[test]
+    fn random_header_like_lines_never_panic() {
+        // Slots of a header, each with right and wrong choices.
+        const SLOTS: [&[&str]; 13] = [
+            &["", "", "\u{200e}", "\u{202b}\u{200f}", "\u{feff}", "x"],
+            &["", "", "[", "]"],
+            &["1", "13", "2020", "123", "", "0"],
+            &["/", ".", "-", ":", ""],
+            &["6", "06", "13", "99", "", "1/"],
+            &["/", ".", "-", ", ", ""],
+            &["18", "2018", "1", "13", "12345", ""],
+            &["", ",", ", ", " ", "\u{a0}"],
+            &[" ", " ", "\u{202f}", "", "  "],
+            &["9:41", "21.25", "9:41:05", "21.25.15", "12:05", "9:4", "24:00", "9:41:5"],
+            &["", "", " PM", "\u{202f}a.m.", "\u{a0}p.\u{202f}m.", "am", " A.M", " amx", " p. m"],
+            &[" - ", "] ", ": ", " -", "]", " -  ", ":", " – "],
+            &["Ann: hi", "Ann:hi", "joined", ": x", "  Bo Li : yo", "é😀: ü", ""],
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut parsed = 0;
+        for _ in 0..300_000 {
+            let mut line = String::new();
+            for slot in SLOTS {
+                line.push_str(slot[next(slot.len())]);
+            }
+            if let Some(h) = header(&line) {
+                parsed += 1;
+                assert!(date_like(&line), "{line:?}");
+                for order in [DateOrder::DayFirst, DateOrder::MonthFirst, DateOrder::YearFirst] {
+                    let _ = civil(&h, order);
+                }
+                let _ = author_and_text(h.body);
+                if !line.contains(['\u{feff}', 'é', '😀', '–']) {
+                    let normalized = normalize_line(&line);
+                    let n = header(&normalized).map(|h| (h.date, h.hour, h.minute, h.second, h.pm));
+                    assert_eq!(n, Some((h.date, h.hour, h.minute, h.second, h.pm)), "{line:?}");
+                }
+            }
+            let _ = parse_whatsapp(&line, "t", &WhatsAppOptions { allow_unused_lines: true, ..Default::default() });
+        }
+        assert!(parsed > 500, "{parsed} headers");
+    }
+
     #[test]
     fn errors_name_the_line() {
         let err = parse_whatsapp("a\n31/02/2023, 10:00 - A: x\n", "t", &WhatsAppOptions::default()).unwrap_err();
