@@ -179,6 +179,10 @@ fn a_line_past_the_limit_is_an_error_naming_it() {
     let err = parse_whatsapp(&text, "long.txt", &o).unwrap_err();
     assert!(matches!(err, Error::Parse { line: 2, .. }), "{err}");
     assert!(message_of(&err).contains("longer than 100 bytes"), "{err}");
+    assert!(message_of(&err).contains(&format!("{}...", "y".repeat(80))), "{err}");
+    assert!(message_of(&err).len() < 400, "{err}");
+    let err = parse_whatsapp(&format!("31/12/2023, 21:41 - A: x\n{}\n", "z".repeat(99)), "t", &o).unwrap();
+    assert_eq!(err.messages[0].text, format!("x\n{}", "z".repeat(99)));
     assert!(parse_whatsapp(&format!("31/12/2023, 21:41 - A: {}\n", "y".repeat(70)), "t", &o).is_ok());
 }
 

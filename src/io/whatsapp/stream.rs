@@ -104,12 +104,15 @@ impl<'a> LineReader<'a> {
                 None => (avail.len(), None),
             };
             if self.buf.len() + take > self.max_line {
+                let start = if self.buf.is_empty() { &avail[..take.min(4 * EXCERPT_CHARS)] } else { &self.buf[..] };
                 return Err(Error::Parse {
                     path: self.source.clone(),
                     line: self.number + 1,
                     message: format!(
-                        "a line longer than {} bytes (the limit, WhatsAppOptions::max_line_bytes); is this a WhatsApp export?",
-                        self.max_line
+                        "a line longer than {} bytes (the limit, WhatsAppOptions::max_line_bytes), starting {:?}; \
+                         is this a WhatsApp export?",
+                        self.max_line,
+                        lossy_excerpt(start)
                     ),
                 });
             }
@@ -137,9 +140,15 @@ impl<'a> LineReader<'a> {
         std::str::from_utf8(bytes).map(|s| Some((number, s))).map_err(|_| Error::Parse {
             path: self.source.clone(),
             line: self.number,
-            message: "not valid UTF-8".into(),
+            message: format!("not valid UTF-8: {:?}", lossy_excerpt(bytes)),
         })
     }
+}
+
+/// The start of some bytes as text (invalid UTF-8 as U+FFFD), cut to [`EXCERPT_CHARS`] characters.
+fn lossy_excerpt(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(4 * EXCERPT_CHARS)];
+    super::excerpt(&String::from_utf8_lossy(head), EXCERPT_CHARS)
 }
 
 /// The date order of an export from its header lines, in one pass of constant memory: the first line
