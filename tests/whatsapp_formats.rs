@@ -113,9 +113,25 @@ fn date_order_flags() {
     assert_eq!(parse_date_order_flag("YMD").unwrap(), Some(DateOrder::YearFirst));
     assert_eq!("year-first".parse::<DateOrder>().unwrap(), DateOrder::YearFirst);
     assert!(matches!(parse_date_order_flag("dym"), Err(Error::InvalidParameter { .. })));
-    // One order per file: a year-first line in a file read day-first is an error naming it.
-    let dmy = WhatsAppOptions { date_order: Some(DateOrder::DayFirst), ..Default::default() };
-    let err = parse_whatsapp("13/06/2018, 21:41 - A: x\n2018-06-13, 21:42 - B: y\n", "t", &dmy).unwrap_err();
+    // One order per file: a year-first line in a day-first file (a pasted line) is no header there: it
+    // continues the message before it, and is counted.
+    let text = "13/06/2018, 21:41 - A: x\n2018-06-13, 21:42 - B: y\n13/06/2018, 21:43 - C: z\n";
+    for o in [None, Some(DateOrder::DayFirst)] {
+        let chat = parse_whatsapp(text, "t", &WhatsAppOptions { date_order: o, ..Default::default() }).unwrap();
+        assert_eq!(chat.date_order, Some(DateOrder::DayFirst));
+        assert_eq!(chat.messages.len(), 2);
+        assert_eq!(chat.messages[0].text, "x\n2018-06-13, 21:42 - B: y");
+        assert_eq!((chat.unparsed_headers, chat.unused_lines), (1, 1));
+    }
+    // The first header decides whether a file is year-first.
+    let chat = parse_whatsapp("2018-06-13, 21:41 - A: x\n13/06/2018, 21:42 - B: y\n", "t", &opts(false)).unwrap();
+    assert_eq!((chat.date_order, chat.messages.len()), (Some(DateOrder::YearFirst), 1));
+    // The wrong order given for a whole file: no message, and the error says why.
+    let ymd = WhatsAppOptions { date_order: Some(DateOrder::YearFirst), ..Default::default() };
+    let err = parse_whatsapp("13/06/2018, 21:41 - A: x\n", "t", &ymd).unwrap_err();
+    assert!(message_of(&err).contains("do not parse in date order YearFirst: see --date-order"), "{err}");
+    // Within the file's shape, a date that does not exist is an error naming the line.
+    let err = parse_whatsapp("13/06/2018, 21:41 - A: x\n31/02/2018, 21:42 - B: y\n", "t", &opts(false)).unwrap_err();
     assert!(matches!(err, Error::Parse { line: 2, .. }), "{err}");
     // Inference: a first field over 12 means day-first, a second over 12 month-first, else day-first.
     let order = |t: &str| parse_whatsapp(t, "t", &opts(false)).unwrap().date_order;

@@ -100,9 +100,10 @@ pub const DEFAULT_MAX_MEMBER_BYTES: u64 = 8 << 30;
 pub struct WhatsAppOptions {
     /// IANA zone of the export's wall-clock times (default `UTC`).
     pub tz: String,
-    /// Date order; `None` infers it from the file: a four-digit first field means year-first, a first
-    /// field over 12 day-first, a second field over 12 month-first (the first line that decides wins);
-    /// none of these, day-first.
+    /// Date order; `None` infers it from the file: the first header decides whether it is year-first (a
+    /// four-digit first field); if not, a first field over 12 means day-first, else a second field over
+    /// 12 month-first, else day-first. Lines whose date has another shape than the order are continuation
+    /// lines (counted in [`ChatSummary::unparsed_headers`]).
     pub date_order: Option<DateOrder>,
     /// Normalize every line before parsing as the existing pipeline does ([`normalize_line`]), so that
     /// texts and authors (hence pseudonyms) are the pipeline's. Off by default: text as written.
@@ -307,6 +308,17 @@ fn date_fields(c: &mut Cursor<'_>) -> Option<DateFields> {
     Some(DateFields { a, a_digits, b, c: cv, c_digits })
 }
 
+impl DateFields {
+    /// Whether the date has the shape of `order`: a first field of one or two digits for day- and
+    /// month-first dates, a last field of one or two digits (and a first of two or four) for year-first.
+    fn fits(&self, order: DateOrder) -> bool {
+        match order {
+            DateOrder::DayFirst | DateOrder::MonthFirst => self.a_digits <= 2,
+            DateOrder::YearFirst => self.c_digits <= 2 && self.a_digits >= 2,
+        }
+    }
+}
+
 /// Whether a line starts like a header (marks, an optional `[`, then a date), whether or not the rest
 /// of it parses.
 fn date_like(line: &str) -> bool {
@@ -419,11 +431,13 @@ fn author_and_text(body: &str) -> Option<(&str, &str)> {
 /// fields do not fit the order: a four-digit first field is only a year-first date).
 fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
     let d = &h.date;
+    if !d.fits(order) {
+        return None;
+    }
     let (year, year_digits, month, day) = match order {
-        DateOrder::DayFirst if d.a_digits <= 2 => (d.c, d.c_digits, d.b, d.a),
-        DateOrder::MonthFirst if d.a_digits <= 2 => (d.c, d.c_digits, d.a, d.b),
-        DateOrder::YearFirst if d.c_digits <= 2 && d.a_digits >= 2 => (d.a, d.a_digits, d.b, d.c),
-        _ => return None,
+        DateOrder::DayFirst => (d.c, d.c_digits, d.b, d.a),
+        DateOrder::MonthFirst => (d.c, d.c_digits, d.a, d.b),
+        DateOrder::YearFirst => (d.a, d.a_digits, d.b, d.c),
     };
     // Two-digit years as Python's %y: 69-99 are 1969-1999, 00-68 are 2000-2068.
     let year = match year_digits {

@@ -151,18 +151,23 @@ fn lossy_excerpt(bytes: &[u8]) -> String {
     super::excerpt(&String::from_utf8_lossy(head), EXCERPT_CHARS)
 }
 
-/// The date order of an export from its header lines, in one pass of constant memory: the first line
-/// that decides wins (a four-digit first field means year-first, a first field over 12 day-first); else
-/// a second field over 12 anywhere means month-first; else day-first.
+/// The date order of an export from its header lines, in one pass of constant memory: the first header
+/// decides whether the file is year-first (a four-digit first field); if not, the first header with a
+/// first field over 12 means day-first, else a second field over 12 anywhere means month-first, else
+/// day-first (headers with a four-digit first field, then of another shape, are left out).
 pub(super) fn infer_order(mut lines: LineReader<'_>, normalize: bool) -> Result<DateOrder> {
     let mut month_first = false;
+    let mut first = true;
     while let Some((_, raw)) = lines.next_line()? {
         // On an ASCII line normalization only escapes `&`, `<` and `>`, which no header contains: the
         // header (and its fields) is the same with or without it.
         let line = if normalize && !raw.is_ascii() { normalize_line(raw) } else { Cow::Borrowed(raw) };
         if let Some(h) = header(&line) {
-            if h.date.a_digits == 4 {
+            if std::mem::take(&mut first) && h.date.a_digits == 4 {
                 return Ok(DateOrder::YearFirst);
+            }
+            if h.date.a_digits == 4 {
+                continue;
             }
             if h.date.a > 12 {
                 return Ok(DateOrder::DayFirst);
@@ -317,8 +322,16 @@ impl<'a> Parser<'a> {
                     line: *line,
                     message: format!(
                         "no line starts a message (none of its {} lines is like `31/12/2023, 21:41 - Name: text`, \
-                         `[31/12/2023, 21:41:05] Name: text` or another supported shape); its first line is {text:?}",
-                        self.summary.lines
+                         `[31/12/2023, 21:41:05] Name: text` or another supported shape{}); its first line is {text:?}",
+                        self.summary.lines,
+                        if self.summary.unparsed_headers > 0 {
+                            format!(
+                                "; {} lines start with a date but do not parse in date order {:?}: see --date-order",
+                                self.summary.unparsed_headers, self.order
+                            )
+                        } else {
+                            String::new()
+                        }
                     ),
                 },
             });
@@ -360,7 +373,9 @@ impl<'a> Parser<'a> {
                 }
             }
             let line = if self.normalize { normalize_line(raw) } else { Cow::Borrowed(raw) };
-            let Some(h) = header(&line) else {
+            // A header of another shape than the file's order (a year-first date in a day-first file,
+            // say a pasted line) is no header here: a continuation, counted as unparsed.
+            let Some(h) = header(&line).filter(|h| h.date.fits(self.order)) else {
                 let unparsed = date_like(&line);
                 self.summary.unparsed_headers += u64::from(unparsed);
                 if !self.started && non_empty {
@@ -819,14 +834,19 @@ mod tests {
         let headers: Vec<_> = lines.iter().map(|l| header(l)).collect();
         let order = opts.date_order.unwrap_or_else(|| {
             let parsed = headers.iter().flatten();
-            let first = parsed.clone().find(|h| h.date.a_digits == 4 || h.date.a > 12);
-            match first {
-                Some(h) if h.date.a_digits == 4 => DateOrder::YearFirst,
-                Some(_) => DateOrder::DayFirst,
-                None if parsed.clone().any(|h| h.date.b > 12) => DateOrder::MonthFirst,
-                None => DateOrder::DayFirst,
+            if parsed.clone().next().is_some_and(|h| h.date.a_digits == 4) {
+                return DateOrder::YearFirst;
+            }
+            let parsed = parsed.filter(|h| h.date.a_digits != 4);
+            if parsed.clone().any(|h| h.date.a > 12) {
+                DateOrder::DayFirst
+            } else if parsed.clone().any(|h| h.date.b > 12) {
+                DateOrder::MonthFirst
+            } else {
+                DateOrder::DayFirst
             }
         });
+        let headers: Vec<_> = headers.into_iter().map(|h| h.filter(|h| h.date.fits(order))).collect();
         let mut chat = Chat { lines: lines.len() as u64, date_order: Some(order), ..Chat::default() };
         let mut current: Option<(ChatMessage, Vec<&str>, String)> = None;
         let finish = |chat: &mut Chat, cur: Option<(ChatMessage, Vec<&str>, String)>| {
