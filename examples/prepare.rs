@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! cargo run --release --example prepare -- EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE]
-//!     [--backend auto|cpu|gpu] [--output FILE]
+//!     [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--backend auto|cpu|gpu] [--output FILE]
 //! ```
 //!
 //! EXPORT is a `.txt` export or a `.zip` holding one. Lines are normalized as the pipeline does (NFKC,
 //! bidi controls, e-mail and phone redaction on non-ASCII lines; HTML escaping on all), so texts and
-//! authors, hence pseudonyms, are the pipeline's. Wall-clock times are in `--tz` (default UTC). The group
-//! name (default: from the file name) gives `tenant_id` and `thread_id` as a slug. `--opt-out FILE` lists
+//! authors, hence pseudonyms, are the pipeline's. Wall-clock times are in `--tz` (default UTC); dates in
+//! `--date-order` (default auto: inferred from the file). The group name (default: as the pipeline takes
+//! it, from the chat file's name, inside the zip for a `.zip`: `WhatsApp Chat with GROUP.txt` gives GROUP,
+//! another name its stem) gives `tenant_id` and `thread_id` as the pipeline's slug. A file where no line
+//! starts a message is an error; so is one where most lines go unused (lines before the first message,
+//! lines that look like a header but do not parse), unless `--allow-unused-lines`. `--opt-out FILE` lists
 //! author names or pseudonyms, one per line, whose messages are dropped; command messages (`/egregora`
 //! ...) are dropped too. The table goes to FILE (`.parquet` or `.csv`, by extension; CSV joins urls with
 //! a space; `.json` and `.arrow` too, written at the end) or as CSV to stdout; a summary line goes to
@@ -26,13 +30,13 @@ use arrow_schema::SchemaRef;
 use streamliner::Backend;
 use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, message_table, opt_out_keys};
 use streamliner::io::TableWriter;
-use streamliner::io::whatsapp::{Chat, WhatsAppOptions, WhatsAppStream};
+use streamliner::io::whatsapp::{Chat, DateOrder, WhatsAppOptions, WhatsAppStream, parse_date_order_flag};
 
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str =
-    "usage: prepare EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE] [--backend auto|cpu|gpu] [--output FILE]";
+const USAGE: &str = "usage: prepare EXPORT [--tz ZONE] [--group NAME] [--opt-out FILE] [--date-order auto|dmy|mdy|ymd]
+    [--allow-unused-lines] [--backend auto|cpu|gpu] [--output FILE]";
 
 struct Options {
     export: PathBuf,
@@ -41,6 +45,8 @@ struct Options {
     opt_out: Option<PathBuf>,
     backend: Option<Backend>,
     output: Option<PathBuf>,
+    date_order: Option<DateOrder>,
+    allow_unused_lines: bool,
 }
 
 fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
@@ -48,6 +54,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     let mut p = lexopt::Parser::from_env();
     let (mut export, mut tz, mut group, mut opt_out, mut backend, mut output) =
         (None, "UTC".to_string(), None, None, None, None);
+    let (mut date_order, mut allow_unused_lines) = (None, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("tz") => tz = p.value()?.string()?,
@@ -55,6 +62,8 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             Long("opt-out") => opt_out = Some(PathBuf::from(p.value()?)),
             Long("backend") => backend = Some(p.value()?.string()?.parse::<Backend>()?),
             Long("output") | Short('o') => output = Some(PathBuf::from(p.value()?)),
+            Long("date-order") => date_order = parse_date_order_flag(&p.value()?.string()?)?,
+            Long("allow-unused-lines") => allow_unused_lines = true,
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -63,16 +72,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             _ => return Err(arg.unexpected().into()),
         }
     }
-    Ok(Options { export: export.ok_or(USAGE)?, tz, group, opt_out, backend, output })
-}
-
-/// The group's name from an export's file name: "WhatsApp Chat with Blog club.zip" gives "Blog club".
-fn group_from_path(path: &std::path::Path) -> String {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("whatsapp");
-    stem.strip_prefix("WhatsApp Chat with ")
-        .or_else(|| stem.strip_prefix("WhatsApp Chat - "))
-        .unwrap_or(stem)
-        .to_string()
+    Ok(Options { export: export.ok_or(USAGE)?, tz, group, opt_out, backend, output, date_order, allow_unused_lines })
 }
 
 /// Messages read from the export at a time.
@@ -136,16 +136,22 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => Vec::new(),
     };
+    let wa = WhatsAppOptions {
+        tz: opts.tz.clone(),
+        normalize: true,
+        date_order: opts.date_order,
+        allow_unused_lines: opts.allow_unused_lines,
+        ..Default::default()
+    };
+    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
     let table_opts = MessageTableOptions {
-        group: opts.group.clone().unwrap_or_else(|| group_from_path(&opts.export)),
+        group: opts.group.clone().unwrap_or_else(|| stream.group_name().to_string()),
         tz: opts.tz.clone(),
         opt_out,
         drop_commands: true,
     };
-    let wa = WhatsAppOptions { tz: opts.tz.clone(), normalize: true, ..Default::default() };
 
     // Pass 1: every message's time, for the table's order.
-    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
     let mut first = MessageOrderBuilder::new(&engine, &table_opts)?;
     let mut progress = Progress::new(started);
     while let Some(chunk) = stream.next_messages(CHUNK)? {
@@ -180,7 +186,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let elapsed = started.elapsed();
     let backend = common::backend_label(&engine);
     eprintln!(
-        "prepare: {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, backend {backend}, elapsed {:.1} ms",
+        "prepare: group {:?}, {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, {} lines before the first message, {} lines like a header that did not parse, {} lines unused of {} non-empty, backend {backend}, elapsed {:.1} ms",
+        table_opts.group,
         summary.messages,
         summary.authors,
         summary.dropped_commands + summary.dropped_opted_out + chat.dropped_empty as usize,
@@ -188,6 +195,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         summary.dropped_opted_out,
         chat.dropped_empty,
         chat.system_notices,
+        chat.before_first_message,
+        chat.unparsed_headers,
+        chat.unused_lines,
+        chat.non_empty_lines,
         elapsed.as_secs_f64() * 1e3,
     );
     Ok(())

@@ -4,7 +4,8 @@
 //! cargo run --release --example window -- INPUT [--by messages|hours|days|bytes] [--step N]
 //!     [--max-bytes M] [--overlap R] [--max-window-time DURATION] [--unit bytes|chars]
 //!     [--semantics strict|egregora] [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME]
-//!     [--tz ZONE] [--partition-by COLUMN] [--in-memory] [--output FILE]
+//!     [--tz ZONE] [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--partition-by COLUMN]
+//!     [--in-memory] [--output FILE]
 //! ```
 //!
 //! INPUT is `.csv`, `.parquet`, `.arrow` or a WhatsApp export (`.txt`, `.zip`). It is streamed: read in
@@ -19,13 +20,16 @@
 //! (`.csv`, `.json`, `.jsonl`, `.parquet`, `.arrow`). Progress (rows read, rate) goes to stderr every few
 //! seconds on long runs, then one summary line. Rows are numbered in timestamp order (the input's order when it is sorted). Under
 //! egregora semantics a WhatsApp export's lines are normalized as the pipeline does (NFKC, redaction,
-//! HTML escaping), so the texts measured are the pipeline's.
+//! HTML escaping), so the texts measured are the pipeline's. For a WhatsApp export, `--date-order` gives
+//! the date order (default auto: inferred), the summary line counts system notices and lines unused, and a
+//! file where most lines go unused is an error unless `--allow-unused-lines`.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
-use streamliner::io::{ReadOptions, TableWriter, open_history, read_history};
+use streamliner::io::whatsapp::{DateOrder, SummaryHandle, parse_date_order_flag};
+use streamliner::io::{ReadOptions, TableWriter, open_history};
 use streamliner::strings::LengthUnit;
 use streamliner::window::{Semantics, StepUnit, WindowSpec, parse_duration};
 use streamliner::{Backend, Engine, Error};
@@ -35,14 +39,16 @@ mod common;
 
 const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes] [--step N] [--max-bytes M] [--overlap R]
     [--max-window-time DURATION] [--unit bytes|chars] [--semantics strict|egregora]
-    [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE] [--partition-by COLUMN]
-    [--in-memory] [--output FILE]";
+    [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE]
+    [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--partition-by COLUMN] [--in-memory] [--output FILE]";
 
 struct Options {
     input: PathBuf,
     spec: WindowSpec,
     backend: Option<Backend>,
     tz: String,
+    date_order: Option<DateOrder>,
+    allow_unused_lines: bool,
     in_memory: bool,
     output: Option<PathBuf>,
 }
@@ -54,6 +60,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     let mut spec = WindowSpec::default();
     let mut unit = None;
     let (mut backend, mut tz, mut output, mut in_memory) = (None, "UTC".to_string(), None, false);
+    let (mut date_order, mut allow_unused_lines) = (None, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("by") => spec.step_unit = p.value()?.string()?.parse::<StepUnit>()?,
@@ -73,6 +80,8 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             Long("ts-column") => spec.ts_column = p.value()?.string()?,
             Long("text-column") => spec.text_column = p.value()?.string()?,
             Long("tz") => tz = p.value()?.string()?,
+            Long("date-order") => date_order = parse_date_order_flag(&p.value()?.string()?)?,
+            Long("allow-unused-lines") => allow_unused_lines = true,
             Long("partition-by") => spec.partition_by = Some(p.value()?.string()?),
             Long("in-memory") => in_memory = true,
             Long("output") | Short('o') => output = Some(PathBuf::from(p.value()?)),
@@ -86,7 +95,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     }
     spec.length_unit = unit;
     let input = input.ok_or(USAGE)?;
-    Ok(Options { input, spec, backend, tz, in_memory, output })
+    Ok(Options { input, spec, backend, tz, date_order, allow_unused_lines, in_memory, output })
 }
 
 /// Where the window tables go: FILE by extension, or CSV on stdout.
@@ -125,15 +134,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let read = ReadOptions {
         ts_column: opts.spec.ts_column.clone(),
         tz: opts.tz.clone(),
+        date_order: opts.date_order,
+        allow_unused_lines: opts.allow_unused_lines,
         normalize: opts.spec.semantics == Semantics::Egregora,
         columns: Some(columns),
         ..ReadOptions::default()
     };
-    let (rows, windows) =
+    let (rows, windows, chat) =
         if opts.in_memory { in_memory(&engine, &opts, &read)? } else { streamed(&engine, &opts, &read)? };
     let backend = common::backend_label(&engine);
+    let chat = chat.map(|s| s.get()).map_or(String::new(), |s| {
+        format!(
+            " (WhatsApp: {} lines, {} system notices, {} empty messages dropped, {} lines before the first message, \
+             {} lines like a header that did not parse, {} lines unused of {} non-empty)",
+            s.lines,
+            s.system_notices,
+            s.dropped_empty,
+            s.before_first_message,
+            s.unparsed_headers,
+            s.unused_lines,
+            s.non_empty_lines
+        )
+    });
     eprintln!(
-        "window: {rows} rows, {windows} windows, backend {backend}, elapsed {:.1} ms ({})",
+        "window: {rows} rows{chat}, {windows} windows, backend {backend}, elapsed {:.1} ms ({})",
         started.elapsed().as_secs_f64() * 1e3,
         if opts.in_memory { "read whole, then windowed" } else { "streamed: read and windowed together" },
     );
@@ -141,8 +165,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Reads batches and writes each window table as soon as its windows are final.
-fn streamed(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+fn streamed(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<Outcome, Box<dyn std::error::Error>> {
     let reader = open_history(&opts.input, read)?;
+    let chat = reader.whatsapp_summary();
     // The window table's schema (partition column and timestamp type included), from an empty history.
     let schema = engine.window(&RecordBatch::new_empty(reader.schema()), &opts.spec)?.table().schema();
     let mut out = writer(opts, schema)?;
@@ -157,17 +182,22 @@ fn streamed(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<(u64,
         progress.tick(tables.rows_read(), windows);
     }
     out.finish()?;
-    Ok((tables.rows_read(), windows))
+    Ok((tables.rows_read(), windows, chat))
 }
 
+/// Rows read, windows written, and a WhatsApp export's counts.
+type Outcome = (u64, u64, Option<SummaryHandle>);
+
 /// Reads the whole input, sorts it when needed, and writes the windows.
-fn in_memory(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<(u64, u64), Box<dyn std::error::Error>> {
-    let history = read_history(&opts.input, read)?;
+fn in_memory(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let reader = open_history(&opts.input, read)?;
+    let chat = reader.whatsapp_summary();
+    let history = reader.read_all()?;
     let windows = engine.window(&history, &opts.spec)?;
     let mut out = writer(opts, windows.table().schema())?;
     out.write(windows.table())?;
     out.finish()?;
-    Ok((history.num_rows() as u64, windows.len() as u64))
+    Ok((history.num_rows() as u64, windows.len() as u64, chat))
 }
 
 fn main() {

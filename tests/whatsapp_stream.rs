@@ -62,13 +62,15 @@ fn a_zip_of_newlines_is_read_line_by_line() {
     let dir = std::env::temp_dir().join(format!("streamliner_newlines_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
-    // Only newlines: no message, every line counted (today's behaviour for an export without messages).
+    // Only newlines: no message, an error once every line is read (in bounded memory).
     let only = dir.join("only.zip");
     zip_of(&only, "", "");
     assert!(std::fs::metadata(&only).unwrap().len() < (NEWLINES / 100) as u64, "the zip is small");
     let (summary, peak) = peak_during(|| {
         let mut s = WhatsAppStream::open(&only, &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
-        assert!(s.next_messages(1000).unwrap().is_none());
+        let err = s.next_messages(1000).unwrap_err();
+        assert!(err.to_string().contains("no message"), "{err}");
+        assert!(s.next_messages(1000).unwrap().is_none(), "exhausted after the error");
         s.summary()
     });
     assert_eq!(summary.lines, NEWLINES as u64);

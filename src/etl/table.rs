@@ -13,7 +13,6 @@ use super::{PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, command_mask, ids_column, opt
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::whatsapp::{Chat, ChatMessage};
-use crate::io::write::json_string;
 use crate::kernels::compact::filter_batch;
 use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
 use crate::kernels::text_match::extract_urls;
@@ -79,23 +78,79 @@ pub fn opt_out_keys<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<[u8; 16
         .collect()
 }
 
-/// A slug as python-slugify makes it: ASCII letters and digits (accents dropped), lowercase, other runs
-/// turned into single hyphens, none at the ends.
+/// The group's slug as the existing pipeline makes it (its `tenant_id` and `thread_id`):
+/// `group_name.lower().replace(" ", "-")`, Python's full Unicode lowercasing (final sigma included),
+/// spaces (U+0020 only) to hyphens, nothing else: accents and punctuation stay.
+///
+/// # Example
+/// ```
+/// use streamliner::etl::slugify;
+/// assert_eq!(slugify("Grupo Ação"), "grupo-ação");
+/// assert_eq!(slugify("Blog Club: Été 2024!"), "blog-club:-été-2024!");
+/// assert_eq!(slugify("ΟΔΟΣ"), "οδος");
+/// ```
 pub fn slugify(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let mut out = String::new();
-    let mut gap = false;
-    for c in name.nfkd().filter(char::is_ascii) {
-        if c.is_ascii_alphanumeric() {
-            if gap && !out.is_empty() {
-                out.push('-');
+    name.to_lowercase().replace(' ', "-")
+}
+
+/// Python's `str()` of a UTC datetime: `2023-12-31 21:41:00+00:00`, with `.ffffff` when the microseconds
+/// are not 0.
+fn python_utc(micros: i64) -> String {
+    match jiff::Timestamp::from_microsecond(micros) {
+        Ok(t) => {
+            let dt = jiff::tz::Offset::UTC.to_datetime(t);
+            let mut out = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                dt.year(),
+                dt.month(),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second()
+            );
+            let us = dt.subsec_nanosecond() / 1000;
+            if us != 0 {
+                out.push_str(&format!(".{us:06}"));
             }
-            out.push(c.to_ascii_lowercase());
-            gap = false;
-        } else {
-            gap = true;
+            out.push_str("+00:00");
+            out
+        }
+        // Outside jiff's range (which holds every time a WhatsApp line can give): the raw number.
+        Err(_) => format!("{micros} microseconds since the epoch"),
+    }
+}
+
+/// A JSON string as DuckDB (yyjson) writes it: `"` and `\` escaped, `\b \t \n \f \r`, other control
+/// characters as `\u00XX` (upper-case hex), everything else as is.
+fn duckdb_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
         }
     }
+    out.push('"');
+}
+
+/// `attrs` as the pipeline writes it: DuckDB's JSON text of
+/// `{original_line, tagged_line: null, message_date}`, no spaces.
+fn attrs_json(message: &ChatMessage, utc_micros: i64) -> String {
+    let original = format!("{} - {}", python_utc(utc_micros), message.original_line);
+    let original = crate::pystr::py_strip(&original);
+    let mut out = String::with_capacity(original.len() + 80);
+    out.push_str("{\"original_line\":");
+    duckdb_json_string(original, &mut out);
+    out.push_str(",\"tagged_line\":null,\"message_date\":\"");
+    out.push_str(&message.local.date().to_string());
+    out.push_str("\"}");
     out
 }
 
@@ -217,16 +272,7 @@ fn table_rows(
     let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
     let text_chars = lengths(engine, text.as_ref(), LengthUnit::CodePoints)?;
     let urls = extract_urls(engine, text.as_ref())?;
-    let attrs: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            format!(
-                "{{\"original_line\": {}, \"tagged_line\": null, \"message_date\": \"{}\"}}",
-                json_string(&r.0.original_line),
-                r.0.local.date()
-            )
-        })
-        .collect();
+    let attrs: Vec<String> = rows.iter().map(|r| attrs_json(r.0, r.1)).collect();
     let attrs = string_column(attrs.iter().map(String::as_str), limit_usize);
     let constant = |v: &str| string_column(std::iter::repeat_n(v, n), limit_usize);
     let nulls = || Arc::new(StringArray::new_null(n)) as ArrayRef;

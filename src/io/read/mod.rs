@@ -16,7 +16,7 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 
-use super::whatsapp::{Chat, DateOrder, WhatsAppOptions, WhatsAppStream};
+use super::whatsapp::{Chat, DateOrder, SummaryHandle, WhatsAppOptions, WhatsAppStream};
 use crate::error::{Error, Result};
 
 /// A history file's format.
@@ -66,6 +66,9 @@ pub struct ReadOptions {
     /// WhatsApp exports: normalize lines as the existing pipeline does (see
     /// [`super::whatsapp::normalize_line`]), for its texts and authors.
     pub normalize: bool,
+    /// WhatsApp exports: accept a file where most lines go unused (see
+    /// [`super::whatsapp::WhatsAppOptions::allow_unused_lines`]).
+    pub allow_unused_lines: bool,
     /// The columns to read, in this order, or `None` for all of them in the file's order.
     pub columns: Option<Vec<String>>,
     /// The most rows in one batch of a stream (default 65 536; a Parquet batch never spans two row groups,
@@ -80,6 +83,7 @@ impl Default for ReadOptions {
             tz: "UTC".into(),
             date_order: None,
             normalize: false,
+            allow_unused_lines: false,
             columns: None,
             batch_size: 65_536,
         }
@@ -96,6 +100,8 @@ pub struct HistoryReader {
     batch_size: usize,
     /// What is left of a batch longer than `batch_size`.
     pending: Option<RecordBatch>,
+    /// A WhatsApp export's counts.
+    whatsapp: Option<SummaryHandle>,
 }
 
 impl std::fmt::Debug for HistoryReader {
@@ -110,12 +116,29 @@ impl HistoryReader {
         batch_size: usize,
         batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
     ) -> Self {
-        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None }
+        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None, whatsapp: None }
     }
 
     /// The schema of every batch (after projection).
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// For a WhatsApp export, a handle on its parse's counts (lines, system notices, lines unused...),
+    /// readable after the reader is handed on; None for other formats.
+    pub fn whatsapp_summary(&self) -> Option<SummaryHandle> {
+        self.whatsapp.clone()
+    }
+
+    /// The rest of the stream in one batch, as [`read_history`] gives it (`LargeUtf8` past 2 GiB).
+    ///
+    /// # Errors
+    /// Every error of the stream; [`Error::LimitExceeded`] naming a column that cannot be concatenated
+    /// within Arrow's offset limits.
+    pub fn read_all(self) -> Result<RecordBatch> {
+        let schema = self.schema();
+        let batches = self.collect::<Result<Vec<_>>>()?;
+        concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
     }
 
     /// How many rows the batches handed out so far hold.
@@ -185,14 +208,23 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
         InputFormat::Ipc => open_ipc(path, opts),
         InputFormat::WhatsApp => {
             // Parsed line by line: a batch of messages at a time.
-            let wa = WhatsAppOptions { tz: opts.tz.clone(), date_order: opts.date_order, normalize: opts.normalize };
+            let wa = WhatsAppOptions {
+                tz: opts.tz.clone(),
+                date_order: opts.date_order,
+                normalize: opts.normalize,
+                allow_unused_lines: opts.allow_unused_lines,
+                ..WhatsAppOptions::default()
+            };
             let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size);
+            let summary = stream.summary_handle();
             let full = Chat::default().to_record_batch()?.schema();
             let name = path.display().to_string();
             let indices = projection(&name, &full, opts.columns.as_deref())?;
             let schema = std::sync::Arc::new(full.project(&indices).map_err(|e| Error::io(&name, e))?);
             let batches = stream.map(move |b| b.and_then(|b| b.project(&indices).map_err(|e| Error::io(&name, e))));
-            Ok(HistoryReader::new(schema, opts.batch_size, Box::new(batches)))
+            let mut reader = HistoryReader::new(schema, opts.batch_size, Box::new(batches));
+            reader.whatsapp = Some(summary);
+            Ok(reader)
         }
     }
 }
@@ -204,10 +236,7 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
 /// As [`open_history`], and every error of the stream; [`Error::LimitExceeded`] naming a column that cannot
 /// be concatenated within Arrow's offset limits.
 pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
-    let reader = open_history(path, opts)?;
-    let schema = reader.schema();
-    let batches = reader.collect::<Result<Vec<_>>>()?;
-    concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
+    open_history(path, opts)?.read_all()
 }
 
 /// The indices of `columns` in `schema`, in the order asked for (all of them for `None`).
