@@ -273,11 +273,7 @@ type PartitionRuns = (Vec<usize>, Vec<(usize, usize)>);
 
 /// For each row of `col`, its partition's number, giving new keys the next numbers (in order of first
 /// appearance) and recording them in `map`; returns the numbers of the new partitions' first rows too.
-pub(crate) fn partition_ids(
-    col: &dyn Array,
-    name: &str,
-    map: &mut HashMap<Vec<u8>, usize>,
-) -> Result<PartitionRuns> {
+pub(crate) fn partition_ids(col: &dyn Array, name: &str, map: &mut HashMap<Vec<u8>, usize>) -> Result<PartitionRuns> {
     let keys = keys(col, name)?;
     let mut scratch = Vec::new();
     let mut fresh = Vec::new();
