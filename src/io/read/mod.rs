@@ -101,6 +101,8 @@ pub struct HistoryReader {
     batch_size: usize,
     /// What is left of a batch longer than `batch_size`.
     pending: Option<RecordBatch>,
+    /// The file, for errors.
+    name: String,
 }
 
 impl std::fmt::Debug for HistoryReader {
@@ -115,7 +117,7 @@ impl HistoryReader {
         batch_size: usize,
         batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
     ) -> Self {
-        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None }
+        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None, name: String::new() }
     }
 
     /// The schema of every batch (after projection).
@@ -135,9 +137,15 @@ impl Iterator for HistoryReader {
     fn next(&mut self) -> Option<Self::Item> {
         let batch = match self.pending.take() {
             Some(b) => b,
-            None => match self.batches.next()? {
-                Ok(b) => b,
-                Err(e) => return Some(Err(e)),
+            None => match guarded(&self.name, || self.batches.next()) {
+                Ok(Some(Ok(b))) => b,
+                Ok(Some(Err(e))) => return Some(Err(e)),
+                Ok(None) => return None,
+                Err(e) => {
+                    // A decoder that panicked is in no state to go on: the stream ends after this error.
+                    self.batches = Box::new(std::iter::empty());
+                    return Some(Err(e));
+                }
             },
         };
         let batch = if batch.num_rows() > self.batch_size {
@@ -188,6 +196,26 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     if !is_utc(&opts.tz) {
         jiff::tz::TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
     }
+    let name = path.display().to_string();
+    let mut reader = guarded(&name, || open_format(format, path, opts))??;
+    reader.name = name;
+    Ok(reader)
+}
+
+/// Runs `f`, turning a panic (of a decoder in another crate, on a damaged file: arrow's IPC reader slices
+/// buffers by lengths read from the file) into an error naming the file.
+fn guarded<T>(name: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Error::io(name, format!("the file is damaged or not what its extension says (its decoder failed: {what})"))
+    })
+}
+
+fn open_format(format: InputFormat, path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     match format {
         InputFormat::Csv => open_csv(path, opts),
         InputFormat::Parquet => open_parquet(path, opts).and_then(|r| naive_to_utc(r, path, opts)),
@@ -214,8 +242,9 @@ pub(crate) fn is_utc(tz: &str) -> bool {
 /// The reader, with a naive timestamp column (no zone in its Arrow type) read as wall-clock times in
 /// `opts.tz` and converted to UTC by [`crate::time::local_to_utc`] on the CPU, labelled `UTC`. A column with
 /// a zone, a zone of UTC, or a reader without the column are handed back as they are.
-fn naive_to_utc(reader: HistoryReader, path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+fn naive_to_utc(mut reader: HistoryReader, path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     use arrow_schema::{DataType, Field};
+    reader.name = path.display().to_string();
     let schema = reader.schema();
     let Some((i, field)) = schema.column_with_name(&opts.ts_column) else { return Ok(reader) };
     let DataType::Timestamp(unit, None) = field.data_type() else { return Ok(reader) };
