@@ -127,18 +127,17 @@ fn damaged_ipc_is_an_error_not_a_panic() {
     let (mut caught, mut errors) = (0, 0);
     let path = tmp("damaged.arrow");
     for i in 0..original.len() {
-        for value in [0xffu8] {
-            let mut bytes = original.clone();
-            bytes[i] = value;
-            std::fs::write(&path, &bytes).unwrap();
-            let read = std::panic::catch_unwind(|| read_history(&path, &ReadOptions::default()));
-            let result = read.unwrap_or_else(|_| panic!("byte {i} = {value:#x}: the reader panicked"));
-            if let Err(e) = result {
-                let text = e.to_string();
-                assert!(text.contains("damaged.arrow"), "{text}");
-                errors += 1;
-                caught += usize::from(text.contains("decoder failed"));
-            }
+        let value = 0xffu8;
+        let mut bytes = original.clone();
+        bytes[i] = value;
+        std::fs::write(&path, &bytes).unwrap();
+        let read = std::panic::catch_unwind(|| read_history(&path, &ReadOptions::default()));
+        let result = read.unwrap_or_else(|_| panic!("byte {i} = {value:#x}: the reader panicked"));
+        if let Err(e) = result {
+            let text = e.to_string();
+            assert!(text.contains("damaged.arrow"), "{text}");
+            errors += 1;
+            caught += usize::from(text.contains("decoder failed"));
         }
     }
     assert!(errors > 0 && caught > 0, "{errors} errors, {caught} of them decoder panics");

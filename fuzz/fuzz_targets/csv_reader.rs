@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let check = |r: streamliner::Result<()>| {
         if let Err(e) = r {
             let text = e.to_string();
-            let named = text.contains("streamliner-fuzz-csv") || matches!(e, streamliner::Error::InvalidParameter { .. });
+            let named =
+                text.contains("streamliner-fuzz-csv") || matches!(e, streamliner::Error::InvalidParameter { .. });
             assert!(named, "{text}");
             assert!(text.len() < 2000, "an error of {} bytes", text.len());
         }

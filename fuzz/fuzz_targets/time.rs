@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
+use arrow_array::TimestampMicrosecondArray;
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use arrow_array::{Array, TimestampMicrosecondArray};
 use arrow_schema::TimeUnit;
 use libfuzzer_sys::fuzz_target;
 use streamliner::io::format_timestamp;
@@ -19,7 +19,8 @@ fn engine() -> &'static Engine {
     E.get_or_init(|| Engine::new(Backend::Cpu).expect("the CPU engine always builds"))
 }
 
-const ZONES: [&str; 6] = ["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Africa/Casablanca", "America/St_Johns"];
+const ZONES: [&str; 6] =
+    ["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Africa/Casablanca", "America/St_Johns"];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&knobs, rest)) = data.split_first() else { return };
@@ -30,9 +31,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(text.ends_with('Z') && text.len() >= 27, "{v} {unit:?}: {text}");
         }
         if let Ok(t) = jiff::Timestamp::from_microsecond(v) {
-            let year = t.to_zoned(jiff::tz::TimeZone::UTC).year();
+            let year = jiff::tz::TimeZone::UTC.to_datetime(t).year();
             if (0..=9999).contains(&year) {
-                assert_eq!(format_timestamp(v, TimeUnit::Microsecond), t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+                assert_eq!(
+                    format_timestamp(v, TimeUnit::Microsecond),
+                    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+                );
             }
         }
     }
