@@ -110,8 +110,8 @@ fn huge_fields_are_cut_in_error_messages() {
 }
 
 /// Damaged Arrow IPC files made arrow's decoder panic (a buffer sliced by a length read from the file; found
-/// by tests/fuzz_inputs.rs): the readers now return an error naming the file instead. Every single-byte
-/// change of a small IPC stream and file is read without a panic, and some of them hit the decoder's panic.
+/// by tests/fuzz_inputs.rs): the readers now return an error naming the file instead. Every third byte of a
+/// small IPC file set to 0xff is read without a panic, and some of those files hit the decoder's panic.
 #[test]
 fn damaged_ipc_is_an_error_not_a_panic() {
     use arrow_array::Int64Array;
@@ -126,7 +126,8 @@ fn damaged_ipc_is_an_error_not_a_panic() {
     let original = std::fs::read(&valid).unwrap();
     let (mut caught, mut errors) = (0, 0);
     let path = tmp("damaged.arrow");
-    for i in 0..original.len() {
+    // Every third byte: each decoder panic costs a backtrace when RUST_BACKTRACE is set.
+    for i in (0..original.len()).step_by(3) {
         let value = 0xffu8;
         let mut bytes = original.clone();
         bytes[i] = value;

@@ -114,7 +114,8 @@ fn utc_dates_at_the_extremes(engine: &Engine) {
             };
         // Ordinary values (as many as the unit's range allows), then midnights and their neighbours.
         let span = (i64::from(i32::MAX) * per_day).min(i64::MAX / 2);
-        let mut values: Vec<i64> = (0..3000).map(|_| (rng.next_u64() as i64) % span).collect();
+        // 8200 random values: past the chunked engine's 8192-element segment.
+        let mut values: Vec<i64> = (0..8200).map(|_| (rng.next_u64() as i64) % span).collect();
         for d in [-1i64, 0, 1, -719_468, 2_932_896, -(1 << 30), 1 << 30] {
             if let Some(m) = d.checked_mul(per_day) {
                 values.extend([m - 1, m, m + 1]);

@@ -1,5 +1,5 @@
-//! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (UTC when no offset is
-//! given), the others read as strings. Because no batch holds more than `batch_size` rows (65 536 by
+//! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (a time without an offset is a
+//! wall-clock time in `ReadOptions::tz`, UTC by default), the others read as strings. Because no batch holds more than `batch_size` rows (65 536 by
 //! default), a file is never too large to read: the 2 GiB that a `Utf8` column's 32-bit offsets address
 //! bounds one batch only (rows of 32 KiB on average at the default size), never the file.
 
@@ -60,13 +60,13 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let path = path.to_path_buf();
     let names: Vec<String> = file_schema_names;
     let ts_index = out.index_of(ts).ok();
-    let engine = crate::Engine::new(crate::Backend::Cpu)?;
+    let engine = zone.as_ref().map(|_| crate::Engine::new(crate::Backend::Cpu)).transpose()?;
     let mut rows_before = 0u64;
     let batches = reader.map(move |b| {
         let b = b.map_err(|e| error_at_line(&path, &names, e))?;
         let mut columns = relabel_utc(b.columns());
-        if let (Some(zone), Some(i)) = (&zone, ts_index) {
-            columns[i] = zoned_timestamps(&engine, &path, columns[i].as_ref(), zone, rows_before)?;
+        if let (Some(zone), Some(engine), Some(i)) = (&zone, &engine, ts_index) {
+            columns[i] = zoned_timestamps(engine, &path, columns[i].as_ref(), zone, rows_before)?;
         }
         rows_before += b.num_rows() as u64;
         RecordBatch::try_new(out.clone(), columns).map_err(|e| Error::io(path.display(), e))

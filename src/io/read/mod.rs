@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 /// A history file's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
-    /// CSV with a header; the timestamp column in RFC 3339 / ISO 8601 (UTC when no offset is given).
+    /// CSV with a header; the timestamp column in RFC 3339 / ISO 8601 (a time without an offset is a
+    /// wall-clock time in `ReadOptions::tz`, UTC by default).
     Csv,
     /// Apache Parquet.
     Parquet,
