@@ -40,7 +40,7 @@ struct Options {
 }
 
 fn usage() -> ! {
-    eprintln!(
+    common::errln!(
         "usage: gen_history --messages N [--seed S] [--authors K] [--ties P] [--start RFC3339] --output FILE\n\
          FILE: .parquet, .csv, .arrow, or .txt (WhatsApp export)"
     );
@@ -199,7 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             sink.write(&mut chunk)?;
             if n >= CHUNK {
                 let secs = started.elapsed().as_secs_f64();
-                eprintln!(
+                common::errln!(
                     "gen_history: {} of {n} messages ({}%), {:.0} messages/s",
                     i + 1,
                     (i + 1) * 100 / n,
@@ -209,7 +209,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     sink.finish()?;
-    eprintln!(
+    common::errln!(
         "gen_history: wrote {n} messages to {} in {:.2} s",
         opts.output.display(),
         started.elapsed().as_secs_f64()

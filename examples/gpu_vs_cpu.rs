@@ -49,7 +49,7 @@ fn parse_args() -> Result<Options, lexopt::Error> {
                 sizes = Some(parsed.map_err(|e| lexopt::Error::Custom(format!("--sizes: {e}").into()))?);
             }
             Long("help") | Short('h') => {
-                println!("usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...]");
+                common::outln!("usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...]");
                 std::process::exit(0);
             }
             _ => return Err(arg.unexpected()),
@@ -99,7 +99,7 @@ struct Row {
 }
 
 fn print_row(r: &Row) {
-    println!(
+    common::outln!(
         "| {} | {} | {} | {} | {} | {} | {} |",
         r.kernel,
         r.n,
@@ -166,33 +166,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(adapter) = gpu.adapter() else {
         return Err("the GPU engine has no adapter".into());
     };
-    println!("GPU adapter: {adapter}");
+    common::outln!("GPU adapter: {adapter}");
     if adapter.software {
-        println!(
+        common::outln!(
             "Note: {} is a software adapter (the GPU path emulated on the CPU). Its timings show correctness and \
              overheads, not what a real GPU does; Backend::Auto would not choose it.",
             adapter.name
         );
     }
-    println!(
+    common::outln!(
         "CPU: {} threads. Medians of {} runs after a warm-up; memcpy copies the input's bytes.",
         cpu_threads(),
         opts.runs
     );
-    println!();
-    println!("| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    common::outln!();
+    common::outln!("| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |");
+    common::outln!("|---|---:|---:|---:|---:|---:|---|");
 
     let mut rng = common::Rng(42);
     for &n in &opts.sizes {
-        eprintln!("size {n}: preparing data");
+        common::errln!("size {n}: preparing data");
         let values: Vec<u32> = (0..n).map(|_| (rng.next() >> 40) as u32).collect();
         let mut haystack: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
         haystack.sort_unstable();
         let queries: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
         let mut rows = Vec::new();
 
-        eprintln!("size {n}: scans");
+        common::errln!("size {n}: scans");
         let col = gpu.upload(&values)?;
         {
             let (cpu_t, c) = median(opts.runs, || prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive));
@@ -231,7 +231,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         drop(col);
 
-        eprintln!("size {n}: searches");
+        common::errln!("size {n}: searches");
         let hay_col = gpu.upload(&haystack)?;
         let q_col = gpu.upload(&queries)?;
         for (kernel, bound) in [("lower_bound", Bound::Lower), ("upper_bound", Bound::Upper)] {
@@ -259,7 +259,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ETL kernels, at a sixteenth of the sizes (each row is a whole message).
     for &n in &opts.sizes {
         let n = (n / 16).max(1);
-        eprintln!("ETL at {n} messages");
+        common::errln!("ETL at {n} messages");
         let (texts, authors, local) = etl_data(&mut rng, n);
         let text_bytes = texts.value_data();
         let ts_bytes: &[u8] = bytemuck::cast_slice(local.values());

@@ -14,6 +14,25 @@ use std::time::Instant;
 
 use streamliner::io::{ReadOptions, open_history};
 
+/// `println!` that stops quietly (status 0) when stdout's reader has gone away (`| head`).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($t)*).and_then(|()| out.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_env();
@@ -33,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let Some(input) = input else {
-        eprintln!("usage: read_speed FILE [--columns ts,text] [--batch-size N] [--repeat R] [--whole | --collect]");
+        errln!("usage: read_speed FILE [--columns ts,text] [--batch-size N] [--repeat R] [--whole | --collect]");
         std::process::exit(2)
     };
     for run in 1..=repeat {
@@ -43,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let secs = started.elapsed().as_secs_f64();
             let types: Vec<String> =
                 table.schema_ref().fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
-            println!("run {run} (whole): {} rows in one batch ({}), {secs:.3} s", table.num_rows(), types.join(", "));
+            outln!("run {run} (whole): {} rows in one batch ({}), {secs:.3} s", table.num_rows(), types.join(", "));
             continue;
         }
         let mut reader = open_history(&input, &opts)?;
@@ -58,11 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let secs = started.elapsed().as_secs_f64();
         let rows = reader.rows_read();
-        println!("run {run}: {rows} rows in {batches} batches, {secs:.3} s, {:.1} M rows/s", rows as f64 / secs / 1e6);
+        outln!("run {run}: {rows} rows in {batches} batches, {secs:.3} s, {:.1} M rows/s", rows as f64 / secs / 1e6);
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     if let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM")) {
-        println!("peak RSS: {}", hwm.trim_start_matches("VmHWM:").trim());
+        outln!("peak RSS: {}", hwm.trim_start_matches("VmHWM:").trim());
     }
     Ok(())
 }

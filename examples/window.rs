@@ -8,7 +8,10 @@
 //!     [--in-memory] [--output FILE]
 //! ```
 //!
-//! INPUT is `.csv`, `.parquet`, `.arrow` or a WhatsApp export (`.txt`, `.zip`). It is streamed: read in
+//! INPUT is `.csv`, `.parquet`, `.arrow` or a WhatsApp export (`.txt`, `.zip`). `--tz ZONE` (default UTC) is the
+//! zone of wall-clock times: a WhatsApp export's, CSV timestamps written without an offset (those with an
+//! offset or `Z` are absolute), and Parquet/IPC timestamp columns with no zone in their Arrow type (a zoned
+//! column is absolute); they are converted with `time::local_to_utc`. It is streamed: read in
 //! batches (only the columns the windows need), windowed as it comes, each window written as soon as it
 //! is final, so memory follows the batch and the window, not the history. Rows must then come in
 //! timestamp order (per partition); `--in-memory` reads the whole input and sorts it instead. Defaults are the
@@ -16,9 +19,9 @@
 //! text measured in UTF-8 bytes (code points under egregora semantics), backend auto
 //! (`STREAMLINER_BACKEND` overrides the default; the flag wins over it). DURATION is like `90m`, `2h`,
 //! `1d`. The windows go to stdout as CSV (`window_index,start_row,end_row,size,start_time,end_time,units`,
-//! times RFC 3339 in UTC with microseconds, after the partition column with `--partition-by`), or to FILE
+//! times RFC 3339 in UTC with microseconds (ISO 8601 expanded years outside 0..9999), after the partition column with `--partition-by`), or to FILE
 //! (`.csv`, `.json`, `.jsonl`, `.parquet`, `.arrow`). Progress (rows read, rate) goes to stderr every few
-//! seconds on long runs, then one summary line. Rows are numbered in timestamp order (the input's order when it is sorted). Under
+//! seconds on long runs, then one summary line. A closed stdout (`| head`) or stderr ends the run quietly. Rows are numbered in timestamp order (the input's order when it is sorted). Under
 //! egregora semantics a WhatsApp export's lines are normalized as the pipeline does (NFKC, redaction,
 //! HTML escaping), so the texts measured are the pipeline's. For a WhatsApp export, `--date-order` gives
 //! the date order (default auto: inferred), the summary line counts system notices and lines unused, and a
@@ -86,7 +89,7 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             Long("in-memory") => in_memory = true,
             Long("output") | Short('o') => output = Some(PathBuf::from(p.value()?)),
             Long("help") | Short('h') => {
-                println!("{USAGE}");
+                common::outln!("{USAGE}");
                 std::process::exit(0);
             }
             Value(v) if input.is_none() => input = Some(PathBuf::from(v)),
@@ -117,7 +120,7 @@ impl Progress {
         if self.last.elapsed() >= Duration::from_secs(5) {
             self.last = Instant::now();
             let secs = self.started.elapsed().as_secs_f64();
-            eprintln!("window: {rows} rows read ({:.1} M rows/s), {windows} windows", rows as f64 / secs / 1e6);
+            common::errln!("window: {rows} rows read ({:.1} M rows/s), {windows} windows", rows as f64 / secs / 1e6);
         }
     }
 }
@@ -156,7 +159,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             s.non_empty_lines
         )
     });
-    eprintln!(
+    common::errln!(
         "window: {rows} rows{chat}, {windows} windows, backend {backend}, elapsed {:.1} ms ({})",
         started.elapsed().as_secs_f64() * 1e3,
         if opts.in_memory { "read whole, then windowed" } else { "streamed: read and windowed together" },
@@ -208,9 +211,9 @@ fn main() {
         // The reader of stdout went away (`| head`): stop quietly.
         Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::OutputClosed { .. })) => {}
         Err(e) => {
-            eprintln!("window: {e}");
+            common::errln!("window: {e}");
             if matches!(e.downcast_ref::<Error>(), Some(Error::OutOfOrder { .. })) {
-                eprintln!("window: rerun with --in-memory to sort the input in memory");
+                common::errln!("window: rerun with --in-memory to sort the input in memory");
             }
             std::process::exit(1);
         }

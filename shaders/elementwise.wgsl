@@ -5,7 +5,7 @@
 // #include "shared/tile.wgsl"
 
 // map_scalar: 0: a + k (saturating), 1: a - k (saturating at 0), 2: min(a, k), 3: max(a, k),
-//             4: a >= k (1 or 0), 5: a < k (1 or 0).
+//             4: a >= k (1 or 0), 5: a < k (1 or 0), 6: a (two's-complement i64) floor-divided by k.
 // map_pair: 0: max(a, b), 1: min(a, b), 2: a - b (saturating at 0), 3: a + b (wrapping),
 //           4: a - b (wrapping), 5: a <= b (1 or 0).
 override OP: u32 = 0u;
@@ -32,6 +32,42 @@ fn sub_sat(x: vec2<u32>, y: vec2<u32>) -> vec2<u32> {
     return select(u64_sub(x, y), vec2<u32>(0u, 0u), u64_lt(x, y));
 }
 
+fn u64_shl1(x: vec2<u32>) -> vec2<u32> {
+    return vec2<u32>(x.x << 1u, (x.y << 1u) | (x.x >> 31u));
+}
+
+// n / d, unsigned, by binary long division (64 steps; d = 0 gives all ones). The remainder stays below
+// d, so shifting it left never loses a bit while d < 2^63.
+fn u64_div(n: vec2<u32>, d: vec2<u32>) -> vec2<u32> {
+    var q = vec2<u32>(0u, 0u);
+    var r = vec2<u32>(0u, 0u);
+    for (var i = 0u; i < 64u; i++) {
+        let bit = 63u - i;
+        var nb: u32;
+        if (bit >= 32u) {
+            nb = (n.y >> (bit - 32u)) & 1u;
+        } else {
+            nb = (n.x >> bit) & 1u;
+        }
+        r = u64_shl1(r);
+        r.x = r.x | nb;
+        q = u64_shl1(q);
+        if (!u64_lt(r, d)) {
+            r = u64_sub(r, d);
+            q.x = q.x | 1u;
+        }
+    }
+    return q;
+}
+
+// floor(x / k) of a two's-complement i64 x: for x < 0 it is !((!x) / k), which cannot overflow.
+fn floor_div_signed(x: vec2<u32>, k: vec2<u32>) -> vec2<u32> {
+    if ((x.y & 0x80000000u) != 0u) {
+        return ~u64_div(~x, k);
+    }
+    return u64_div(x, k);
+}
+
 fn item(wid: vec3<u32>, lid: u32) -> u32 {
     return linear_group(wid) * ITEM_WG + lid;
 }
@@ -51,7 +87,8 @@ fn map_scalar(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         case 2u: { r = u64_min(x, k); }
         case 3u: { r = u64_max(x, k); }
         case 4u: { r = u64_from(select(0u, 1u, !u64_lt(x, k))); }
-        default: { r = u64_from(select(0u, 1u, u64_lt(x, k))); }
+        case 5u: { r = u64_from(select(0u, 1u, u64_lt(x, k))); }
+        default: { r = floor_div_signed(x, k); }
     }
     out[i] = r;
 }

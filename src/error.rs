@@ -117,23 +117,85 @@ pub enum Error {
 impl From<arrow_schema::ArrowError> for Error {
     /// An error of an Arrow reader or kernel that the caller handed over (e.g. a `RecordBatchReader`'s).
     fn from(e: arrow_schema::ArrowError) -> Self {
-        Error::Io { path: "Arrow input".into(), message: e.to_string() }
+        Error::io("Arrow input", e)
     }
 }
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The most characters of a quoted input value that an error message keeps (see [`excerpt`]).
+pub const EXCERPT_CHARS: usize = 80;
+
+/// The most characters of a whole message from another library (which may quote input) that an error keeps
+/// (see [`clip_message`]).
+pub const MESSAGE_CHARS: usize = 400;
+
+/// A value quoted from the input, cut to at most [`EXCERPT_CHARS`] characters (on a character boundary) so
+/// that an error message stays readable whatever the input holds: a longer value keeps its first characters
+/// and says how long it was. Every error that quotes input goes through it (or [`clip_message`]).
+///
+/// # Example
+/// ```
+/// use streamliner::error::excerpt;
+/// assert_eq!(excerpt("short"), "short");
+/// let long = "é".repeat(100_000);
+/// let cut = excerpt(&long);
+/// assert!(cut.chars().count() < 130 && cut.ends_with("(100000 characters, 200000 bytes in all)"));
+/// ```
+pub fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(EXCERPT_CHARS) {
+        None => s.to_string(),
+        Some((end, _)) => {
+            format!("{}… ({} characters, {} bytes in all)", &s[..end], s.chars().count(), s.len())
+        }
+    }
+}
+
+/// A whole message (e.g. another library's error, which may quote a field of any length) cut to about
+/// [`MESSAGE_CHARS`] characters: its beginning and its end, which name what went wrong, around a note of
+/// how much was left out.
+///
+/// # Example
+/// ```
+/// use streamliner::error::clip_message;
+/// let m = format!("cannot parse '{}' as a timestamp", "x".repeat(1 << 20));
+/// let cut = clip_message(&m);
+/// assert!(cut.len() < 500 && cut.starts_with("cannot parse 'xxx") && cut.ends_with("' as a timestamp"));
+/// ```
+pub fn clip_message(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= MESSAGE_CHARS {
+        return s.to_string();
+    }
+    let (head, tail) = (MESSAGE_CHARS / 2, MESSAGE_CHARS / 4);
+    // Both indices exist: n > head + tail.
+    let head_end = s.char_indices().nth(head).map_or(s.len(), |(i, _)| i);
+    let tail_start = s.char_indices().nth(n - tail).map_or(s.len(), |(i, _)| i);
+    format!("{} […{} characters left out…] {}", &s[..head_end], n - head - tail, &s[tail_start..])
+}
+
 impl Error {
     pub(crate) fn gpu(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Error::Gpu { operation: operation.into(), message: message.to_string() }
     }
 
+    /// A file error; the message is cut with [`clip_message`] (a reader's message may quote a whole field).
     pub(crate) fn io(path: impl std::fmt::Display, message: impl std::fmt::Display) -> Self {
-        Error::Io { path: path.to_string(), message: message.to_string() }
+        Error::Io { path: path.to_string(), message: clip_message(&message.to_string()) }
     }
 
+    /// A parse error at a line; the message is cut with [`clip_message`].
+    pub(crate) fn parse(path: impl std::fmt::Display, line: u64, message: impl std::fmt::Display) -> Self {
+        Error::Parse { path: path.to_string(), line, message: clip_message(&message.to_string()) }
+    }
+
+    /// A parameter out of its domain: the value is cut with [`excerpt`], the reason with [`clip_message`].
     pub(crate) fn invalid(name: &str, value: impl std::fmt::Display, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter { name: name.to_string(), value: value.to_string(), reason: reason.into() }
+        Error::InvalidParameter {
+            name: name.to_string(),
+            value: excerpt(&value.to_string()),
+            reason: clip_message(&reason.into()),
+        }
     }
 }

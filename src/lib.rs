@@ -27,7 +27,7 @@
 mod column;
 mod cpu;
 mod engine;
-mod error;
+pub mod error;
 pub mod etl;
 mod gpu;
 pub mod io;

@@ -80,4 +80,70 @@ fn nulls_and_errors(engine: &Engine) {
     assert_eq!(local_to_utc(engine, &empty, "Europe/Paris").unwrap().len(), 0);
 }
 
-on_every_backend!(matches_python_zoneinfo, random_times_match_jiff, nulls_and_errors);
+/// Issue 8: local times within a zone's offset of the ends of i64 have no UTC time in i64; they used to wrap
+/// (i64::MAX - 1 in New York became about -9.22e18). Now an error names the row, on every backend.
+fn local_to_utc_refuses_to_wrap(engine: &Engine) {
+    for (zone, value) in [("America/New_York", i64::MAX - 1), ("Asia/Tokyo", i64::MIN + 1), ("Asia/Tokyo", i64::MIN)] {
+        let local = TimestampMicrosecondArray::from(vec![Some(0), None, Some(value)]);
+        let err = local_to_utc(engine, &local, zone).unwrap_err().to_string();
+        assert!(err.contains("row 2") && err.contains("limit of i64"), "{zone} {value}: {err}");
+    }
+    // UTC (offset 0) reaches both ends, and a zone's offset short of the end is fine.
+    let ends = TimestampMicrosecondArray::from(vec![i64::MIN, i64::MAX]);
+    let utc = local_to_utc(engine, &ends, "UTC").unwrap();
+    assert_eq!(utc.as_primitive::<TimestampMicrosecondType>().values().as_ref(), &[i64::MIN, i64::MAX]);
+    let near = TimestampMicrosecondArray::from(vec![i64::MAX - 86_400_000_000]);
+    let utc = local_to_utc(engine, &near, "America/New_York").unwrap();
+    assert!(utc.as_primitive::<TimestampMicrosecondType>().value(0) > i64::MAX - 86_400_000_000);
+}
+
+/// Issue 8: `utc_dates` on the GPU refused spans over 10^8 days while the CPU returned dates. Every unit, the
+/// ends of i64, negative times and times next to midnight: the date is floor division by the day's length on
+/// every backend, or the same error where the date is beyond Date32.
+fn utc_dates_at_the_extremes(engine: &Engine) {
+    use arrow_array::{TimestampMillisecondArray, TimestampNanosecondArray};
+    use arrow_schema::TimeUnit;
+    let mut rng = Rng::new(88);
+    for unit in [TimeUnit::Second, TimeUnit::Millisecond, TimeUnit::Microsecond, TimeUnit::Nanosecond] {
+        let per_day: i64 = 86_400
+            * match unit {
+                TimeUnit::Second => 1,
+                TimeUnit::Millisecond => 1_000,
+                TimeUnit::Microsecond => 1_000_000,
+                TimeUnit::Nanosecond => 1_000_000_000,
+            };
+        // Ordinary values (as many as the unit's range allows), then midnights and their neighbours.
+        let span = (i64::from(i32::MAX) * per_day).min(i64::MAX / 2);
+        // 8200 random values: past the chunked engine's 8192-element segment.
+        let mut values: Vec<i64> = (0..8200).map(|_| (rng.next_u64() as i64) % span).collect();
+        for d in [-1i64, 0, 1, -719_468, 2_932_896, -(1 << 30), 1 << 30] {
+            if let Some(m) = d.checked_mul(per_day) {
+                values.extend([m - 1, m, m + 1]);
+            }
+        }
+        let fits = values.clone();
+        let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        for v in [fits, extremes.to_vec()] {
+            let arr: Box<dyn Array> = match unit {
+                TimeUnit::Second => Box::new(TimestampSecondArray::from(v.clone())),
+                TimeUnit::Millisecond => Box::new(TimestampMillisecondArray::from(v.clone())),
+                TimeUnit::Microsecond => Box::new(TimestampMicrosecondArray::from(v.clone())),
+                TimeUnit::Nanosecond => Box::new(TimestampNanosecondArray::from(v.clone())),
+            };
+            let want: Option<Vec<i32>> = v.iter().map(|&t| i32::try_from(t.div_euclid(per_day)).ok()).collect();
+            match (utc_dates(engine, arr.as_ref()), want) {
+                (Ok(got), Some(want)) => assert_eq!(got.values().as_ref(), want.as_slice(), "{unit:?}"),
+                (Err(e), None) => assert!(e.to_string().contains("Date32"), "{unit:?}: {e}"),
+                (got, want) => panic!("{unit:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+}
+
+on_every_backend!(
+    matches_python_zoneinfo,
+    random_times_match_jiff,
+    nulls_and_errors,
+    local_to_utc_refuses_to_wrap,
+    utc_dates_at_the_extremes
+);

@@ -55,3 +55,36 @@ impl Rng {
 /// batch, and glibc's allocator returns large ones to the kernel each time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A line on stdout; when its reader has gone away (`| head`, a closed terminal) the program stops quietly
+/// with status 0 instead of panicking as `println!` does.
+pub fn out_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{args}").and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
+/// A line on stderr; a closed stderr is ignored (`eprintln!` would panic), the program goes on.
+pub fn err_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
+/// `println!` that exits quietly when stdout is closed (see [`out_line`]).
+#[allow(unused_macros)]
+macro_rules! outln {
+    () => { $crate::common::out_line(format_args!("")) };
+    ($($t:tt)*) => { $crate::common::out_line(format_args!($($t)*)) };
+}
+
+/// `eprintln!` that ignores a closed stderr (see [`err_line`]).
+#[allow(unused_macros)]
+macro_rules! errln {
+    () => { $crate::common::err_line(format_args!("")) };
+    ($($t:tt)*) => { $crate::common::err_line(format_args!($($t)*)) };
+}
+
+#[allow(unused_imports)]
+pub(crate) use {errln, outln};

@@ -13,6 +13,10 @@ pub(crate) enum ScalarOp {
     Ge,
     /// 1 if `a < k` else 0.
     Lt,
+    /// `a`, read as a two's-complement i64, divided by `k` rounding toward negative infinity (for `k` in
+    /// `1..=i64::MAX`, `(a as i64).div_euclid(k as i64)`); a quotient of all ones (`u64::MAX`, or 0 for a
+    /// negative `a`) for `k = 0`, as the shader's long division gives.
+    FloorDivSigned,
 }
 
 /// `out[i] = op(a[i], b[i])`.
@@ -37,6 +41,11 @@ impl ScalarOp {
             ScalarOp::Max => x.max(k),
             ScalarOp::Ge => u64::from(x >= k),
             ScalarOp::Lt => u64::from(x < k),
+            ScalarOp::FloorDivSigned => {
+                // floor(x / k) for x < 0 is -(floor((-x - 1) / k)) - 1, i.e. !((!x) / k), which never overflows.
+                let q = |n: u64| n.checked_div(k).unwrap_or(u64::MAX);
+                if (x as i64) < 0 { !q(!x) } else { q(x) }
+            }
         }
     }
 

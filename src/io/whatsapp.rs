@@ -66,7 +66,7 @@ impl std::str::FromStr for DateOrder {
             "dmy" | "day-first" | "dayfirst" => Ok(DateOrder::DayFirst),
             "mdy" | "month-first" | "monthfirst" => Ok(DateOrder::MonthFirst),
             "ymd" | "year-first" | "yearfirst" => Ok(DateOrder::YearFirst),
-            _ => Err(Error::invalid("date order", excerpt(s, 80), "expected dmy, mdy or ymd")),
+            _ => Err(Error::invalid("date order", s, "expected dmy, mdy or ymd")),
         }
     }
 }
@@ -87,7 +87,7 @@ pub fn parse_date_order_flag(s: &str) -> Result<Option<DateOrder>> {
     if s.eq_ignore_ascii_case("auto") {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|_| Error::invalid("date order", excerpt(s, 80), "expected dmy, mdy, ymd or auto"))
+    s.parse().map(Some).map_err(|_| Error::invalid("date order", s, "expected dmy, mdy, ymd or auto"))
 }
 
 /// Longest line read by default: 64 MiB.
@@ -461,14 +461,6 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
         0,
     )
     .ok()
-}
-
-/// At most `max` characters of `s`, with `...` when it was cut, for error messages.
-pub(crate) fn excerpt(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some((i, _)) => format!("{}...", &s[..i]),
-    }
 }
 
 /// Parses an export's text. `source` names it in errors. The same parser as [`WhatsAppStream`], over a

@@ -85,6 +85,12 @@ pub fn lt_scalar(engine: &Engine, a: &Column<u64>, k: u64) -> Result<Column<u64>
     scalar(engine, a, ScalarOp::Lt, k)
 }
 
+/// `a[i]` read as a two's-complement i64, divided by `k` (`1..=i64::MAX`) rounding toward negative infinity:
+/// `(a[i] as i64).div_euclid(k as i64) as u64`.
+pub(crate) fn floor_div_signed_scalar(engine: &Engine, a: &Column<u64>, k: u64) -> Result<Column<u64>> {
+    scalar(engine, a, ScalarOp::FloorDivSigned, k)
+}
+
 /// `max(a[i], b[i])`.
 ///
 /// # Errors

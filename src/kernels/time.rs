@@ -105,7 +105,8 @@ pub(crate) fn zone_table(zone: &str, unit: TimeUnit, lo: i64, hi: i64) -> Result
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for an unknown zone or a column that is not a timestamp;
-/// [`Error::Gpu`] when the device fails.
+/// [`Error::InvalidParameter`] naming the first row whose UTC time falls outside `i64` (a local time within
+/// the zone's offset of `i64::MIN` or `i64::MAX`), on every backend; [`Error::Gpu`] when the device fails.
 ///
 /// # Example
 /// ```
@@ -117,6 +118,9 @@ pub(crate) fn zone_table(zone: &str, unit: TimeUnit, lo: i64, hi: i64) -> Result
 /// let utc = local_to_utc(&engine, &local, "America/New_York")?;
 /// let utc = utc.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
 /// assert_eq!(utc.value(0), 1_710_055_800_000_000);
+/// // A local time too close to the end of i64 has no UTC time in i64: an error, not a wrapped value.
+/// let edge = TimestampMicrosecondArray::from(vec![i64::MAX - 1]);
+/// assert!(local_to_utc(&engine, &edge, "America/New_York").is_err());
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn local_to_utc(engine: &Engine, local: &dyn Array, zone: &str) -> Result<ArrayRef> {
@@ -128,6 +132,7 @@ pub fn local_to_utc(engine: &Engine, local: &dyn Array, zone: &str) -> Result<Ar
         values.to_vec()
     } else {
         let table = zone_table(zone, unit, lo, hi)?;
+        check_utc_range(local, values, unit, &table)?;
         match engine.gpu() {
             None => cpu::time::local_to_utc(values, &table),
             Some(_) => {
@@ -140,27 +145,42 @@ pub fn local_to_utc(engine: &Engine, local: &dyn Array, zone: &str) -> Result<Ar
     Ok(timestamp_array(utc, unit, Some("UTC".into()), local.nulls().cloned()))
 }
 
-/// The UTC calendar date of each timestamp (nulls stay null). On a GPU, a batched search among the
-/// midnights the data spans.
+/// An error for the first valid row whose UTC time (`local - offset`) falls outside `i64`. Only rows within
+/// the table's largest offset of either end of `i64` can, so the check costs nothing for ordinary data.
+fn check_utc_range(local: &dyn Array, values: &[i64], unit: TimeUnit, table: &ZoneTable) -> Result<()> {
+    let reach = table.offsets.iter().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+    let near_end = |v: i64| v.unsigned_abs() > (i64::MAX as u64).saturating_sub(reach);
+    for (row, &v) in values.iter().enumerate() {
+        if local.is_valid(row) && near_end(v) && v.checked_sub(table.offset(v)).is_none() {
+            let off = table.offset(v);
+            return Err(Error::invalid(
+                "local time",
+                format!("{v} {unit:?}s since the epoch at row {row}"),
+                format!(
+                    "its UTC time ({v} minus the zone's offset of {off}) is beyond the limit of i64 ({}..={})",
+                    i64::MIN,
+                    i64::MAX
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The UTC calendar date of each timestamp (nulls stay null): floor division by the day's length, on the
+/// device in emulated 64-bit arithmetic, the same on every backend for every `i64` of every unit.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for a column that is not a timestamp, or one spanning more than
-/// 100 million days; [`Error::Gpu`] when the device fails.
+/// [`Error::InvalidParameter`] for a column that is not a timestamp, or a date beyond Date32's range
+/// (naming the row); [`Error::Gpu`] when the device fails.
 pub fn utc_dates(engine: &Engine, ts: &dyn Array) -> Result<Date32Array> {
     let (values, unit) = timestamps(ts)?;
     let per_day = 86_400 * per_second(unit);
-    let valid: Vec<i64> = (0..values.len()).filter(|&i| ts.is_valid(i)).map(|i| values[i]).collect();
-    let days: Vec<i64> = match (engine.gpu(), valid.iter().min(), valid.iter().max()) {
-        (Some(_), Some(&lo), Some(&hi)) => {
-            let (first, last) = (lo.div_euclid(per_day), hi.div_euclid(per_day));
-            if last - first > 100_000_000 {
-                return Err(Error::invalid("timestamp range", format!("{} days", last - first), "is too long to date"));
-            }
-            // Midnights after the first day; a row's date is the first day plus the midnights it passed.
-            let midnights: Vec<u64> = (first + 1..=last).map(|d| ordered(d * per_day)).collect();
-            let t = engine.upload(&values.iter().map(|&v| ordered(v.clamp(lo, hi))).collect::<Vec<u64>>())?;
-            let passed = search_sorted_column(engine, &engine.upload(&midnights)?, &t, Bound::Upper, Check::Trust)?;
-            passed.to_vec()?.into_iter().map(|p| first + p as i64).collect()
+    let days: Vec<i64> = match engine.gpu() {
+        Some(_) if !values.is_empty() => {
+            let t = engine.upload(&values.iter().map(|&v| v as u64).collect::<Vec<u64>>())?;
+            let days = ew::floor_div_signed_scalar(engine, &t, per_day as u64)?;
+            days.to_vec()?.into_iter().map(|d| d as i64).collect()
         }
         _ => cpu::time::utc_days(values, per_day),
     };
@@ -169,7 +189,9 @@ pub fn utc_dates(engine: &Engine, ts: &dyn Array) -> Result<Date32Array> {
         .enumerate()
         .map(|(i, d)| {
             if ts.is_valid(i) {
-                i32::try_from(d).map_err(|_| Error::invalid("date", d, "out of Date32's range"))
+                i32::try_from(d).map_err(|_| {
+                    Error::invalid("date", format!("{d} days since 1970-01-01 (row {i})"), "out of Date32's range")
+                })
             } else {
                 Ok(0)
             }

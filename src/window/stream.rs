@@ -538,9 +538,7 @@ fn key_display(a: &dyn Array) -> String {
     }
     match keys(a, "") {
         Ok(Keys::Str(f)) => {
-            let s = String::from_utf8_lossy(f(0));
-            let cut: String = s.chars().take(40).collect();
-            if cut.len() < s.len() { format!("{cut:?}...") } else { format!("{cut:?}") }
+            format!("{:?}", crate::error::excerpt(&String::from_utf8_lossy(f(0))))
         }
         Ok(Keys::Int(f)) => f(0).to_string(),
         Err(_) => "?".into(),

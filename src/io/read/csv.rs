@@ -1,5 +1,5 @@
-//! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (UTC when no offset is
-//! given), the others read as strings. Because no batch holds more than `batch_size` rows (65 536 by
+//! CSV, batch by batch with arrow-csv's reader: the timestamp column parsed (a time without an offset is a
+//! wall-clock time in `ReadOptions::tz`, UTC by default), the others read as strings. Because no batch holds more than `batch_size` rows (65 536 by
 //! default), a file is never too large to read: the 2 GiB that a `Utf8` column's 32-bit offsets address
 //! bounds one batch only (rows of 32 KiB on average at the default size), never the file.
 
@@ -27,8 +27,13 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     if wants_ts && inferred.field_with_name(ts).is_err() {
         return Err(Error::invalid("ts column", ts, format!("{name} has no such column")));
     }
-    // Timestamps parse with a +00:00 zone (naive times are UTC) and are labelled UTC after.
-    let parse_type = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
+    // In UTC, timestamps parse with a +00:00 zone (naive times are UTC) and are labelled UTC after. In another
+    // zone they are read as text and parsed here, naive ones as wall-clock times in it.
+    let zone = (!super::is_utc(&opts.tz)).then(|| opts.tz.clone());
+    let parse_type = match zone {
+        None => DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
+        Some(_) => DataType::Utf8,
+    };
     let fields: Vec<Field> = inferred
         .fields()
         .iter()
@@ -54,11 +59,73 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let out = schema.clone();
     let path = path.to_path_buf();
     let names: Vec<String> = file_schema_names;
+    let ts_index = out.index_of(ts).ok();
+    let engine = zone.as_ref().map(|_| crate::Engine::new(crate::Backend::Cpu)).transpose()?;
+    let mut rows_before = 0u64;
     let batches = reader.map(move |b| {
         let b = b.map_err(|e| error_at_line(&path, &names, e))?;
-        RecordBatch::try_new(out.clone(), relabel_utc(b.columns())).map_err(|e| Error::io(path.display(), e))
+        let mut columns = relabel_utc(b.columns());
+        if let (Some(zone), Some(engine), Some(i)) = (&zone, &engine, ts_index) {
+            columns[i] = zoned_timestamps(engine, &path, columns[i].as_ref(), zone, rows_before)?;
+        }
+        rows_before += b.num_rows() as u64;
+        RecordBatch::try_new(out.clone(), columns).map_err(|e| Error::io(path.display(), e))
     });
     Ok(HistoryReader::new(schema, opts.batch_size, Box::new(batches)))
+}
+
+/// Timestamps read as text, parsed: one with an offset (or `Z`) is absolute; one without is a wall-clock time
+/// in `zone`, converted with [`crate::time::local_to_utc`]. `rows_before`: data rows before this batch, for the
+/// line of an error.
+fn zoned_timestamps(
+    engine: &crate::Engine,
+    path: &Path,
+    text: &dyn Array,
+    zone: &str,
+    rows_before: u64,
+) -> Result<ArrayRef> {
+    use arrow_array::TimestampMicrosecondArray;
+    use arrow_array::cast::AsArray;
+    let text = text.as_string::<i32>();
+    let (mut values, mut naive) = (vec![0i64; text.len()], vec![false; text.len()]);
+    for row in 0..text.len() {
+        if text.is_null(row) {
+            continue;
+        }
+        let s = text.value(row).trim();
+        let parsed = match s.parse::<jiff::Timestamp>() {
+            Ok(t) => Some(t.as_microsecond()),
+            Err(_) => s.parse::<jiff::civil::DateTime>().ok().and_then(|dt| {
+                naive[row] = true;
+                jiff::tz::TimeZone::UTC.to_timestamp(dt).ok().map(|t| t.as_microsecond())
+            }),
+        };
+        let Some(v) = parsed else {
+            let record = rows_before + row as u64 + 1;
+            let message = format!(
+                "cannot parse {:?} as a timestamp (RFC 3339 / ISO 8601, e.g. 2024-03-01T08:00:00Z, or a wall-clock \
+                 time in {zone} such as 2024-03-01 08:00:00)",
+                crate::error::excerpt(s)
+            );
+            return Err(
+                match std::fs::File::open(path).ok().and_then(|f| line_of_record(std::io::BufReader::new(f), record)) {
+                    Some(line) => Error::parse(path.display(), line, message),
+                    None => Error::io(path.display(), format!("data row {}: {message}", record)),
+                },
+            );
+        };
+        values[row] = v;
+    }
+    // The wall-clock times, converted together (nulls where a time was absolute or missing).
+    let local = TimestampMicrosecondArray::from_iter((0..values.len()).map(|r| naive[r].then_some(values[r])));
+    let utc = crate::time::local_to_utc(engine, &local, zone).map_err(|e| Error::io(path.display(), e))?;
+    let utc = utc.as_primitive::<arrow_array::types::TimestampMicrosecondType>();
+    for (r, v) in values.iter_mut().enumerate() {
+        if naive[r] {
+            *v = utc.value(r);
+        }
+    }
+    Ok(Arc::new(TimestampMicrosecondArray::new(values.into(), text.nulls().cloned()).with_timezone("UTC")))
 }
 
 fn utc_type() -> DataType {
@@ -102,7 +169,7 @@ fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
     let record = if matches!(e, ArrowError::CsvError(_)) { n.saturating_sub(1) } else { n };
     let rest = format!("{}{}", &message[..start], &message[end..]);
     match std::fs::File::open(path).ok().and_then(|f| line_of_record(std::io::BufReader::new(f), record)) {
-        Some(line) => Error::Parse { path: path.display().to_string(), line, message: rest },
+        Some(line) => Error::parse(path.display(), line, rest),
         None => Error::io(path.display(), message),
     }
 }

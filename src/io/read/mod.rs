@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 /// A history file's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
-    /// CSV with a header; the timestamp column in RFC 3339 / ISO 8601 (UTC when no offset is given).
+    /// CSV with a header; the timestamp column in RFC 3339 / ISO 8601 (a time without an offset is a
+    /// wall-clock time in `ReadOptions::tz`, UTC by default).
     Csv,
     /// Apache Parquet.
     Parquet,
@@ -59,7 +60,12 @@ impl InputFormat {
 pub struct ReadOptions {
     /// The timestamp column (CSV: parsed as a timestamp; the others are read as strings).
     pub ts_column: String,
-    /// WhatsApp exports: the zone of their wall-clock times (default UTC).
+    /// The zone of wall-clock (naive) times (default UTC): a WhatsApp export's times; a CSV timestamp written
+    /// without an offset (`2024-03-01 08:00:00`; one with an offset or `Z` is absolute and kept as it is); a
+    /// Parquet or IPC timestamp column with no zone in its Arrow type (one with a zone is absolute and kept).
+    /// Wall-clock times are converted with [`crate::time::local_to_utc`] (gaps and folds as Python's zoneinfo
+    /// with fold=0) and the column comes back labelled `UTC`. An unknown zone is an error when the file is
+    /// opened.
     pub tz: String,
     /// WhatsApp exports: the date order, or `None` to infer it.
     pub date_order: Option<DateOrder>,
@@ -102,6 +108,8 @@ pub struct HistoryReader {
     pending: Option<RecordBatch>,
     /// A WhatsApp export's counts.
     whatsapp: Option<SummaryHandle>,
+    /// The file, for errors.
+    name: String,
 }
 
 impl std::fmt::Debug for HistoryReader {
@@ -116,7 +124,15 @@ impl HistoryReader {
         batch_size: usize,
         batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
     ) -> Self {
-        HistoryReader { schema, batches, rows: 0, batch_size: batch_size.max(1), pending: None, whatsapp: None }
+        HistoryReader {
+            schema,
+            batches,
+            rows: 0,
+            batch_size: batch_size.max(1),
+            pending: None,
+            whatsapp: None,
+            name: String::new(),
+        }
     }
 
     /// The schema of every batch (after projection).
@@ -153,9 +169,15 @@ impl Iterator for HistoryReader {
     fn next(&mut self) -> Option<Self::Item> {
         let batch = match self.pending.take() {
             Some(b) => b,
-            None => match self.batches.next()? {
-                Ok(b) => b,
-                Err(e) => return Some(Err(e)),
+            None => match guarded(&self.name, || self.batches.next()) {
+                Ok(Some(Ok(b))) => b,
+                Ok(Some(Err(e))) => return Some(Err(e)),
+                Ok(None) => return None,
+                Err(e) => {
+                    // A decoder that panicked is in no state to go on: the stream ends after this error.
+                    self.batches = Box::new(std::iter::empty());
+                    return Some(Err(e));
+                }
             },
         };
         let batch = if batch.num_rows() > self.batch_size {
@@ -202,10 +224,34 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     if opts.batch_size == 0 {
         return Err(Error::invalid("batch size", 0, "must be at least 1"));
     }
-    match InputFormat::from_path(path)? {
+    let format = InputFormat::from_path(path)?;
+    if !is_utc(&opts.tz) {
+        jiff::tz::TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
+    }
+    let name = path.display().to_string();
+    let mut reader = guarded(&name, || open_format(format, path, opts))??;
+    reader.name = name;
+    Ok(reader)
+}
+
+/// Runs `f`, turning a panic (of a decoder in another crate, on a damaged file: arrow's IPC reader slices
+/// buffers by lengths read from the file) into an error naming the file.
+fn guarded<T>(name: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Error::io(name, format!("the file is damaged or not what its extension says (its decoder failed: {what})"))
+    })
+}
+
+fn open_format(format: InputFormat, path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    match format {
         InputFormat::Csv => open_csv(path, opts),
-        InputFormat::Parquet => open_parquet(path, opts),
-        InputFormat::Ipc => open_ipc(path, opts),
+        InputFormat::Parquet => open_parquet(path, opts).and_then(|r| naive_to_utc(r, path, opts)),
+        InputFormat::Ipc => open_ipc(path, opts).and_then(|r| naive_to_utc(r, path, opts)),
         InputFormat::WhatsApp => {
             // Parsed line by line: a batch of messages at a time.
             let wa = WhatsAppOptions {
@@ -227,6 +273,40 @@ pub fn open_history(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
             Ok(reader)
         }
     }
+}
+
+/// Whether `tz` names UTC, in which wall-clock times need no conversion.
+pub(crate) fn is_utc(tz: &str) -> bool {
+    tz.eq_ignore_ascii_case("UTC")
+}
+
+/// The reader, with a naive timestamp column (no zone in its Arrow type) read as wall-clock times in
+/// `opts.tz` and converted to UTC by [`crate::time::local_to_utc`] on the CPU, labelled `UTC`. A column with
+/// a zone, a zone of UTC, or a reader without the column are handed back as they are.
+fn naive_to_utc(mut reader: HistoryReader, path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
+    use arrow_schema::{DataType, Field};
+    reader.name = path.display().to_string();
+    let schema = reader.schema();
+    let Some((i, field)) = schema.column_with_name(&opts.ts_column) else { return Ok(reader) };
+    let DataType::Timestamp(unit, None) = field.data_type() else { return Ok(reader) };
+    if is_utc(&opts.tz) {
+        return Ok(reader);
+    }
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields[i] = Field::new(field.name(), DataType::Timestamp(*unit, Some("UTC".into())), field.is_nullable());
+    let out: SchemaRef = std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let (engine, zone, name, batch_size) =
+        (crate::Engine::new(crate::Backend::Cpu)?, opts.tz.clone(), path.display().to_string(), reader.batch_size);
+    let schema_out = out.clone();
+    let batches = reader.map(move |b| {
+        let b = b?;
+        let mut columns = b.columns().to_vec();
+        columns[i] = crate::time::local_to_utc(&engine, columns[i].as_ref(), &zone).map_err(|e| {
+            Error::io(&name, format!("column {:?} (wall-clock times in {zone}): {e}", schema_out.field(i).name()))
+        })?;
+        RecordBatch::try_new(schema_out.clone(), columns).map_err(|e| Error::io(&name, e))
+    });
+    Ok(HistoryReader::new(out, batch_size, Box::new(batches)))
 }
 
 /// Reads a whole history from `path` into one batch: [`open_history`]'s stream, concatenated. A string

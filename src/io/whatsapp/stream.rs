@@ -148,7 +148,7 @@ impl<'a> LineReader<'a> {
 /// The start of some bytes as text (invalid UTF-8 as U+FFFD), cut to [`EXCERPT_CHARS`] characters.
 fn lossy_excerpt(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(4 * EXCERPT_CHARS)];
-    super::excerpt(&String::from_utf8_lossy(head), EXCERPT_CHARS)
+    crate::error::excerpt(&String::from_utf8_lossy(head))
 }
 
 /// The date order of an export from its header lines, in one pass of constant memory: the first header
@@ -369,7 +369,7 @@ impl<'a> Parser<'a> {
             if non_empty {
                 self.summary.non_empty_lines += 1;
                 if self.first_line.is_none() {
-                    self.first_line = Some((number, super::excerpt(raw, EXCERPT_CHARS)));
+                    self.first_line = Some((number, crate::error::excerpt(raw)));
                 }
             }
             let line = if self.normalize { normalize_line(raw) } else { Cow::Borrowed(raw) };
@@ -407,7 +407,7 @@ impl<'a> Parser<'a> {
                 message: format!(
                     "{:?} is not a valid date and time in the file's date order ({order:?}; one order per file, \
                      given by WhatsAppOptions::date_order / --date-order or inferred)",
-                    super::excerpt(&line, EXCERPT_CHARS)
+                    crate::error::excerpt(&line)
                 ),
             })?;
             let ts = self.tz.to_ambiguous_timestamp(local).compatible().map_err(|e| Error::Parse {
@@ -744,7 +744,7 @@ fn zip_member(path: &Path, max_bytes: u64) -> Result<(Box<dyn BufRead + Send>, S
         }
     }
     let pick = chat_member(members.iter().map(|(_, n, s)| (n.as_str(), *s))).ok_or_else(|| {
-        let names: Vec<String> = members.iter().take(5).map(|(_, n, _)| super::excerpt(n, 80)).collect();
+        let names: Vec<String> = members.iter().take(5).map(|(_, n, _)| crate::error::excerpt(n)).collect();
         Error::io(
             &name,
             format!(
