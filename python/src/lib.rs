@@ -196,8 +196,8 @@ fn duration_of(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
 #[allow(clippy::too_many_arguments)] // one argument per parameter of the Python call
 fn spec_of(
     by: &str,
-    step: u64,
-    max_bytes: u64,
+    step: i64,
+    max_bytes: i64,
     overlap: f64,
     max_window_time: Option<&Bound<'_, PyAny>>,
     unit: Option<&str>,
@@ -208,6 +208,13 @@ fn spec_of(
     skip_empty: bool,
 ) -> PyResult<WindowSpec> {
     let step_unit = StepUnit::from_str(by).map_err(py_err)?;
+    let positive = |name: &str, v: i64| {
+        u64::try_from(v).ok().filter(|&v| v >= 1).ok_or_else(|| {
+            PyValueError::new_err(format!("invalid {name} = {v}: must be at least 1"))
+        })
+    };
+    let step = positive("step", step)?;
+    let max_bytes = positive("max_bytes", max_bytes)?;
     let semantics = Semantics::from_str(semantics).map_err(py_err)?;
     let length_unit = match unit.map(|u| u.trim().to_ascii_lowercase()) {
         None => None,
@@ -363,8 +370,8 @@ fn window(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     by: &str,
-    step: u64,
-    max_bytes: u64,
+    step: i64,
+    max_bytes: i64,
     overlap: f64,
     max_window_time: Option<&Bound<'_, PyAny>>,
     unit: Option<&str>,
@@ -470,8 +477,8 @@ fn window_stream(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     by: &str,
-    step: u64,
-    max_bytes: u64,
+    step: i64,
+    max_bytes: i64,
     overlap: f64,
     max_window_time: Option<&Bound<'_, PyAny>>,
     unit: Option<&str>,
