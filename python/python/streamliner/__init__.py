@@ -472,7 +472,7 @@ def pseudonyms(authors: pa.Array, backend: str = "auto", engine: Engine | None =
 
 
 def lengths(text: pa.Array, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
-    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``)."""
+    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
 
 
