@@ -29,6 +29,8 @@ def example(name: str) -> Path:
     """The path of Rust example `name`, or a skip saying how to build it."""
     path = examples_dir() / name
     if not path.exists():
+        if os.environ.get("STREAMLINER_REQUIRE_EXAMPLES") == "1":
+            pytest.fail(f"the Rust example {name!r} is not built at {path} (STREAMLINER_REQUIRE_EXAMPLES=1)")
         pytest.skip(
             f"the Rust example {name!r} is not built at {path}: run `cargo build --release --examples` "
             "(scripts/test.sh does) or set STREAMLINER_EXAMPLES_DIR"

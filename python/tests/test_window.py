@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 
@@ -297,3 +298,19 @@ def test_gil_is_released():
     # With the GIL held for the whole call the other thread would barely move (a few switch intervals).
     assert elapsed > 0.05, f"the call took {elapsed:.3f} s: too short to tell"
     assert during > 100_000, f"the other thread ran {during} loops in {elapsed:.2f} s"
+
+
+def test_gpu_backend_equals_cpu():
+    """The GPU path (lavapipe on a machine without a GPU) gives the CPU's windows."""
+    if os.environ.get("STREAMLINER_SKIP_GPU") == "1":
+        pytest.skip("STREAMLINER_SKIP_GPU=1")
+    try:
+        gpu = streamliner.Engine("gpu")
+    except RuntimeError as e:
+        pytest.skip(f"no GPU adapter (not even a software one): {e}")
+    assert gpu.is_gpu and gpu.info()["adapter"] is not None
+    t = history(20000)
+    for kw in (dict(by="bytes", max_bytes=700, semantics="egregora"), dict(by="hours", step=3), dict(step=50)):
+        assert streamliner.window(t, engine=gpu, **kw).table.equals(streamliner.window(t, backend="cpu", **kw).table)
+    text = t.column("text").chunks[0]
+    assert streamliner.pseudonyms(text, engine=gpu).equals(streamliner.pseudonyms(text, backend="cpu"))
