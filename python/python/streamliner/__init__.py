@@ -181,7 +181,9 @@ class Windows:
     def __iter__(self) -> Iterator[Window]:
         t = self.table
         parts, starts, ends = self._rows_bounds()
-        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "start_time", "end_time", "units")}
+        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "units")}
+        cols["start_time"] = _times(t.column("start_time"))
+        cols["end_time"] = _times(t.column("end_time"))
         keys = t.column(0).to_pylist() if self.table.schema.names[0] != "window_index" else [None] * len(starts)
         for i in range(len(starts)):
             yield Window(
@@ -218,6 +220,32 @@ class Windows:
 
 
 Duration = _dt.timedelta | str | float | int
+
+
+def _times(col: pa.ChunkedArray) -> list[Any]:
+    """A timestamp column as Python datetimes (as ``to_pylist`` gives them, through NumPy when it can:
+    ``to_pylist`` builds zone-aware datetimes slowly, ~5 us each)."""
+    typ = col.type
+    if not (pa.types.is_timestamp(typ) and typ.unit in ("s", "ms", "us")):
+        return col.to_pylist()
+    try:
+        import numpy  # noqa: F401  (pyarrow's to_numpy needs it)
+
+        naive = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
+    except ImportError:
+        return col.to_pylist()
+    if typ.tz is None:
+        return naive
+    utc = [v.replace(tzinfo=_dt.timezone.utc) for v in naive]
+    if typ.tz in ("UTC", "Etc/UTC", "+00:00", "Z"):
+        return utc
+    try:
+        import zoneinfo
+
+        zone = zoneinfo.ZoneInfo(typ.tz)
+    except (ImportError, ValueError, KeyError, OSError):
+        return col.to_pylist()
+    return [v.astimezone(zone) for v in utc]
 
 
 def window(
