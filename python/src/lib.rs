@@ -209,9 +209,10 @@ fn spec_of(
 ) -> PyResult<WindowSpec> {
     let step_unit = StepUnit::from_str(by).map_err(py_err)?;
     let positive = |name: &str, v: i64| {
-        u64::try_from(v).ok().filter(|&v| v >= 1).ok_or_else(|| {
-            PyValueError::new_err(format!("invalid {name} = {v}: must be at least 1"))
-        })
+        u64::try_from(v)
+            .ok()
+            .filter(|&v| v >= 1)
+            .ok_or_else(|| PyValueError::new_err(format!("invalid {name} = {v}: must be at least 1")))
     };
     let step = positive("step", step)?;
     let max_bytes = positive("max_bytes", max_bytes)?;
@@ -594,11 +595,13 @@ fn prepare<'py>(
     let path = path_of(path)?;
     whatsapp_path(&path)?;
     let engine = engine_for(py, backend, engine.as_deref())?;
+    // `..Default::default()` sets nothing today, but keeps options added to the reader later at their defaults.
+    #[allow(clippy::needless_update)]
     let read_opts = WhatsAppOptions {
         tz: tz.into(),
         date_order: date_order_of(date_order)?,
         normalize: true,
-        ..Default::default()
+        ..WhatsAppOptions::default()
     };
     let mut table_opts = MessageTableOptions { tz: tz.into(), ..MessageTableOptions::default() };
     if let Some(g) = group {
