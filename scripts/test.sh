@@ -5,6 +5,11 @@
 # script installs (apt-get: mesa-vulkan-drivers libvulkan1) when no Vulkan driver is present.
 # STREAMLINER_SKIP_GPU=1 skips the GPU tests instead (each one says so); extra arguments go to
 # `cargo test`.
+#
+# Then the Python package's tests: a virtual environment (target/python-test-venv, reused; STREAMLINER_VENV
+# overrides it) gets `pip install ./python[test,ray]`, built by maturin in cargo's target directory, and
+# `pytest python/tests` runs, comparing against the Rust examples. It needs Python >= 3.11 (PYTHON picks the
+# interpreter, default python3); STREAMLINER_SKIP_PYTHON=1 skips it, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +33,24 @@ fi
 # Mesa's device-select layer otherwise warns about XDG_RUNTIME_DIR on every process start.
 export NODEVICE_SELECT=1
 cargo test --release "$@"
+
+if [ "${STREAMLINER_SKIP_PYTHON:-0}" = 1 ]; then
+    echo "scripts/test.sh: STREAMLINER_SKIP_PYTHON=1: the Python package's tests are skipped" >&2
+    exit 0
+fi
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "scripts/test.sh: the Python tests need Python >= 3.11 ($python is not; set PYTHON, or STREAMLINER_SKIP_PYTHON=1)" >&2
+    exit 1
+fi
+# The Python tests compare against the Rust examples (built by `cargo test` unless its arguments said otherwise).
+cargo build --release --examples
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+venv="${STREAMLINER_VENV:-$CARGO_TARGET_DIR/python-test-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --upgrade pip
+# maturin builds the extension in CARGO_TARGET_DIR, reusing what cargo built above.
+"$venv/bin/python" -m pip install -q "./python[test,ray]"
+STREAMLINER_REQUIRE_EXAMPLES=1 "$venv/bin/python" -m pytest -q -rs python/tests

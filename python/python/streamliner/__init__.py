@@ -1,0 +1,527 @@
+"""streamliner: cut very large chat histories into windows, fast.
+
+GPU compute kernels (WGSL through wgpu, with bit-identical CPU twins) over Apache Arrow columns, from
+Python. Arrow data crosses into the library without copies (the Arrow PyCapsule interface), the GIL is
+released while the library computes, and every window's rows come back as zero-copy ``pyarrow`` slices.
+
+>>> import pyarrow as pa, streamliner
+>>> t = pa.table({"ts": pa.array(range(10), pa.timestamp("s", "UTC")), "text": ["hi"] * 10})
+>>> w = streamliner.window(t, step=3, overlap=0.0)
+>>> [len(w.rows(i)) for i in range(len(w))]
+[3, 3, 3, 1]
+
+Everything here is a thin wrapper over the Rust extension ``streamliner._streamliner``; the rules of the
+windows are in the repository's ``docs/windows.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+
+from . import _streamliner as _ext
+from ._streamliner import Engine
+
+__version__: str = _ext.__version__
+
+__all__ = [
+    "Engine",
+    "StreamWindow",
+    "Window",
+    "Windows",
+    "command_mask",
+    "extract_urls",
+    "lengths",
+    "local_to_utc",
+    "opt_out_mask",
+    "prepare",
+    "pseudonyms",
+    "read_whatsapp",
+    "window",
+    "window_stream",
+]
+
+
+def as_table(data: Any) -> pa.Table:
+    """``data`` as a ``pyarrow.Table``, without copying where the source allows it.
+
+    Accepts a ``pyarrow.Table``, ``RecordBatch`` or ``RecordBatchReader``, anything with
+    ``__arrow_c_stream__`` or ``__arrow_c_array__`` (Polars, DuckDB relations, nanoarrow, ...), an Ibis
+    table expression (``.to_pyarrow()``), objects with ``.to_arrow()`` / ``.arrow()``, or a pandas
+    DataFrame. Raises ``TypeError`` for anything else.
+    """
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return pa.table(data)
+    for method in ("to_pyarrow", "to_arrow", "arrow"):
+        convert = getattr(data, method, None)
+        if callable(convert):
+            return as_table(convert())
+    if type(data).__module__.startswith("pandas"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise TypeError(
+        "expected Arrow data (a pyarrow Table or RecordBatchReader, or any object with __arrow_c_stream__, "
+        f"such as a Polars DataFrame or a DuckDB relation), not {type(data).__name__}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One window: rows ``start_row:end_row`` of its partition's history in timestamp order.
+
+    ``start_time`` / ``end_time`` are the first and last message's times for count and byte windows,
+    and the window's bounds (end exclusive) for time windows. ``units`` is the window's text length
+    (UTF-8 bytes, or code points under egregora semantics or ``unit="chars"``). ``partition`` numbers
+    the partitions in order of first appearance and ``key`` is the partition's value (``None`` when
+    not partitioned).
+    """
+
+    window_index: int
+    partition: int
+    key: Any
+    start_row: int
+    end_row: int
+    size: int
+    start_time: Any
+    end_time: Any
+    units: int
+
+
+class Windows:
+    """The windows of a history (from :func:`window`).
+
+    ``len(windows)`` windows; iterating gives :class:`Window` objects; ``windows.table`` is the window
+    table (``window_index``, ``start_row``, ``end_row``, ``size``, ``start_time``, ``end_time``,
+    ``units``, after the partition column when partitioned) as a ``pyarrow.Table``; ``rows(i)`` is
+    window ``i``'s rows as a zero-copy slice.
+    """
+
+    __slots__ = ("_ext", "_input", "_table", "_bounds", "_histories", "_in_input_order")
+
+    def __init__(self, ext: Any, input_table: pa.Table) -> None:
+        self._ext = ext
+        self._input = input_table
+        self._table: pa.Table | None = None
+        self._bounds: tuple[list[int], list[int], list[int]] | None = None
+        self._histories: dict[int, pa.Table] = {}
+        self._in_input_order: bool = ext.in_input_order()
+
+    @property
+    def table(self) -> pa.Table:
+        """The window table as a ``pyarrow.Table``."""
+        if self._table is None:
+            self._table = self._ext.table()
+        return self._table
+
+    @property
+    def partitions(self) -> int:
+        """The number of partitions (1 when not partitioned)."""
+        return int(self._ext.partitions())
+
+    @property
+    def in_input_order(self) -> bool:
+        """True when window rows are the input's own rows (unpartitioned input in timestamp order): the
+        slices then share the input's buffers. Otherwise they are slices of the sorted (or partitioned)
+        copy the library made."""
+        return self._in_input_order
+
+    def __len__(self) -> int:
+        return len(self._ext)
+
+    def __repr__(self) -> str:
+        return f"<streamliner.Windows: {len(self)} windows, {self.partitions} partition(s)>"
+
+    def _rows_bounds(self) -> tuple[list[int], list[int], list[int]]:
+        if self._bounds is None:
+            t = self.table
+            self._bounds = (
+                self._ext.partition_ids().to_pylist(),
+                t.column("start_row").to_pylist(),
+                t.column("end_row").to_pylist(),
+            )
+        return self._bounds
+
+    def history(self, partition: int = 0) -> pa.Table:
+        """Partition ``partition``'s rows in timestamp order (the input itself when it was in order)."""
+        if self._in_input_order:
+            return self._input
+        h = self._histories.get(partition)
+        if h is None:
+            h = self._ext.partition_history(partition)
+            self._histories[partition] = h
+        return h
+
+    def rows(self, i: int) -> pa.Table:
+        """Window ``i``'s rows as a ``pyarrow.Table``: a zero-copy slice of the history (of the input
+        itself when :attr:`in_input_order`; a window spanning input chunks gives a table of several
+        chunks, still without copying)."""
+        parts, starts, ends = self._rows_bounds()
+        n = len(starts)
+        if not -n <= i < n:
+            raise IndexError(f"window {i} of {n}")
+        return self.history(parts[i]).slice(starts[i], ends[i] - starts[i])
+
+    def iter_rows(self) -> Iterator[tuple[Window, pa.Table]]:
+        """Each window with its rows, in order."""
+        for i, w in enumerate(self):
+            yield w, self.rows(i)
+
+    def input_rows(self, partition: int = 0) -> pa.Array | None:
+        """Sorted row -> input row of ``partition`` (uint64), or None when they are the same."""
+        return self._ext.input_rows(partition)
+
+    def __iter__(self) -> Iterator[Window]:
+        t = self.table
+        parts, starts, ends = self._rows_bounds()
+        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "units")}
+        cols["start_time"] = _times(t.column("start_time"))
+        cols["end_time"] = _times(t.column("end_time"))
+        keys = t.column(0).to_pylist() if self.table.schema.names[0] != "window_index" else [None] * len(starts)
+        for i in range(len(starts)):
+            yield Window(
+                window_index=cols["window_index"][i],
+                partition=parts[i],
+                key=keys[i],
+                start_row=starts[i],
+                end_row=ends[i],
+                size=cols["size"][i],
+                start_time=cols["start_time"][i],
+                end_time=cols["end_time"][i],
+                units=cols["units"][i],
+            )
+
+    def __getitem__(self, i: int) -> Window:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"window {i} of {n}")
+        i %= n
+        t = self.table.slice(i, 1).to_pylist()[0]
+        parts, starts, ends = self._rows_bounds()
+        key = None if self.table.schema.names[0] == "window_index" else t[self.table.schema.names[0]]
+        return Window(
+            window_index=t["window_index"],
+            partition=parts[i],
+            key=key,
+            start_row=t["start_row"],
+            end_row=t["end_row"],
+            size=t["size"],
+            start_time=t["start_time"],
+            end_time=t["end_time"],
+            units=t["units"],
+        )
+
+
+Duration = _dt.timedelta | str | float | int
+
+
+def _times(col: pa.ChunkedArray) -> list[Any]:
+    """A timestamp column as Python datetimes (as ``to_pylist`` gives them, through NumPy when it can:
+    ``to_pylist`` builds zone-aware datetimes slowly, ~5 us each)."""
+    typ = col.type
+    if not (pa.types.is_timestamp(typ) and typ.unit in ("s", "ms", "us")):
+        return col.to_pylist()
+    try:
+        import numpy  # noqa: F401  (pyarrow's to_numpy needs it)
+
+        naive = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
+    except ImportError:
+        return col.to_pylist()
+    if typ.tz is None:
+        return naive
+    utc = [v.replace(tzinfo=_dt.timezone.utc) for v in naive]
+    if typ.tz in ("UTC", "Etc/UTC", "+00:00", "Z"):
+        return utc
+    try:
+        import zoneinfo
+
+        zone = zoneinfo.ZoneInfo(typ.tz)
+    except (ImportError, ValueError, KeyError, OSError):
+        return col.to_pylist()
+    return [v.astimezone(zone) for v in utc]
+
+
+def window(
+    data: Any,
+    by: str = "messages",
+    step: int = 100,
+    max_bytes: int = 320000,
+    overlap: float = 0.2,
+    max_window_time: Duration | None = None,
+    unit: str | None = None,
+    semantics: str = "strict",
+    partition_by: str | None = None,
+    ts_column: str = "ts",
+    text_column: str = "text",
+    skip_empty: bool = False,
+    backend: str = "auto",
+    engine: Engine | None = None,
+) -> Windows:
+    """Cut a history into windows, in memory.
+
+    Args:
+        data: the history: a ``pyarrow.Table`` (any number of chunks, which are not concatenated),
+            ``RecordBatch`` or ``RecordBatchReader``, a Polars DataFrame, a DuckDB relation, an Ibis
+            table, or anything with ``__arrow_c_stream__``. It needs a timestamp column (any unit, no
+            nulls) and a string column. Rows are ordered by timestamp (ties in input order); unsorted
+            input is sorted (a copy).
+        by: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"`` (a text budget).
+        step: messages, hours or days per window (ignored by ``"bytes"``), at least 1.
+        max_bytes: the text budget of a byte window, at least 1.
+        overlap: the overlap ratio, clamped to [0, 0.5].
+        max_window_time: a cap on a window's time span: a ``datetime.timedelta``, a string like
+            ``"2h"`` / ``"90m"`` / ``"1h30m"``, or seconds.
+        unit: what the budget counts: ``"bytes"`` (UTF-8, the strict default) or ``"chars"`` (code
+            points, always under egregora semantics).
+        semantics: ``"strict"`` or ``"egregora"`` (the existing pipeline's windows, quirks included).
+        partition_by: a column whose values (one chat each) are windowed on their own.
+        ts_column: the timestamp column's name.
+        text_column: the text column's name.
+        skip_empty: time windows: leave out the windows that hold no message.
+        backend: ``"auto"`` (a hardware GPU when there is one; ``STREAMLINER_BACKEND`` overrides it),
+            ``"cpu"`` or ``"gpu"``; ignored when ``engine`` is given.
+        engine: an :class:`Engine` to run on.
+
+    Returns:
+        the :class:`Windows`.
+
+    Raises:
+        ValueError: bad parameters, a missing column, a column of the wrong type, a null timestamp.
+        TypeError: ``data`` is not Arrow data.
+        RuntimeError: the GPU failed.
+    """
+    table = as_table(data)
+    ext = _ext.window(
+        table,
+        by,
+        step,
+        max_bytes,
+        overlap,
+        max_window_time,
+        unit,
+        semantics,
+        partition_by,
+        ts_column,
+        text_column,
+        skip_empty,
+        backend=backend,
+        engine=engine,
+    )
+    return Windows(ext, table)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamWindow:
+    """A window from :func:`window_stream`: as :class:`Window`, with its rows (a ``pyarrow.RecordBatch``,
+    zero-copy when the window lies in one input batch; ``None`` when rows were not asked for)."""
+
+    window_index: int
+    partition: int
+    key: Any
+    start_row: int
+    end_row: int
+    size: int
+    start_time: Any
+    end_time: Any
+    units: int
+    rows: pa.RecordBatch | None
+
+
+def _as_reader(source: Any) -> pa.RecordBatchReader:
+    """``source`` as a ``pyarrow.RecordBatchReader`` (zero-copy): a reader, a dataset scanner, anything
+    with ``__arrow_c_stream__``, or what :func:`as_table` takes."""
+    if isinstance(source, pa.RecordBatchReader):
+        return source
+    to_reader = getattr(source, "to_reader", None)  # pyarrow.dataset.Scanner
+    if callable(to_reader) and not hasattr(source, "__arrow_c_stream__"):
+        return to_reader()
+    if hasattr(source, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(source)
+    return pa.RecordBatchReader.from_stream(as_table(source))
+
+
+def window_stream(
+    source: Any,
+    by: str = "messages",
+    step: int = 100,
+    max_bytes: int = 320000,
+    overlap: float = 0.2,
+    max_window_time: Duration | None = None,
+    unit: str | None = None,
+    semantics: str = "strict",
+    partition_by: str | None = None,
+    ts_column: str = "ts",
+    text_column: str = "text",
+    skip_empty: bool = False,
+    rows: bool = True,
+    tables: bool = False,
+    max_table_rows: int = 65536,
+    backend: str = "auto",
+    engine: Engine | None = None,
+) -> Iterator[StreamWindow] | Iterator[pa.RecordBatch]:
+    """Windows over a stream of record batches in timestamp order, each yielded as soon as it is final.
+
+    Memory holds one input batch and the rows of the windows not yet final, whatever the stream's
+    length; the windows are those of :func:`window` on the whole history. The GIL is released while
+    the library computes and while it waits for the next input batch (a producer written in Python,
+    such as a ``pyarrow.RecordBatchReader`` over a generator, takes the GIL itself).
+
+    Args:
+        source: a ``pyarrow.RecordBatchReader``, a ``pyarrow.dataset`` scanner, or anything with
+            ``__arrow_c_stream__``; rows in timestamp order (within each partition).
+        rows: yield each window's rows (:attr:`StreamWindow.rows`).
+        tables: yield window tables (``pyarrow.RecordBatch``, the columns of :attr:`Windows.table`)
+            instead of windows: one for the windows each input batch makes final, at most
+            ``max_table_rows`` windows each.
+        others: as :func:`window`.
+
+    Raises:
+        ValueError: bad parameters (at the call); while iterating, the errors of :func:`window` and a
+            row that goes back in time (naming it).
+    """
+    reader = _as_reader(source)
+    ts_type = None
+    if ts_column in reader.schema.names:
+        ts_type = reader.schema.field(ts_column).type
+    stream = _ext.window_stream(
+        reader,
+        by,
+        step,
+        max_bytes,
+        overlap,
+        max_window_time,
+        unit,
+        semantics,
+        partition_by,
+        ts_column,
+        text_column,
+        skip_empty,
+        rows=rows,
+        tables=tables,
+        max_table_rows=max_table_rows,
+        backend=backend,
+        engine=engine,
+    )
+    if tables:
+        return iter(stream)
+    return _stream_windows(stream, ts_type)
+
+
+def _stream_windows(stream: Any, ts_type: pa.DataType | None) -> Iterator[StreamWindow]:
+    def time(v: int) -> Any:
+        return pa.scalar(v, type=ts_type).as_py() if ts_type is not None and pa.types.is_timestamp(ts_type) else v
+
+    for index, part, start, end, t0, t1, units, key, batch in stream:
+        yield StreamWindow(
+            window_index=index,
+            partition=part,
+            key=None if key is None else key[0].as_py(),
+            start_row=start,
+            end_row=end,
+            size=end - start,
+            start_time=time(t0),
+            end_time=time(t1),
+            units=units,
+            rows=batch,
+        )
+
+
+def read_whatsapp(
+    path: str | Any, tz: str = "UTC", date_order: str | None = None, normalize: bool = False
+) -> pa.Table:
+    """Read a WhatsApp export (``.txt``, or a ``.zip`` holding one) into a ``pyarrow.Table`` with
+    ``ts`` (UTC, microseconds), ``author``, ``text`` and ``line``.
+
+    Args:
+        path: the export.
+        tz: the IANA zone of the export's wall-clock times.
+        date_order: ``"day_first"``, ``"month_first"``, or None to infer it from the file.
+        normalize: normalize lines as the existing pipeline does (NFKC, ...), for its texts and authors.
+
+    Raises:
+        FileNotFoundError: no such file. OSError: it cannot be read.
+        ValueError: not an export, a line that is not UTF-8 (named), an unknown zone.
+    """
+    return _ext.read_whatsapp(path, tz, date_order, normalize)
+
+
+def prepare(
+    path: str | Any,
+    tz: str = "UTC",
+    group: str | None = None,
+    opt_out: Sequence[str] | None = None,
+    date_order: str | None = None,
+    backend: str = "auto",
+    engine: Engine | None = None,
+    summary: bool = False,
+) -> pa.Table | tuple[pa.Table, dict[str, int]]:
+    """Read a WhatsApp export and build the message table the pipeline expects (``ts``, ``author_raw``,
+    ``author_uuid``, ``text``, ``msg_id``, ``text_bytes``, ``text_chars``, ``urls``, ``attrs``, ...),
+    dropping command messages and opted-out authors.
+
+    Args:
+        path: the export (``.txt`` or ``.zip``).
+        tz: the IANA zone of its wall-clock times.
+        group: the group's name (its slug is ``tenant_id`` and ``thread_id``); default "whatsapp".
+        opt_out: opted-out authors, as names or pseudonyms (UUIDs).
+        date_order: as :func:`read_whatsapp`.
+        summary: also return a dict: messages, authors, dropped_commands, dropped_opted_out.
+
+    Raises:
+        as :func:`read_whatsapp`.
+    """
+    table, info = _ext.prepare(
+        path, tz, group, list(opt_out) if opt_out is not None else None, date_order, backend=backend, engine=engine
+    )
+    return (table, info) if summary else table
+
+
+def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Any:
+    """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray``."""
+    if isinstance(arr, pa.ChunkedArray):
+        chunks = [fn(c, *args, **kw) for c in arr.chunks]
+        if not chunks:
+            return pa.chunked_array([], type=fn(pa.array([], arr.type), *args, **kw).type)
+        return pa.chunked_array(chunks)
+    return fn(arr, *args, **kw)
+
+
+def pseudonyms(authors: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+    """Author pseudonyms: ``uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())`` as lowercase strings
+    (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF)."""
+    return _per_chunk(_ext.pseudonyms, authors, backend=backend, engine=engine)
+
+
+def lengths(text: pa.Array, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
+    return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
+
+
+def extract_urls(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+    """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them."""
+    return _per_chunk(_ext.extract_urls, text, backend=backend, engine=engine)
+
+
+def local_to_utc(ts: pa.Array, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+    """Wall-clock timestamps in ``zone`` (read as local whatever zone they are labelled with) to UTC:
+    the same unit, labelled ``UTC`` (nulls stay null); a time that does not exist (a DST gap) moves forward."""
+    return _per_chunk(_ext.local_to_utc, ts, zone, backend=backend, engine=engine)
+
+
+def command_mask(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+    """Command messages (boolean): text that, lowercased, starts with ``/egregora``."""
+    return _per_chunk(_ext.command_mask, text, backend=backend, engine=engine)
+
+
+def opt_out_mask(
+    author_uuid: pa.Array, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
+) -> pa.Array:
+    """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
+    return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)

@@ -1,0 +1,102 @@
+"""An adapter for the existing pipeline (egregora): its window parameters, names and defaults.
+
+``create_windows`` replaces the pipeline's windowing (window boundaries, then one Ibis query per window to
+fetch its rows) with one call: the boundaries come from streamliner under ``semantics="egregora"`` (the
+pipeline's windows, quirks included) and each window's rows are a zero-copy ``pyarrow`` slice.
+
+>>> import pyarrow as pa
+>>> from streamliner.egregora import create_windows
+>>> t = pa.table({"ts": pa.array(range(0, 36000, 3600), pa.timestamp("s", "UTC")), "text": ["hi"] * 10})
+>>> [w.size for w in create_windows(t, step_size=4, overlap_ratio=0.0)]
+[4, 4, 2]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from . import Engine, as_table, window
+
+__all__ = ["EgregoraWindow", "create_windows"]
+
+
+@dataclass(frozen=True, slots=True)
+class EgregoraWindow:
+    """One window as the pipeline sees it.
+
+    Attributes:
+        window_index: 0-based, consecutive.
+        start_time: the first message's time (count and byte windows) or the window's lower bound (time
+            windows), as a ``datetime``.
+        end_time: the last message's time (count and byte windows) or the window's exclusive upper bound
+            (time windows).
+        size: the number of messages.
+        table: the window's rows, in timestamp order, as a ``pyarrow.Table`` (a zero-copy slice).
+    """
+
+    window_index: int
+    start_time: Any
+    end_time: Any
+    size: int
+    table: pa.Table
+
+
+def create_windows(
+    table: Any,
+    step_size: int = 100,
+    step_unit: str = "messages",
+    overlap_ratio: float = 0.2,
+    max_window_time: _dt.timedelta | str | None = None,
+    max_bytes_per_window: int = 320000,
+    *,
+    ts_column: str = "ts",
+    text_column: str = "text",
+    backend: str = "auto",
+    engine: Engine | None = None,
+) -> Iterator[EgregoraWindow]:
+    """The pipeline's windows of ``table``, with their rows.
+
+    Args:
+        table: the message table: an Ibis table (materialized once with ``.to_pyarrow()``), a
+            ``pyarrow.Table``, a Polars DataFrame, a DuckDB relation, or anything with
+            ``__arrow_c_stream__``.
+        step_size: messages, hours or days per window.
+        step_unit: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"``.
+        overlap_ratio: the overlap between consecutive windows, clamped to [0, 0.5].
+        max_window_time: caps a time window's span (a ``timedelta`` or e.g. ``"2h"``).
+        max_bytes_per_window: the text budget of byte windows, counted in code points as the pipeline does.
+        ts_column, text_column: the columns' names.
+        backend, engine: where the kernels run (see :func:`streamliner.window`).
+
+    Yields:
+        :class:`EgregoraWindow`, in order.
+
+    Raises:
+        ValueError: bad parameters or a table without the columns.
+    """
+    data = as_table(table)
+    windows = window(
+        data,
+        by=step_unit,
+        step=step_size,
+        max_bytes=max_bytes_per_window,
+        overlap=overlap_ratio,
+        max_window_time=max_window_time,
+        semantics="egregora",
+        ts_column=ts_column,
+        text_column=text_column,
+        backend=backend,
+        engine=engine,
+    )
+    for i, w in enumerate(windows):
+        yield EgregoraWindow(
+            window_index=w.window_index,
+            start_time=w.start_time,
+            end_time=w.end_time,
+            size=w.size,
+            table=windows.rows(i),
+        )
