@@ -167,7 +167,7 @@ fn a_file_without_messages_is_an_error_quoting_its_first_line() {
     // A long first line is cut to 80 characters.
     let prose = format!("{}\nmore prose\n", "é".repeat(10_000));
     let msg = message_of(&parse_whatsapp(&prose, "prose.txt", &opts(false)).unwrap_err());
-    assert!(msg.contains(&format!("{}...", "é".repeat(80))) && !msg.contains(&"é".repeat(81)), "{msg}");
+    assert!(msg.contains(&format!("{}…", "é".repeat(80))) && !msg.contains(&"é".repeat(81)), "{msg}");
     assert!(msg.len() < 600, "{} bytes", msg.len());
 }
 
@@ -195,7 +195,7 @@ fn a_line_past_the_limit_is_an_error_naming_it() {
     let err = parse_whatsapp(&text, "long.txt", &o).unwrap_err();
     assert!(matches!(err, Error::Parse { line: 2, .. }), "{err}");
     assert!(message_of(&err).contains("longer than 100 bytes"), "{err}");
-    assert!(message_of(&err).contains(&format!("{}...", "y".repeat(80))), "{err}");
+    assert!(message_of(&err).contains(&format!("{}…", "y".repeat(80))), "{err}");
     assert!(message_of(&err).len() < 400, "{err}");
     let err = parse_whatsapp(&format!("31/12/2023, 21:41 - A: x\n{}\n", "z".repeat(99)), "t", &o).unwrap();
     assert_eq!(err.messages[0].text, format!("x\n{}", "z".repeat(99)));
