@@ -17,10 +17,16 @@ windows are in the repository's ``docs/windows.md``.
 from __future__ import annotations
 
 import datetime as _dt
+import os as _os
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
+
+# Mesa's device-select Vulkan layer prints a harmless XDG_RUNTIME_DIR warning wherever there is no
+# display session; the engine picks its adapter itself, so the layer is switched off unless the user set
+# it (as the Rust examples do).
+_os.environ.setdefault("NODEVICE_SELECT", "1")
 
 from . import _streamliner as _ext
 from ._streamliner import Engine
