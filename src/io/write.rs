@@ -509,6 +509,19 @@ fn ipc_sink(_: std::fs::File, _: &SchemaRef, what: &str) -> Result<Sink> {
 mod tests {
     use super::*;
 
+    /// 10^5 instants in `lo..hi` from a xorshift generator seeded with `seed`.
+    fn random_micros(seed: u64, lo: i64, hi: i64) -> Vec<i64> {
+        let mut x = seed;
+        (0..100_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                lo + (x % (hi - lo) as u64) as i64
+            })
+            .collect()
+    }
+
     #[test]
     fn fast_timestamps_equal_jiff() {
         let jiff = |m: i64| {
@@ -518,17 +531,11 @@ mod tests {
                 .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
                 .to_string()
         };
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
         // Year 0 to jiff's last instant (9999-12-30T22:00Z); the fast path goes on to the end of 9999.
         let lo = -62_167_219_200_000_000i64;
         let hi = 253_402_207_200_000_000i64;
         let mut values = vec![0, -1, 1, lo, hi, 951_782_400_000_000, 1_709_280_000_123_456];
-        for _ in 0..100_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            values.push(lo + (x % (hi - lo) as u64) as i64);
-        }
+        values.extend(random_micros(0x9E37_79B9_7F4A_7C15, lo, hi));
         for v in values {
             assert_eq!(rfc3339_micros(v).unwrap(), jiff(v), "{v}");
         }
@@ -558,14 +565,8 @@ mod tests {
         };
         // The range of jiff's `Timestamp::from_microsecond` (years -9999 to 9999).
         let (lo, hi) = (-377_705_023_201_000_000i64, 253_402_207_200_000_000i64);
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut values = vec![lo, hi, -62_167_219_200_000_001, -62_167_219_200_000_000, -1, 0];
-        for _ in 0..100_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            values.push(lo + (x % (hi - lo) as u64) as i64);
-        }
+        values.extend(random_micros(0x2545_F491_4F6C_DD1D, lo, hi));
         for v in values {
             assert_eq!(format_timestamp(v, TimeUnit::Microsecond), by_jiff(v), "{v}");
         }
