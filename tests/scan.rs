@@ -13,7 +13,7 @@ use streamliner::scan::{
 
 /// The CPU scan's parallel threshold and block (src/cpu): sizes around them and their multiples.
 const CPU_PARALLEL_MIN: usize = 1 << 18;
-const CPU_BLOCK: usize = 1 << 15;
+const CPU_BLOCK: usize = 1 << 16;
 
 fn cpu_threshold_sizes() -> Vec<usize> {
     let mut v = vec![CPU_BLOCK - 1, CPU_BLOCK, CPU_BLOCK + 1];

@@ -3,10 +3,11 @@
 //!
 //! One pass over memory. Small inputs are scanned by one thread in one loop. Large inputs are cut into
 //! cache-sized blocks that the threads of rayon's pool take in order from a shared counter: a thread sums
-//! its block (bringing it into its cache), waits for the running total before the block (published by
-//! the block's predecessor as soon as that one had its own sum), publishes the total after its block,
-//! and scans the block from its cache. The blocks are taken in order, so the predecessor of a block is
-//! always being worked on and the wait ends; in steady state it is already over.
+//! its block (bringing it into its cache), takes the running total before the block (published by the
+//! block's predecessor as soon as that one had its own sum; in steady state it is there already),
+//! publishes the total after its block, and scans the block from its cache. When the predecessor is
+//! late, the thread does not wait: after a short spin it sums the late blocks itself (the CPU form of
+//! the GPU's decoupled fallback), so a descheduled thread on a busy machine delays no one.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,9 +17,9 @@ use rayon::prelude::*;
 
 use crate::column::Element;
 
-/// Elements per block of the parallel scan: 128 KiB of u32 input, well inside a core's L2 cache with
+/// Elements per block of the parallel scan: 256 KiB of u32 input, well inside a core's L2 cache with
 /// the block's output beside it.
-pub(crate) const BLOCK: usize = 1 << 15;
+pub(crate) const BLOCK: usize = 1 << 16;
 
 /// Where a scan writes: an initialised element (the `_into` paths) or a fresh vector's spare capacity
 /// (the allocating paths, which so never fill the output with zeros first).
@@ -63,21 +64,41 @@ fn scan_block<I: Copy, O: Element, S: Slot<O>>(
     }
 }
 
-/// Waits until the running total before a block is published (see the module doc for why it comes).
-fn wait_for<O: Copy>(cell: &OnceLock<O>) -> O {
-    let mut spins = 0u32;
-    loop {
-        if let Some(&v) = cell.get() {
+/// Spins on a predecessor's total before computing it itself.
+const SPINS: u32 = 512;
+
+/// The running total before block `b`: published by the block's predecessor, or, when that one is
+/// late (its thread descheduled on a busy machine), computed here from the latest published total and
+/// the sums of the blocks after it, publishing each (every thread computes the same values, so
+/// whichever publishes first is right). No thread ever waits on another for long.
+fn total_before<I: Copy, O: Element>(
+    input: &[I],
+    totals: &[OnceLock<O>],
+    b: usize,
+    add: impl Fn(O, I) -> O + Copy,
+) -> O {
+    if b == 0 {
+        return O::default();
+    }
+    for _ in 0..SPINS {
+        if let Some(&v) = totals[b - 1].get() {
             return v;
         }
-        if spins < 256 {
-            std::hint::spin_loop();
-            spins += 1;
-        } else {
-            // Two threads may share one core with other processes: let the predecessor run.
-            std::thread::yield_now();
+        std::hint::spin_loop();
+    }
+    let (mut first, mut acc) = (0, O::default());
+    for j in (0..b).rev() {
+        if let Some(&v) = totals[j].get() {
+            (first, acc) = (j + 1, v);
+            break;
         }
     }
+    for (k, total) in totals.iter().enumerate().take(b).skip(first) {
+        let part = &input[k * BLOCK..((k + 1) * BLOCK).min(input.len())];
+        acc = acc.plus(part.iter().fold(O::default(), |a, &x| add(a, x)));
+        let _ = total.set(acc);
+    }
+    acc
 }
 
 fn scan_parallel<I: Copy + Send + Sync, O: Element, S: Slot<O>>(
@@ -101,8 +122,8 @@ fn scan_parallel<I: Copy + Send + Sync, O: Element, S: Slot<O>>(
             }
             let part = &input[b * BLOCK..((b + 1) * BLOCK).min(input.len())];
             let sum = part.iter().fold(O::default(), |a, &x| add(a, x));
-            let before = if b == 0 { O::default() } else { wait_for(&totals[b - 1]) };
-            // Only this thread sets totals[b], so the set cannot fail.
+            let before = total_before(input, &totals, b, add);
+            // A late thread may have published this total already: the same value.
             let _ = totals[b].set(before.plus(sum));
             let mut dst = outs[b].lock().unwrap_or_else(|p| p.into_inner());
             scan_block(part, &mut dst, before, inclusive, add);
