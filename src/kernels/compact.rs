@@ -2,6 +2,7 @@
 //! exclusive scan of the mask gives each kept row its place and a scatter writes it there.
 
 use arrow_array::{Array, BooleanArray, RecordBatch, UInt64Array};
+use arrow_buffer::BooleanBuffer;
 
 use crate::column::Column;
 use crate::cpu;
@@ -40,8 +41,19 @@ pub(crate) fn mask_values(mask: &BooleanArray) -> Vec<u64> {
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn indices(engine: &Engine, mask: &BooleanArray) -> Result<UInt64Array> {
+    if !engine.is_gpu() {
+        return Ok(UInt64Array::from(cpu::compact::compact_bits(&kept_bits(mask))));
+    }
     let col = engine.upload(&mask_values(mask))?;
     Ok(UInt64Array::from(indices_column(engine, &col)?.to_vec()?))
+}
+
+/// The mask's bitmap with nulls cleared (1 bit a row, the array's offset kept).
+fn kept_bits(mask: &BooleanArray) -> BooleanBuffer {
+    match mask.nulls() {
+        Some(nulls) if nulls.null_count() > 0 => mask.values() & nulls.inner(),
+        _ => mask.values().clone(),
+    }
 }
 
 /// The rows of `batch` where `mask` is true (a null is false), in order.
