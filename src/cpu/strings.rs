@@ -1,5 +1,7 @@
 //! CPU twin of `shaders/strings.wgsl`, working on the raw UTF-8 buffer.
 
+use rayon::prelude::*;
+
 /// The high bit of every continuation byte (10xxxxxx) among the eight bytes of `w`: bit 7 set and
 /// bit 6 clear (`w << 1` moves each byte's bit 6 onto its bit 7).
 #[inline(always)]
@@ -43,7 +45,7 @@ pub(crate) fn count_chars(bytes: &[u8]) -> u64 {
 
 /// For each byte offset (non-decreasing, as Arrow offsets are), the number of code points that start
 /// before it in `bytes`. Offsets past the end count the whole buffer. Large inputs are split across
-/// threads by offset ranges: each counts its own span, then the spans' totals are added up.
+/// rayon's threads by offset ranges: each counts its own span, then the spans' totals are added up.
 pub(crate) fn char_positions(bytes: &[u8], offsets: &[u64]) -> Vec<u64> {
     let clamp = |o: u64| usize::try_from(o).unwrap_or(usize::MAX).min(bytes.len());
     let sorted = offsets.windows(2).all(|w| w[0] <= w[1]);
@@ -52,30 +54,25 @@ pub(crate) fn char_positions(bytes: &[u8], offsets: &[u64]) -> Vec<u64> {
         fill_positions(bytes, offsets, 0, &mut out);
         return out;
     }
-    let ranges = super::split(offsets.len(), super::threads());
+    // One part per thread of rayon's pool; each counts from its own first offset, in place, and its
+    // total reaches the next part's first offset.
+    let step = offsets.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
     let mut out = vec![0u64; offsets.len()];
-    // Each range counts from its own first offset, in place; its total reaches the next range's start.
-    let totals: Vec<u64> = std::thread::scope(|s| {
-        let mut rest: &mut [u64] = &mut out;
-        let mut handles = Vec::new();
-        for (t, r) in ranges.iter().enumerate() {
-            let (block, tail) = rest.split_at_mut(r.len());
-            rest = tail;
-            let r = r.clone();
-            let end = ranges.get(t + 1).map_or(clamp(offsets[r.end - 1]), |next| clamp(offsets[next.start]));
-            handles.push(s.spawn(move || {
-                let start = clamp(offsets[r.start]);
-                let last = clamp(offsets[r.end - 1]);
-                fill_positions(bytes, &offsets[r], start, block);
-                block[block.len() - 1] + count_chars(&bytes[last..end.max(last)])
-            }));
-        }
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    });
+    let totals: Vec<u64> = out
+        .par_chunks_mut(step)
+        .enumerate()
+        .map(|(t, block)| {
+            let r = t * step..t * step + block.len();
+            let last = clamp(offsets[r.end - 1]);
+            let end = offsets.get(r.end).map_or(last, |&o| clamp(o));
+            fill_positions(bytes, &offsets[r.clone()], clamp(offsets[r.start]), block);
+            block.last().copied().unwrap_or(0) + count_chars(&bytes[last..end.max(last)])
+        })
+        .collect();
     let mut base = count_chars(&bytes[..clamp(offsets[0])]);
-    for (r, total) in ranges.iter().zip(totals) {
+    for (block, total) in out.chunks_mut(step).zip(totals) {
         if base > 0 {
-            out[r.clone()].iter_mut().for_each(|v| *v += base);
+            block.iter_mut().for_each(|v| *v += base);
         }
         base += total;
     }
