@@ -47,6 +47,7 @@ fn bitmap_masks(engine: &Engine) {
     for n in [CPU_PARALLEL_MIN, 5 * CPU_BITS_PER_TASK] {
         sizes.extend([n - 1, n, n + 1]);
     }
+    sizes.push(3_000_017);
     for n in sizes {
         for (density, null_pct, offset) in [(50, 0, 0), (50, 10, 0), (99, 30, 3), (1, 5, 13), (100, 0, 7), (0, 50, 1)] {
             let full: BooleanArray =
