@@ -63,7 +63,7 @@ fn bitmap_words(bits: &BooleanBuffer) -> Vec<u32> {
         })
         .collect();
     if let Some(last) = words.last_mut()
-        && len % 32 != 0
+        && !len.is_multiple_of(32)
     {
         *last &= (1u32 << (len % 32)) - 1;
     }
