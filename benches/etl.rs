@@ -62,5 +62,40 @@ fn bench_etl(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_etl);
+/// `filter_batch` on the CPU engine (indices from the mask's bitmap, then arrow's `take`) against
+/// arrow's own `filter_record_batch`, and `indices` alone, on a batch of 2^20 messages and half-kept
+/// masks (random, and in runs of 1024 rows).
+fn bench_cpu_filter(c: &mut Criterion) {
+    let cpu = Engine::new(streamliner::Backend::Cpu).expect("CPU engine");
+    let n = 1 << 20;
+    let m = engines::messages(n);
+    let batch = arrow_array::RecordBatch::try_from_iter([
+        ("ts", std::sync::Arc::new(m.2.clone()) as arrow_array::ArrayRef),
+        ("text", std::sync::Arc::new(m.0.clone()) as _),
+        ("author", std::sync::Arc::new(m.1.clone()) as _),
+    ])
+    .expect("batch");
+    let bits = engines::u64s(n, 11);
+    let masks = [
+        ("random", BooleanArray::from_iter(bits.iter().map(|x| Some(x & 1 == 1)))),
+        ("runs", BooleanArray::from_iter((0..n).map(|i| Some((i >> 10) & 1 == 1)))),
+    ];
+    let mut group = c.benchmark_group("cpu_filter");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    for (name, mask) in &masks {
+        group.bench_with_input(BenchmarkId::new("indices", name), mask, |b, mask| {
+            b.iter(|| indices(&cpu, mask).map(|a| a.len()))
+        });
+        group.bench_with_input(BenchmarkId::new("filter_batch", name), mask, |b, mask| {
+            b.iter(|| streamliner::compact::filter_batch(&cpu, &batch, mask).map(|r| r.num_rows()))
+        });
+        group.bench_with_input(BenchmarkId::new("arrow_filter_record_batch", name), mask, |b, mask| {
+            b.iter(|| arrow_select::filter::filter_record_batch(&batch, mask).map(|r| r.num_rows()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_etl, bench_cpu_filter);
 criterion_main!(benches);

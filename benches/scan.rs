@@ -5,7 +5,9 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamliner::Engine;
-use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_column};
+use streamliner::scan::{
+    ScanKind, prefix_sum, prefix_sum_column, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_into,
+};
 
 #[path = "common/mod.rs"]
 mod engines;
@@ -47,5 +49,37 @@ fn bench_scans(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_scans);
+/// CPU scans against a memcpy of the same bytes in the same run, up to 2^26 elements: `into` writes a
+/// reused buffer (compare with `memcpy`, a copy into a reused buffer), `alloc` returns a fresh vector
+/// (compare with `memcpy_alloc`, `to_vec`). For u32 -> u64 the copy moves the output's bytes.
+fn bench_cpu_scans_vs_memcpy(c: &mut Criterion) {
+    let cpu = Engine::new(streamliner::Backend::Cpu).expect("CPU engine");
+    for n in [1usize << 20, 1 << 24, 1 << 26] {
+        let data = engines::values(n);
+        let wide_data: Vec<u64> = data.iter().map(|&x| u64::from(x)).collect();
+        let mut group = c.benchmark_group(format!("cpu_scan_vs_memcpy/{n}"));
+        group.sample_size(10);
+        group.measurement_time(std::time::Duration::from_secs(3));
+        group.throughput(Throughput::Elements(n as u64));
+        let mut out32 = vec![0u32; n];
+        let mut out64 = vec![0u64; n];
+        group.bench_function("u32/memcpy", |b| b.iter(|| out32.copy_from_slice(&data)));
+        group.bench_function("u32/memcpy_alloc", |b| b.iter(|| data.to_vec()));
+        group.bench_function("u32/into", |b| b.iter(|| prefix_sum_into(&cpu, &data, &mut out32, ScanKind::Exclusive)));
+        group.bench_function("u32/alloc", |b| b.iter(|| prefix_sum::<u32>(&cpu, &data, ScanKind::Exclusive)));
+        group.bench_function("u64_out/memcpy", |b| b.iter(|| out64.copy_from_slice(&wide_data)));
+        group.bench_function("u64_out/memcpy_alloc", |b| b.iter(|| wide_data.to_vec()));
+        group.bench_function("u32_to_u64/into", |b| {
+            b.iter(|| prefix_sum_into(&cpu, &data, &mut out64, ScanKind::Exclusive))
+        });
+        group.bench_function("u32_to_u64/alloc", |b| b.iter(|| prefix_sum::<u64>(&cpu, &data, ScanKind::Exclusive)));
+        group.bench_function("u64/into", |b| {
+            b.iter(|| prefix_sum_u64_into(&cpu, &wide_data, &mut out64, ScanKind::Exclusive))
+        });
+        group.bench_function("u64/alloc", |b| b.iter(|| prefix_sum_u64(&cpu, &wide_data, ScanKind::Exclusive)));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_scans, bench_cpu_scans_vs_memcpy);
 criterion_main!(benches);

@@ -5,9 +5,14 @@ mod common;
 use common::{Rng, awkward_sizes};
 use streamliner::{Engine, elementwise as ew};
 
+/// The CPU's parallel threshold (src/cpu): sizes around it run one loop or rayon's pool.
+const CPU_PARALLEL_MIN: usize = 1 << 18;
+
 fn scalars_and_pairs(engine: &Engine) {
     let mut rng = Rng::new(30);
-    for n in awkward_sizes() {
+    let mut sizes = awkward_sizes();
+    sizes.extend([CPU_PARALLEL_MIN - 1, CPU_PARALLEL_MIN, CPU_PARALLEL_MIN + 1]);
+    for n in sizes {
         let a: Vec<u64> =
             (0..n).map(|i| if i % 7 == 0 { u64::MAX - (i as u64 % 3) } else { rng.next_u64() >> (i % 64) }).collect();
         let b: Vec<u64> = (0..n).map(|_| rng.next_u64() >> 3).collect();
@@ -46,7 +51,17 @@ fn pair_length_mismatch_is_an_error(engine: &Engine) {
 
 fn gathers(engine: &Engine) {
     let mut rng = Rng::new(31);
-    for (ns, ni) in [(0, 10), (10, 0), (1, 1), (8191, 8193), (20_000, 3), (50_000, 40_000)] {
+    for (ns, ni) in [
+        (0, 10),
+        (10, 0),
+        (1, 1),
+        (8191, 8193),
+        (20_000, 3),
+        (50_000, 40_000),
+        (1000, CPU_PARALLEL_MIN - 1),
+        (300_000, CPU_PARALLEL_MIN),
+        (3, CPU_PARALLEL_MIN + 1),
+    ] {
         let src: Vec<u64> = (0..ns).map(|_| rng.next_u64()).collect();
         let idx: Vec<u64> = (0..ni)
             .map(|i| match i % 5 {

@@ -7,8 +7,34 @@ use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
 use streamliner::Engine;
 use streamliner::scan::{
-    ScanKind, prefix_sum, prefix_sum_array, prefix_sum_column, prefix_sum_u64, prefix_sum_u64_column,
+    ScanKind, prefix_sum, prefix_sum_array, prefix_sum_column, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_column,
+    prefix_sum_u64_into,
 };
+
+/// The CPU scan's parallel threshold and block (src/cpu): sizes around them and their multiples.
+const CPU_PARALLEL_MIN: usize = 1 << 18;
+const CPU_BLOCK: usize = 1 << 16;
+
+fn cpu_threshold_sizes() -> Vec<usize> {
+    let mut v = vec![CPU_BLOCK - 1, CPU_BLOCK, CPU_BLOCK + 1];
+    for n in [CPU_PARALLEL_MIN, CPU_PARALLEL_MIN + CPU_BLOCK, 9 * CPU_BLOCK, 40 * CPU_BLOCK] {
+        v.extend([n - 1, n, n + 1]);
+    }
+    v.push(CPU_PARALLEL_MIN + 7919);
+    v
+}
+
+fn oracle_u64_input(input: &[u64], kind: ScanKind) -> Vec<u64> {
+    let mut acc = 0u64;
+    input
+        .iter()
+        .map(|&x| {
+            let before = acc;
+            acc = acc.wrapping_add(x);
+            if kind == ScanKind::Inclusive { acc } else { before }
+        })
+        .collect()
+}
 
 fn oracle_u64(input: &[u32], kind: ScanKind) -> Vec<u64> {
     let mut acc = 0u64;
@@ -138,7 +164,54 @@ fn proptest_scans(engine: &Engine) {
         .unwrap();
 }
 
+fn sizes_around_the_cpu_block_and_threshold(engine: &Engine) {
+    let mut rng = Rng::new(6);
+    for n in cpu_threshold_sizes() {
+        check(engine, &rng.u32s(n));
+        let big: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+        for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
+            assert!(prefix_sum_u64(engine, &big, kind).unwrap() == oracle_u64_input(&big, kind), "u64 scan of {n}");
+        }
+    }
+}
+
+fn into_a_callers_buffer(engine: &Engine) {
+    let mut rng = Rng::new(7);
+    let mut sizes = awkward_sizes();
+    sizes.extend(cpu_threshold_sizes());
+    for n in sizes {
+        let input = rng.u32s(n);
+        let big: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+        for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
+            // The buffers hold garbage first: every element must be written.
+            let mut wide = vec![0xDEAD_BEEF_u64; n];
+            prefix_sum_into(engine, &input, &mut wide, kind).unwrap();
+            assert!(wide == oracle_u64(&input, kind), "u32->u64 {kind:?} scan into a buffer of {n}");
+            let mut narrow = vec![0xDEAD_BEEF_u32; n];
+            prefix_sum_into(engine, &input, &mut narrow, kind).unwrap();
+            assert!(narrow == oracle_u32(&input, kind), "u32 {kind:?} scan into a buffer of {n}");
+            let mut out = vec![0xDEAD_BEEF_u64; n];
+            prefix_sum_u64_into(engine, &big, &mut out, kind).unwrap();
+            assert!(out == oracle_u64_input(&big, kind), "u64 {kind:?} scan into a buffer of {n}");
+        }
+    }
+}
+
+fn into_a_buffer_of_another_length_is_an_error(engine: &Engine) {
+    let mut short = vec![0u64; 2];
+    let err = prefix_sum_into(engine, &[1, 2, 3], &mut short, ScanKind::Inclusive).unwrap_err();
+    assert!(matches!(err, streamliner::Error::InvalidParameter { .. }), "{err}");
+    assert_eq!(short, vec![0, 0]);
+    let mut long = vec![0u64; 4];
+    assert!(prefix_sum_u64_into(engine, &[1, 2, 3], &mut long, ScanKind::Inclusive).is_err());
+    let mut empty: Vec<u32> = Vec::new();
+    prefix_sum_into(engine, &[], &mut empty, ScanKind::Exclusive).unwrap();
+}
+
 on_every_backend!(
+    sizes_around_the_cpu_block_and_threshold,
+    into_a_callers_buffer,
+    into_a_buffer_of_another_length_is_an_error,
     random_values_at_awkward_sizes,
     values_near_max_wrap_and_widen,
     small_values,

@@ -94,7 +94,34 @@ fn wrong_type_is_an_error(engine: &Engine) {
     assert!(err.to_string().contains("Int32"), "{err}");
 }
 
+/// Rows of 0 to 17 bytes at every alignment of the eight-byte words the CPU twin counts in (sliced at
+/// offsets 0 to 8), and texts of the CPU's parallel threshold in bytes (4 * 2^18) and one byte either side.
+fn every_word_alignment_and_the_parallel_byte_threshold(engine: &Engine) {
+    let mut rng = Rng::new(43);
+    let texts: Vec<String> = (0..2000).map(|i| random_text(&mut rng, i % 6)).collect();
+    let array = StringArray::from(texts.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    for off in 0..9 {
+        let rows: Vec<Option<&str>> = texts[off..].iter().map(|s| Some(s.as_str())).collect();
+        check(engine, &array.slice(off, texts.len() - off), &rows);
+    }
+    const CPU_PARALLEL_BYTES: usize = 4 << 18;
+    for target in [CPU_PARALLEL_BYTES - 1, CPU_PARALLEL_BYTES, CPU_PARALLEL_BYTES + 1] {
+        let mut texts: Vec<String> = Vec::new();
+        let mut total = 0;
+        while total + 40 * 4 < target {
+            let t = random_text(&mut rng, 40);
+            total += t.len();
+            texts.push(t);
+        }
+        texts.push("é".repeat((target - total) / 2) + &"a".repeat((target - total) % 2));
+        let rows: Vec<Option<&str>> = texts.iter().map(|s| Some(s.as_str())).collect();
+        assert_eq!(rows.iter().map(|r| r.map_or(0, str::len)).sum::<usize>(), target);
+        check(engine, &StringArray::from(rows.clone()), &rows);
+    }
+}
+
 on_every_backend!(
+    every_word_alignment_and_the_parallel_byte_threshold,
     random_rows,
     sliced_arrays,
     null_rows_holding_bytes,

@@ -1,4 +1,4 @@
-//! CPU twin of `shaders/reduce.wgsl`.
+//! CPU twin of `shaders/reduce.wgsl`; large inputs on rayon's pool.
 
 /// A reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,10 +25,6 @@ pub(crate) fn reduce<T: Copy + Into<u64> + Send + Sync>(data: &[T], op: ReduceOp
     if data.len() < super::PARALLEL_MIN {
         return run(data);
     }
-    let ranges = super::split(data.len(), super::threads());
-    let partials: Vec<Option<u64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = ranges.iter().map(|r| s.spawn(|| run(&data[r.clone()]))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    });
-    partials.into_iter().flatten().reduce(|a, b| op.combine(a, b))
+    use rayon::prelude::*;
+    data.par_chunks(super::MIN_TASK).filter_map(run).reduce_with(|a, b| op.combine(a, b))
 }

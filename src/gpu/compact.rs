@@ -53,3 +53,63 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
     batch.submit();
     Ok(out)
 }
+
+/// Indices (u64) of the set bits of `words` (a bitmap of 32 rows a u32, bits past the last row clear), in
+/// order: each word's count of rows, an exclusive scan of the counts, then each word writes its rows.
+pub(crate) fn compact_bits(ctx: &Arc<GpuContext>, words: &GpuArray) -> Result<GpuArray> {
+    if words.len == 0 {
+        return ctx.alloc(0, 8);
+    }
+    let counts = ctx.alloc(words.len, 4)?;
+    let count_kernel = ctx.kernel(&table::COMPACT, "bit_counts", &[])?;
+    let mut batch = Batch::new(ctx);
+    for i in 0..words.segments.len() {
+        let n = words.seg_len(i);
+        let params = ctx.params(&CompactParams { n: n as u32, ..Default::default() })?;
+        batch.dispatch(
+            &count_kernel,
+            &[("params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))],
+            item_groups(n),
+        )?;
+        batch.keep(params);
+    }
+    batch.submit();
+    let total = reduce_array(ctx, &counts, false, ReduceOp::Sum)?.unwrap_or(0);
+    let out = ctx.alloc(total, 8)?;
+    if total == 0 {
+        return Ok(out);
+    }
+    let pos = scan_array(ctx, &counts, ScanSpec { inclusive: false, wide: true })?;
+    let starts: Vec<u64> = (0..words.segments.len() as u64).map(|i| i * words.seg_elems).collect();
+    let first = ctx.read::<u64>(&gather(ctx, &pos, &ctx.upload(&starts)?)?)?;
+    let kernel = ctx.kernel(&table::COMPACT, "compact_bits", &[])?;
+    let mut batch = Batch::new(ctx);
+    for (i, &first) in first.iter().enumerate() {
+        let n = words.seg_len(i);
+        // A segment's rows land in at most the output segments its 32 * n rows could reach.
+        let lo = (first / out.seg_elems) as usize;
+        let hi = ((first + 32 * n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
+        for j in lo..hi {
+            let params = ctx.params(&CompactParams {
+                n: n as u32,
+                out_len: out.seg_len(j) as u32,
+                base: u64_words(i as u64 * words.seg_elems * 32),
+                out_start: u64_words(j as u64 * out.seg_elems),
+                ..Default::default()
+            })?;
+            batch.dispatch(
+                &kernel,
+                &[
+                    ("params", params.whole()),
+                    ("words", words.seg_binding(i)),
+                    ("word_pos", pos.seg_binding(i)),
+                    ("out", out.seg_binding(j)),
+                ],
+                item_groups(n),
+            )?;
+            batch.keep(params);
+        }
+    }
+    batch.submit();
+    Ok(out)
+}

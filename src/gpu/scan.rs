@@ -138,8 +138,20 @@ pub(crate) fn scan_array(ctx: &Arc<GpuContext>, input: &GpuArray, spec: ScanSpec
 /// Scans host data segment by segment (upload, scan, read back), so only one segment's buffers are on
 /// the device at a time; the running total stays on the device between segments.
 pub(crate) fn scan_slice<O: bytemuck::Pod>(ctx: &Arc<GpuContext>, input: &[u32], spec: ScanSpec) -> Result<Vec<O>> {
-    debug_assert_eq!(size_of::<O>(), if spec.wide { 8 } else { 4 });
     let mut out: Vec<O> = vec![O::zeroed(); input.len()];
+    scan_slice_into(ctx, input, &mut out, spec)?;
+    Ok(out)
+}
+
+/// As [`scan_slice`], reading the sums back into `out` (of the same length as `input`).
+pub(crate) fn scan_slice_into<O: bytemuck::Pod>(
+    ctx: &Arc<GpuContext>,
+    input: &[u32],
+    out: &mut [O],
+    spec: ScanSpec,
+) -> Result<()> {
+    debug_assert_eq!(size_of::<O>(), if spec.wide { 8 } else { 4 });
+    debug_assert_eq!(input.len(), out.len());
     let seg = ctx.segment_elems as usize;
     let (mut carry_in, mut carry_out) = carries(ctx)?;
     for (chunk, dst) in input.chunks(seg).zip(out.chunks_mut(seg)) {
@@ -163,5 +175,5 @@ pub(crate) fn scan_slice<O: bytemuck::Pod>(ctx: &Arc<GpuContext>, input: &[u32],
         ctx.read_buffer(&res, dst)?;
         std::mem::swap(&mut carry_in, &mut carry_out);
     }
-    Ok(out)
+    Ok(())
 }

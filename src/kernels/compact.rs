@@ -1,7 +1,10 @@
-//! Stream compaction: the indices of the rows a mask keeps, and a filtered `RecordBatch`. On a GPU, an
-//! exclusive scan of the mask gives each kept row its place and a scatter writes it there.
+//! Stream compaction: the indices of the rows a mask keeps, and a filtered `RecordBatch`. A
+//! `BooleanArray` mask is read as its bitmap, 1 bit a row (nulls cleared): on the CPU its set bits are
+//! listed directly; on a GPU it is uploaded as u32 words, an exclusive scan of the words' bit counts gives
+//! each word its first place and each word writes its rows there.
 
 use arrow_array::{Array, BooleanArray, RecordBatch, UInt64Array};
+use arrow_buffer::BooleanBuffer;
 
 use crate::column::Column;
 use crate::cpu;
@@ -20,11 +23,6 @@ pub fn indices_column(engine: &Engine, mask: &Column<u64>) -> Result<Column<u64>
     }
 }
 
-/// The mask as 0/1 values, a null counting as false (as Arrow's filter does).
-pub(crate) fn mask_values(mask: &BooleanArray) -> Vec<u64> {
-    (0..mask.len()).map(|i| u64::from(mask.is_valid(i) && mask.value(i))).collect()
-}
-
 /// Indices of the rows where `mask` is true (a null is false).
 ///
 /// # Errors
@@ -40,8 +38,44 @@ pub(crate) fn mask_values(mask: &BooleanArray) -> Vec<u64> {
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn indices(engine: &Engine, mask: &BooleanArray) -> Result<UInt64Array> {
-    let col = engine.upload(&mask_values(mask))?;
-    Ok(UInt64Array::from(indices_column(engine, &col)?.to_vec()?))
+    let bits = kept_bits(mask);
+    match engine.gpu() {
+        None => Ok(UInt64Array::from(cpu::compact::compact_bits(&bits))),
+        Some(ctx) => {
+            let words = ctx.upload(&bitmap_words(&bits))?;
+            Ok(UInt64Array::from(ctx.read::<u64>(&gpu::compact::compact_bits(ctx, &words)?)?))
+        }
+    }
+}
+
+/// A bitmap as u32 words, 32 rows a word from bit 0 (the buffer's offset undone), bits past the last
+/// row clear: what `compact_bits` in `shaders/compact.wgsl` reads.
+fn bitmap_words(bits: &BooleanBuffer) -> Vec<u32> {
+    let len = bits.len();
+    let bytes = bits.sliced();
+    let mut words: Vec<u32> = bytes
+        .chunks(4)
+        .take(len.div_ceil(32))
+        .map(|c| {
+            let mut a = [0u8; 4];
+            a[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(a)
+        })
+        .collect();
+    if let Some(last) = words.last_mut()
+        && !len.is_multiple_of(32)
+    {
+        *last &= (1u32 << (len % 32)) - 1;
+    }
+    words
+}
+
+/// The mask's bitmap with nulls cleared (1 bit a row, the array's offset kept).
+fn kept_bits(mask: &BooleanArray) -> BooleanBuffer {
+    match mask.nulls() {
+        Some(nulls) if nulls.null_count() > 0 => mask.values() & nulls.inner(),
+        _ => mask.values().clone(),
+    }
 }
 
 /// The rows of `batch` where `mask` is true (a null is false), in order.

@@ -8,8 +8,8 @@ use arrow_array::{Array, PrimitiveArray, UInt32Array};
 use crate::column::{Column, Element};
 use crate::cpu;
 use crate::engine::Engine;
-use crate::error::Result;
-use crate::gpu::scan::{ScanSpec, scan_array, scan_slice};
+use crate::error::{Error, Result};
+use crate::gpu::scan::{ScanSpec, scan_array, scan_slice, scan_slice_into};
 
 /// Whether element `i` of a prefix sum includes input `i`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +44,41 @@ pub fn prefix_sum<O: Element>(engine: &Engine, input: &[u32], kind: ScanKind) ->
     match engine.gpu() {
         Some(ctx) if !input.is_empty() => scan_slice(ctx, input, spec::<O>(kind)),
         _ => Ok(cpu::scan::scan::<O>(input, kind == ScanKind::Inclusive)),
+    }
+}
+
+/// Prefix sums of `input` written into `out`, a caller's buffer of the same length: repeated calls
+/// reuse one buffer, so they pay no page faults for a fresh output. Sums as in [`prefix_sum`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when `out.len()` differs from `input.len()`; [`Error::Gpu`] when the
+/// device fails or runs out of memory.
+///
+/// # Example
+/// ```
+/// use streamliner::{Engine, scan::{prefix_sum_into, ScanKind}};
+/// let engine = Engine::from_env()?;
+/// let mut out = vec![0u64; 3];
+/// prefix_sum_into(&engine, &[u32::MAX, 2, 3], &mut out, ScanKind::Exclusive)?;
+/// assert_eq!(out, vec![0, 4294967295, 4294967297]);
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn prefix_sum_into<O: Element>(engine: &Engine, input: &[u32], out: &mut [O], kind: ScanKind) -> Result<()> {
+    same_length(input.len(), out.len())?;
+    match engine.gpu() {
+        Some(ctx) if !input.is_empty() => scan_slice_into(ctx, input, out, spec::<O>(kind)),
+        _ => {
+            cpu::scan::scan_into(input, out, kind == ScanKind::Inclusive);
+            Ok(())
+        }
+    }
+}
+
+fn same_length(input: usize, out: usize) -> Result<()> {
+    if input == out {
+        Ok(())
+    } else {
+        Err(Error::invalid("output length", out, format!("must equal the input's {input} elements")))
     }
 }
 
@@ -110,6 +145,35 @@ pub fn prefix_sum_u64(engine: &Engine, input: &[u64], kind: ScanKind) -> Result<
             ctx.read(&scan_array(ctx, &col, ScanSpec { inclusive: kind == ScanKind::Inclusive, wide: true })?)
         }
         _ => Ok(cpu::scan::scan_u64(input, kind == ScanKind::Inclusive)),
+    }
+}
+
+/// Prefix sums of `u64` values, wrapping at 2^64, written into `out`, a caller's buffer of the same
+/// length (see [`prefix_sum_into`]).
+///
+/// # Errors
+/// As [`prefix_sum_into`].
+///
+/// # Example
+/// ```
+/// use streamliner::{Engine, scan::{prefix_sum_u64_into, ScanKind}};
+/// let engine = Engine::from_env()?;
+/// let mut out = [0u64; 3];
+/// prefix_sum_u64_into(&engine, &[u64::MAX, 2, 3], &mut out, ScanKind::Inclusive)?;
+/// assert_eq!(out, [u64::MAX, 1, 4]);
+/// # Ok::<(), streamliner::Error>(())
+/// ```
+pub fn prefix_sum_u64_into(engine: &Engine, input: &[u64], out: &mut [u64], kind: ScanKind) -> Result<()> {
+    same_length(input.len(), out.len())?;
+    match engine.gpu() {
+        Some(_) if !input.is_empty() => {
+            out.copy_from_slice(&prefix_sum_u64(engine, input, kind)?);
+            Ok(())
+        }
+        _ => {
+            cpu::scan::scan_u64_into(input, out, kind == ScanKind::Inclusive);
+            Ok(())
+        }
     }
 }
 
