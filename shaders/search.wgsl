@@ -10,6 +10,8 @@
 // #include "shared/tile.wgsl"
 
 override UPPER: bool = false;
+// i64 elements (two's complement in two words): compared signed, by flipping the high word's sign bit.
+override SIGNED: bool = false;
 
 struct SearchParams {
     n_queries: u32,
@@ -23,7 +25,10 @@ struct SearchParams {
 @group(0) @binding(3) var<storage, read_write> positions: array<vec2<u32>>;
 
 // h goes before q in the answer: h < q for a lower bound, h <= q for an upper bound.
-fn before(h: vec2<u32>, q: vec2<u32>) -> bool {
+fn before(h_raw: vec2<u32>, q_raw: vec2<u32>) -> bool {
+    let flip = vec2<u32>(0u, select(0u, 0x80000000u, SIGNED));
+    let h = h_raw ^ flip;
+    let q = q_raw ^ flip;
     if (UPPER) {
         return !u64_lt(q, h);
     }
@@ -62,8 +67,8 @@ fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
 }
 
 // Checked mode: first_bad[0] = min over rows i with values[i] < values[i - 1] (row 0 compares against
-// prev[0], the previous segment's last value, when has_prev != 0). The host initialises first_bad[0]
-// to 0xffffffff.
+// prev[0], the previous segment's last value, when has_prev != 0; signed when SIGNED). The host
+// initialises first_bad[0] to 0xffffffff.
 struct SortedCheckParams {
     n: u32,
     has_prev: u32,
@@ -87,7 +92,8 @@ fn check_sorted(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     } else {
         before = values[i - 1u];
     }
-    if (has_before && u64_lt(values[i], before)) {
+    let flip = vec2<u32>(0u, select(0u, 0x80000000u, SIGNED));
+    if (has_before && u64_lt(values[i] ^ flip, before ^ flip)) {
         atomicMin(&first_bad[0], i);
     }
 }
