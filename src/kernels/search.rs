@@ -7,8 +7,10 @@
 //! range), which is not meaningful and may differ between backends. [`Check::Verify`] tests the order
 //! first and returns [`crate::Error::Unsorted`] naming the first row out of order. Queries need not be
 //! sorted, but sorted queries (as every window search issues) are cheaper on the CPU: the order is
-//! detected per block of queries, and a sorted block is merged with the haystack (or, when its queries
-//! are sparse, galloped through it), touching each element about once instead of `log2 n` times.
+//! detected per block of queries, and a sorted block whose answers lie close together is galloped
+//! through the haystack from one answer to the next, touching each element about once instead of
+//! `log2 n` times; blocks run on both cores (rayon). On a GPU, a workgroup of sorted queries whose
+//! answers lie close together searches that stretch of the haystack cached in workgroup memory.
 //!
 //! [`Haystack`] prepares a haystack once (uploaded once to a GPU engine, verified once when asked) for
 //! many searches.
