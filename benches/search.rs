@@ -1,7 +1,7 @@
 //! Batched lower / upper bound, CPU twin and GPU in one group, `Throughput::Elements` (queries).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamliner::search::{Bound, Check, search_sorted, search_sorted_column};
+use streamliner::search::{Bound, Check, Haystack, search_sorted, search_sorted_column};
 
 #[path = "common/mod.rs"]
 mod engines;
@@ -78,6 +78,15 @@ fn bench_sorted_queries(c: &mut Criterion) {
                     let out = search_sorted_column(gpu, &h, &q, Bound::Lower, Check::Trust).map(|c| c.len());
                     gpu.synchronize().and(out)
                 })
+            });
+            // Host queries, found sorted on the host: the block-local search (device columns take the
+            // plain one), in a haystack uploaded once; the queries' upload and readback included.
+            let prepared = Haystack::new(gpu, haystack.clone(), Check::Trust).expect("upload");
+            group.bench_with_input(BenchmarkId::new(format!("{label}/prepared_sorted_local"), n), &n, |b, _| {
+                b.iter(|| prepared.search(&queries, Bound::Lower).map(|v| v.len()))
+            });
+            group.bench_with_input(BenchmarkId::new(format!("{label}/prepared_unsorted"), n), &n, |b, _| {
+                b.iter(|| prepared.search(&unsorted, Bound::Lower).map(|v| v.len()))
             });
         }
     }

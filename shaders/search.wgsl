@@ -67,8 +67,28 @@ var<workgroup> wg_unsorted: atomic<u32>;
 // lo, hi, and 1 when the workgroup searches wg_hay.
 var<workgroup> wg_plan: vec3<u32>;
 
+// positions[i] as the search found it (added to what it holds with `accumulate`).
+fn store(i: u32, count: u32) {
+    var out = u64_from(count);
+    if (params.accumulate != 0u) {
+        out = u64_add(positions[i], out);
+    }
+    positions[i] = out;
+}
+
 @compute @workgroup_size(ITEM_WG)
 fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = linear_group(wid) * ITEM_WG + lid;
+    if (i >= params.n_queries) {
+        return;
+    }
+    store(i, global_count(queries[i], params.n_haystack));
+}
+
+// For queries the host found sorted: the block-local search (an unsorted workgroup still gives the
+// right answer, by the global search, but pays the workgroup's order test and barriers).
+@compute @workgroup_size(ITEM_WG)
+fn search_local(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let g0 = linear_group(wid) * ITEM_WG;
     let n_q = params.n_queries;
     if (g0 >= n_q) {
@@ -125,14 +145,9 @@ fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
     } else if (live) {
         count = global_count(queries[i], params.n_haystack);
     }
-    if (!live) {
-        return;
+    if (live) {
+        store(i, count);
     }
-    var out = u64_from(count);
-    if (params.accumulate != 0u) {
-        out = u64_add(positions[i], out);
-    }
-    positions[i] = out;
 }
 
 // Checked mode: first_bad[0] = min over rows i with values[i] < values[i - 1] (row 0 compares against

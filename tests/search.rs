@@ -106,8 +106,13 @@ fn unsorted_haystack(engine: &Engine) {
                 other => panic!("expected Unsorted at {first}, got {other:?}"),
             }
             // Trusted, an unsorted haystack gives positions in range and no panic.
-            let q = queries_for(&mut rng, &h, 100);
+            let mut q = queries_for(&mut rng, &h, 100);
             for p in search_sorted(engine, &h, &q, Bound::Upper, Check::Trust).unwrap() {
+                assert!(p <= n as u64);
+            }
+            // Sorted queries take the galloping (CPU) and block-local (GPU) paths: still in range.
+            q.sort_unstable();
+            for p in search_sorted(engine, &h, &q, Bound::Lower, Check::Trust).unwrap() {
                 assert!(p <= n as u64);
             }
         }

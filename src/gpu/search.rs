@@ -18,6 +18,7 @@ fn record_search(
     positions: wgpu::BufferBinding<'_>,
     upper: bool,
     signed: bool,
+    local: bool,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
     let overrides: &'static [(&'static str, f64)] = match (upper, signed) {
@@ -26,7 +27,7 @@ fn record_search(
         (false, true) => &[("UPPER", 0.0), ("SIGNED", 1.0)],
         (true, true) => &[("UPPER", 1.0), ("SIGNED", 1.0)],
     };
-    let kernel = ctx.kernel(&table::SEARCH, "search", overrides)?;
+    let kernel = ctx.kernel(&table::SEARCH, if local { "search_local" } else { "search" }, overrides)?;
     // An empty haystack still needs one pass to write zeros; bind the queries as a stand-in haystack.
     let segments = haystack.segments.len().max(1);
     for h in 0..segments {
@@ -65,7 +66,7 @@ pub(crate) fn search_array(
     let out = ctx.alloc(queries.len, 8)?;
     let mut batch = Batch::new(ctx);
     for i in 0..queries.segments.len() {
-        record_search(&mut batch, haystack, queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i), upper, signed)?;
+        record_search(&mut batch, haystack, queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i), upper, signed, false)?;
     }
     batch.submit();
     Ok(out)
@@ -73,14 +74,19 @@ pub(crate) fn search_array(
 
 /// Searches host queries (eight-byte elements: u64, or i64 with `signed`) in a device haystack, a
 /// segment of queries at a time.
+/// `sorted`: the caller found the queries sorted (by their own order): they take the block-local
+/// search.
 pub(crate) fn search_slice<T: bytemuck::Pod>(
     ctx: &Arc<GpuContext>,
     haystack: &GpuArray,
     queries: &[T],
     upper: bool,
     signed: bool,
+    sorted: bool,
 ) -> Result<Vec<u64>> {
     debug_assert_eq!(std::mem::size_of::<T>(), 8);
+    // Sorted queries take the block-local search.
+    let local = sorted;
     let mut out = vec![0u64; queries.len()];
     let seg = ctx.segment_elems as usize;
     for (chunk, dst) in queries.chunks(seg).zip(out.chunks_mut(seg)) {
@@ -88,7 +94,7 @@ pub(crate) fn search_slice<T: bytemuck::Pod>(
         let bytes = (chunk.len() as u64 * 8).max(16).div_ceil(16) * 16;
         let res = ctx.buffer(STORAGE, bytes)?;
         let mut batch = Batch::new(ctx);
-        record_search(&mut batch, haystack, q.binding(0, bytes), chunk.len() as u64, res.binding(0, bytes), upper, signed)?;
+        record_search(&mut batch, haystack, q.binding(0, bytes), chunk.len() as u64, res.binding(0, bytes), upper, signed, local)?;
         batch.submit();
         ctx.read_buffer(&res, dst)?;
     }

@@ -96,6 +96,11 @@ pub enum Check {
     Verify,
 }
 
+/// Whether `queries` are in ascending order (one pass, stopping at the first descent).
+fn is_sorted<T: SearchKey>(queries: &[T]) -> bool {
+    queries.windows(2).all(|w| w[0] <= w[1])
+}
+
 fn unsorted<T: SearchKey>(haystack: &[T], row: u64) -> Error {
     Error::Unsorted {
         row,
@@ -139,7 +144,7 @@ pub fn search_sorted<T: SearchKey>(
             {
                 return Err(unsorted(haystack, row));
             }
-            gpu::search::search_slice(ctx, &hay, &T::words(queries), upper, T::SIGNED)
+            gpu::search::search_slice(ctx, &hay, &T::words(queries), upper, T::SIGNED, is_sorted(queries))
         }
         _ => {
             if check == Check::Verify
@@ -335,7 +340,7 @@ impl<T: SearchKey> Haystack<T> {
         let upper = bound == Bound::Upper;
         match (self.engine.gpu(), &self.device) {
             (Some(ctx), Some(hay)) if !queries.is_empty() => {
-                gpu::search::search_slice(ctx, hay, &T::words(queries), upper, T::SIGNED)
+                gpu::search::search_slice(ctx, hay, &T::words(queries), upper, T::SIGNED, is_sorted(queries))
             }
             _ => Ok(cpu::search::search(&self.values, queries, upper)),
         }
