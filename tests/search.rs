@@ -216,7 +216,8 @@ fn i64_extremes(engine: &Engine) {
             h[3] = -1;
         }
         h.sort_unstable();
-        let mut q: Vec<i64> = (0..n.min(5000)).map(|i| if i % 2 == 0 && n > 0 { h[i % n] } else { rng.next_u64() as i64 }).collect();
+        let mut q: Vec<i64> =
+            (0..n.min(5000)).map(|i| if i % 2 == 0 && n > 0 { h[i % n] } else { rng.next_u64() as i64 }).collect();
         q.extend([i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX]);
         check_generic(engine, &h, &q, "i64 unsorted queries");
         q.sort_unstable();
@@ -229,10 +230,7 @@ fn i64_extremes(engine: &Engine) {
         Err(Error::Unsorted { row: 1, value: -3, previous: 5 }) => {}
         other => panic!("expected Unsorted, got {other:?}"),
     }
-    assert!(matches!(
-        Haystack::new(engine, vec![0i64, i64::MIN], Check::Verify),
-        Err(Error::Unsorted { row: 1, .. })
-    ));
+    assert!(matches!(Haystack::new(engine, vec![0i64, i64::MIN], Check::Verify), Err(Error::Unsorted { row: 1, .. })));
 }
 
 /// u32 haystacks, searched without widening on the CPU.
@@ -262,13 +260,11 @@ fn arrow_element_types(engine: &Engine) {
     let out = search_sorted_array(engine, &i, &Int64Array::from(vec![-3, 5]), Bound::Upper, Check::Verify).unwrap();
     assert_eq!(out.values().to_vec(), vec![2, 3]);
     let u = UInt32Array::from(vec![1, 3, u32::MAX]);
-    let out = search_sorted_array(engine, &u, &UInt32Array::from(vec![u32::MAX, 2]), Bound::Lower, Check::Verify).unwrap();
+    let out =
+        search_sorted_array(engine, &u, &UInt32Array::from(vec![u32::MAX, 2]), Bound::Lower, Check::Verify).unwrap();
     assert_eq!(out.values().to_vec(), vec![2, 1]);
     let with_null = TimestampMicrosecondArray::from(vec![Some(1), None]);
-    assert!(matches!(
-        Haystack::from_array(engine, &with_null, Check::Trust),
-        Err(Error::NullValue { row: 1, .. })
-    ));
+    assert!(matches!(Haystack::from_array(engine, &with_null, Check::Trust), Err(Error::NullValue { row: 1, .. })));
 }
 
 on_every_backend!(

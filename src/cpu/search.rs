@@ -134,9 +134,7 @@ pub(crate) fn search_with<T: Key>(haystack: &[T], queries: &[T], upper: bool, pa
         block(haystack, queries, &mut out, upper, path);
         return out;
     }
-    out.par_chunks_mut(BLOCK)
-        .zip(queries.par_chunks(BLOCK))
-        .for_each(|(o, q)| block(haystack, q, o, upper, path));
+    out.par_chunks_mut(BLOCK).zip(queries.par_chunks(BLOCK)).for_each(|(o, q)| block(haystack, q, o, upper, path));
     out
 }
 
@@ -180,36 +178,36 @@ mod tests {
     #[ignore]
     fn path_timings() {
         for log2 in [22, 24] {
-        let n = 1usize << log2;
-        let mut x = 1u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x >> 20
-        };
-        let mut h: Vec<u64> = (0..n).map(|_| next()).collect();
-        h.sort_unstable();
-        let t = std::time::Instant::now();
-        let floor: Vec<u64> = h.iter().map(|&v| v + 1).collect();
-        let floor_ms = t.elapsed().as_secs_f64() * 1e3;
-        println!("haystack 2^{log2}: a fresh output written from the haystack (map+collect): {floor_ms:.1} ms");
-        drop(floor);
-        for nq in [n, n / 16, n / 256] {
-            let mut q: Vec<u64> = (0..nq).map(|_| next()).collect();
-            q.sort_unstable();
-            let want = oracle(&h, &q, false);
-            for path in [Path::Branchless, Path::Gallop, Path::Auto] {
-                let mut best = f64::MAX;
-                for _ in 0..5 {
-                    let t = std::time::Instant::now();
-                    let got = search_with(&h, &q, false, path);
-                    best = best.min(t.elapsed().as_secs_f64() * 1e3);
-                    assert!(got == want);
+            let n = 1usize << log2;
+            let mut x = 1u64;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x >> 20
+            };
+            let mut h: Vec<u64> = (0..n).map(|_| next()).collect();
+            h.sort_unstable();
+            let t = std::time::Instant::now();
+            let floor: Vec<u64> = h.iter().map(|&v| v + 1).collect();
+            let floor_ms = t.elapsed().as_secs_f64() * 1e3;
+            println!("haystack 2^{log2}: a fresh output written from the haystack (map+collect): {floor_ms:.1} ms");
+            drop(floor);
+            for nq in [n, n / 16, n / 256] {
+                let mut q: Vec<u64> = (0..nq).map(|_| next()).collect();
+                q.sort_unstable();
+                let want = oracle(&h, &q, false);
+                for path in [Path::Branchless, Path::Gallop, Path::Auto] {
+                    let mut best = f64::MAX;
+                    for _ in 0..5 {
+                        let t = std::time::Instant::now();
+                        let got = search_with(&h, &q, false, path);
+                        best = best.min(t.elapsed().as_secs_f64() * 1e3);
+                        assert!(got == want);
+                    }
+                    println!("haystack 2^{log2}, {nq} sorted queries, {path:?}: best of 5 {best:.1} ms");
                 }
-                println!("haystack 2^{log2}, {nq} sorted queries, {path:?}: best of 5 {best:.1} ms");
             }
-        }
         }
     }
 
@@ -222,7 +220,9 @@ mod tests {
             x ^= x << 17;
             x
         };
-        for (nh, nq) in [(0, 5), (1, 1), (4095, 4097), (4096, 3), (16_385, 40_000), (100_003, 3 * BLOCK + 7), (7, 70_001)] {
+        for (nh, nq) in
+            [(0, 5), (1, 1), (4095, 4097), (4096, 3), (16_385, 40_000), (100_003, 3 * BLOCK + 7), (7, 70_001)]
+        {
             for modulus in [u64::MAX, 1000] {
                 let mut h: Vec<u64> = (0..nh).map(|_| next() % modulus).collect();
                 h.sort_unstable();

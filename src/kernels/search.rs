@@ -102,11 +102,7 @@ fn is_sorted<T: SearchKey>(queries: &[T]) -> bool {
 }
 
 fn unsorted<T: SearchKey>(haystack: &[T], row: u64) -> Error {
-    Error::Unsorted {
-        row,
-        value: haystack[row as usize].wide(),
-        previous: haystack[row as usize - 1].wide(),
-    }
+    Error::Unsorted { row, value: haystack[row as usize].wide(), previous: haystack[row as usize - 1].wide() }
 }
 
 /// Positions of `queries` in the sorted `haystack` (`u32`, `u64` or `i64`).
