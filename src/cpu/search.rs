@@ -188,11 +188,6 @@ mod tests {
             };
             let mut h: Vec<u64> = (0..n).map(|_| next()).collect();
             h.sort_unstable();
-            let t = std::time::Instant::now();
-            let floor: Vec<u64> = h.iter().map(|&v| v + 1).collect();
-            let floor_ms = t.elapsed().as_secs_f64() * 1e3;
-            println!("haystack 2^{log2}: a fresh output written from the haystack (map+collect): {floor_ms:.1} ms");
-            drop(floor);
             for nq in [n, n / 16, n / 256] {
                 let mut q: Vec<u64> = (0..nq).map(|_| next()).collect();
                 q.sort_unstable();
