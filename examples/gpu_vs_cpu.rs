@@ -19,7 +19,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicroseco
 use streamliner::compact::{indices, indices_column};
 use streamliner::etl::{author_uuids, message_ids};
 use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_column};
-use streamliner::search::{Bound, Check, search_sorted, search_sorted_column};
+use streamliner::search::{Bound, Check, Haystack, search_sorted, search_sorted_column};
 use streamliner::strings::{LengthUnit, lengths};
 use streamliner::text_match::extract_urls;
 use streamliner::time::local_to_utc;
@@ -157,6 +157,60 @@ fn etl_row<T: PartialEq>(
     })
 }
 
+/// Searches of sorted queries (as the windows issue them): u64 and i64 (timestamps) haystacks, the
+/// memcpy column copying both arrays' bytes; resident: the haystack prepared once on the device
+/// ([`Haystack`]), the queries uploaded and the positions read back by each call.
+fn sorted_search_rows(
+    cpu: &Engine,
+    gpu: &Engine,
+    runs: usize,
+    haystack: &[u64],
+    queries: &[u64],
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let n = queries.len();
+    let mut sorted = queries.to_vec();
+    sorted.sort_unstable();
+    let both: Vec<u64> = haystack.iter().chain(&sorted).copied().collect();
+    let memcpy = memcpy_ms(runs, &both);
+    drop(both);
+    let mut rows = Vec::new();
+    let (cpu_t, c) = median(runs, || search_sorted(cpu, haystack, &sorted, Bound::Lower, Check::Trust));
+    let (gpu_t, g) = median(runs, || search_sorted(gpu, haystack, &sorted, Bound::Lower, Check::Trust));
+    let prepared = Haystack::new(gpu, haystack.to_vec(), Check::Trust)?;
+    let (res_t, r) = median(runs, || prepared.search(&sorted, Bound::Lower));
+    let c = c?;
+    let matches = c == g? && r? == c;
+    rows.push(Row {
+        kernel: "lower_bound, sorted queries",
+        n,
+        cpu: cpu_t,
+        gpu: gpu_t,
+        resident: Some(res_t),
+        memcpy,
+        matches,
+    });
+    // The same values as i64 timestamps around zero, searched signed.
+    let shift = |v: &u64| (*v as i64).wrapping_sub(1 << 43);
+    let hay_i: Vec<i64> = haystack.iter().map(shift).collect();
+    let q_i: Vec<i64> = sorted.iter().map(shift).collect();
+    let (cpu_t, c) = median(runs, || search_sorted(cpu, &hay_i, &q_i, Bound::Lower, Check::Trust));
+    let (gpu_t, g) = median(runs, || search_sorted(gpu, &hay_i, &q_i, Bound::Lower, Check::Trust));
+    let prepared = Haystack::new(gpu, hay_i.clone(), Check::Trust)?;
+    let (res_t, r) = median(runs, || prepared.search(&q_i, Bound::Lower));
+    let c = c?;
+    let matches = c == g? && r? == c;
+    rows.push(Row {
+        kernel: "lower_bound i64, sorted queries",
+        n,
+        cpu: cpu_t,
+        gpu: gpu_t,
+        resident: Some(res_t),
+        memcpy,
+        matches,
+    });
+    Ok(rows)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::quiet_mesa();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -253,6 +307,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 matches,
             });
         }
+        rows.extend(sorted_search_rows(&cpu, &gpu, opts.runs, &haystack, &queries)?);
         rows.iter().for_each(print_row);
     }
 

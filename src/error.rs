@@ -39,10 +39,10 @@ pub enum Error {
     Unsorted {
         /// The first row whose value is smaller than the value before it.
         row: u64,
-        /// The value at `row`.
-        value: u64,
+        /// The value at `row` (as i128: the haystack may hold u64 or i64).
+        value: i128,
         /// The value at `row - 1`.
-        previous: u64,
+        previous: i128,
     },
     /// A stream of rows went back in time where rows must come in timestamp order.
     #[error(

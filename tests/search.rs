@@ -2,15 +2,16 @@
 
 mod common;
 
-use arrow_array::{Array, UInt64Array};
+use arrow_array::{Array, Int64Array, TimestampMicrosecondArray, UInt32Array, UInt64Array};
 use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
 use streamliner::search::{
-    Bound, Check, lower_bound, search_sorted, search_sorted_array, search_sorted_column, upper_bound,
+    Bound, Check, Haystack, SearchKey, lower_bound, search_sorted, search_sorted_array, search_sorted_column,
+    upper_bound,
 };
 use streamliner::{Engine, Error};
 
-fn oracle(haystack: &[u64], queries: &[u64], bound: Bound) -> Vec<u64> {
+fn oracle<T: Ord + Copy>(haystack: &[T], queries: &[T], bound: Bound) -> Vec<u64> {
     queries
         .iter()
         .map(|&q| match bound {
@@ -105,8 +106,13 @@ fn unsorted_haystack(engine: &Engine) {
                 other => panic!("expected Unsorted at {first}, got {other:?}"),
             }
             // Trusted, an unsorted haystack gives positions in range and no panic.
-            let q = queries_for(&mut rng, &h, 100);
+            let mut q = queries_for(&mut rng, &h, 100);
             for p in search_sorted(engine, &h, &q, Bound::Upper, Check::Trust).unwrap() {
+                assert!(p <= n as u64);
+            }
+            // Sorted queries take the galloping (CPU) and block-local (GPU) paths: still in range.
+            q.sort_unstable();
+            for p in search_sorted(engine, &h, &q, Bound::Lower, Check::Trust).unwrap() {
                 assert!(p <= n as u64);
             }
         }
@@ -164,7 +170,108 @@ fn proptest_search(engine: &Engine) {
         .unwrap();
 }
 
+/// Every element type and both bounds, by `search_sorted` and by a prepared `Haystack`, against the
+/// oracle.
+fn check_generic<T: SearchKey>(engine: &Engine, haystack: &[T], queries: &[T], what: &str) {
+    let prepared = Haystack::new(engine, haystack.to_vec(), Check::Verify).unwrap();
+    for bound in [Bound::Lower, Bound::Upper] {
+        let want = oracle(haystack, queries, bound);
+        let got = search_sorted(engine, haystack, queries, bound, Check::Verify).unwrap();
+        assert!(got == want, "{what}: search_sorted {bound:?}, haystack {}, queries {}", haystack.len(), queries.len());
+        // Twice: the prepared haystack is searched again without being prepared again.
+        for _ in 0..2 {
+            let got = prepared.search(queries, bound).unwrap();
+            assert!(got == want, "{what}: Haystack {bound:?}, haystack {}, queries {}", haystack.len(), queries.len());
+        }
+    }
+}
+
+/// Sorted queries: dense ones (as many as the haystack: the CPU merges), sparse ones (a few over a long
+/// haystack: the CPU gallops), runs of duplicates, beyond both ends; on awkward sizes.
+fn sorted_queries(engine: &Engine) {
+    let mut rng = Rng::new(15);
+    // On the chunked GPU engine each haystack segment is one more pass over the queries: up to 40.
+    let cap = engine.adapter().map_or(usize::MAX, |a| 40 * a.segment_elements as usize + 17);
+    for n in awkward_sizes().into_iter().filter(|&n| n <= cap) {
+        for spread in [true, false] {
+            let h = sorted_haystack(&mut rng, n, spread);
+            for nq in [n, n / 64 + 1, 3] {
+                let mut q = queries_for(&mut rng, &h, nq);
+                q.sort_unstable();
+                check_generic(engine, &h, &q, "sorted u64");
+            }
+        }
+    }
+}
+
+/// i64 haystacks (timestamps) with both extremes, searched signed without widening.
+fn i64_extremes(engine: &Engine) {
+    let mut rng = Rng::new(16);
+    for n in awkward_sizes() {
+        let mut h: Vec<i64> = (0..n).map(|i| rng.next_u64() as i64 >> (i % 3 * 20)).collect();
+        if n >= 4 {
+            h[0] = i64::MIN;
+            h[1] = i64::MIN;
+            h[2] = i64::MAX;
+            h[3] = -1;
+        }
+        h.sort_unstable();
+        let mut q: Vec<i64> =
+            (0..n.min(5000)).map(|i| if i % 2 == 0 && n > 0 { h[i % n] } else { rng.next_u64() as i64 }).collect();
+        q.extend([i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX]);
+        check_generic(engine, &h, &q, "i64 unsorted queries");
+        q.sort_unstable();
+        check_generic(engine, &h, &q, "i64 sorted queries");
+    }
+    for v in [i64::MIN, -1, 0, i64::MAX] {
+        check_generic(engine, &vec![v; 8193], &[i64::MIN, v, v.wrapping_add(1), i64::MAX], "i64 all equal");
+    }
+    match search_sorted(engine, &[5i64, -3], &[0], Bound::Lower, Check::Verify) {
+        Err(Error::Unsorted { row: 1, value: -3, previous: 5 }) => {}
+        other => panic!("expected Unsorted, got {other:?}"),
+    }
+    assert!(matches!(Haystack::new(engine, vec![0i64, i64::MIN], Check::Verify), Err(Error::Unsorted { row: 1, .. })));
+}
+
+/// u32 haystacks, searched without widening on the CPU.
+fn u32_haystacks(engine: &Engine) {
+    let mut rng = Rng::new(17);
+    for n in awkward_sizes() {
+        let mut h: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32 >> (n % 3 * 10)).collect();
+        h.sort_unstable();
+        let mut q: Vec<u32> = (0..n.min(5000) + 1).map(|_| rng.next_u64() as u32 >> (n % 3 * 10)).collect();
+        q.extend([0, 1, u32::MAX]);
+        check_generic(engine, &h, &q, "u32 unsorted queries");
+        q.sort_unstable();
+        check_generic(engine, &h, &q, "u32 sorted queries");
+    }
+}
+
+/// Arrow arrays of every element type, timestamps included; nulls in the queries stay null.
+fn arrow_element_types(engine: &Engine) {
+    let ts = TimestampMicrosecondArray::from(vec![i64::MIN, -10, 0, 0, 35, i64::MAX]);
+    let q = TimestampMicrosecondArray::from(vec![Some(0), None, Some(i64::MAX), Some(i64::MIN)]);
+    let out = search_sorted_array(engine, &ts, &q, Bound::Lower, Check::Verify).unwrap();
+    assert_eq!((out.value(0), out.is_null(1), out.value(2), out.value(3)), (2, true, 5, 0));
+    let prepared = Haystack::from_array(engine, &ts, Check::Verify).unwrap();
+    let again = prepared.search_array(&q, Bound::Lower).unwrap();
+    assert_eq!(again, out);
+    let i = Int64Array::from(vec![-3, -3, 4]);
+    let out = search_sorted_array(engine, &i, &Int64Array::from(vec![-3, 5]), Bound::Upper, Check::Verify).unwrap();
+    assert_eq!(out.values().to_vec(), vec![2, 3]);
+    let u = UInt32Array::from(vec![1, 3, u32::MAX]);
+    let out =
+        search_sorted_array(engine, &u, &UInt32Array::from(vec![u32::MAX, 2]), Bound::Lower, Check::Verify).unwrap();
+    assert_eq!(out.values().to_vec(), vec![2, 1]);
+    let with_null = TimestampMicrosecondArray::from(vec![Some(1), None]);
+    assert!(matches!(Haystack::from_array(engine, &with_null, Check::Trust), Err(Error::NullValue { row: 1, .. })));
+}
+
 on_every_backend!(
+    sorted_queries,
+    i64_extremes,
+    u32_haystacks,
+    arrow_element_types,
     haystacks_of_awkward_sizes,
     query_batches_of_awkward_sizes,
     all_equal_and_extremes,

@@ -4,22 +4,35 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
+use super::pipelines::Kernel;
 use super::pipelines::table::{self, SearchParams, SortedCheckParams};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
 
-/// Records the search of `n` queries bound at `queries` into `positions`, over every haystack segment
-/// (counts summed), so `positions` is the position in the whole haystack when it is sorted.
+/// The search pipeline: upper or lower bound, i64 (`signed`) or u64 elements, block-local (`local`, for
+/// sorted queries) or plain.
+fn search_kernel(ctx: &Arc<GpuContext>, upper: bool, signed: bool, local: bool) -> Result<Arc<Kernel>> {
+    let overrides: &'static [(&'static str, f64)] = match (upper, signed) {
+        (false, false) => &[("UPPER", 0.0), ("SIGNED", 0.0)],
+        (true, false) => &[("UPPER", 1.0), ("SIGNED", 0.0)],
+        (false, true) => &[("UPPER", 0.0), ("SIGNED", 1.0)],
+        (true, true) => &[("UPPER", 1.0), ("SIGNED", 1.0)],
+    };
+    ctx.kernel(&table::SEARCH, if local { "search_local" } else { "search" }, overrides)
+}
+
+/// Records the search of `n` queries bound at `queries` into `positions` by `kernel`, over every
+/// haystack segment (counts summed), so `positions` is the position in the whole haystack when it is
+/// sorted.
 fn record_search(
     batch: &mut Batch,
+    kernel: &Arc<Kernel>,
     haystack: &GpuArray,
     queries: wgpu::BufferBinding<'_>,
     n: u64,
     positions: wgpu::BufferBinding<'_>,
-    upper: bool,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    let kernel = ctx.kernel(&table::SEARCH, "search", if upper { &[("UPPER", 1.0)] } else { &[("UPPER", 0.0)] })?;
     // An empty haystack still needs one pass to write zeros; bind the queries as a stand-in haystack.
     let segments = haystack.segments.len().max(1);
     for h in 0..segments {
@@ -32,7 +45,7 @@ fn record_search(
             ..Default::default()
         })?;
         batch.dispatch(
-            &kernel,
+            kernel,
             &[
                 ("params", params.whole()),
                 ("haystack", hay),
@@ -46,29 +59,38 @@ fn record_search(
     Ok(())
 }
 
-/// Searches device queries in a device haystack, in one submission, not waited for.
+/// Searches device queries in a device haystack, in one submission, not waited for. With `signed`, the
+/// eight-byte elements are i64.
 pub(crate) fn search_array(
     ctx: &Arc<GpuContext>,
     haystack: &GpuArray,
     queries: &GpuArray,
     upper: bool,
+    signed: bool,
 ) -> Result<GpuArray> {
     let out = ctx.alloc(queries.len, 8)?;
+    let kernel = search_kernel(ctx, upper, signed, false)?;
     let mut batch = Batch::new(ctx);
     for i in 0..queries.segments.len() {
-        record_search(&mut batch, haystack, queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i), upper)?;
+        record_search(&mut batch, &kernel, haystack, queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i))?;
     }
     batch.submit();
     Ok(out)
 }
 
-/// Searches host queries in a device haystack, a segment of queries at a time.
-pub(crate) fn search_slice(
+/// Searches host queries (eight-byte elements: u64, or i64 with `signed`) in a device haystack, a
+/// segment of queries at a time. `sorted`: the caller found the queries sorted (by their own order):
+/// they take the block-local search.
+pub(crate) fn search_slice<T: bytemuck::Pod>(
     ctx: &Arc<GpuContext>,
     haystack: &GpuArray,
-    queries: &[u64],
+    queries: &[T],
     upper: bool,
+    signed: bool,
+    sorted: bool,
 ) -> Result<Vec<u64>> {
+    debug_assert_eq!(std::mem::size_of::<T>(), 8);
+    let kernel = search_kernel(ctx, upper, signed, sorted)?;
     let mut out = vec![0u64; queries.len()];
     let seg = ctx.segment_elems as usize;
     for (chunk, dst) in queries.chunks(seg).zip(out.chunks_mut(seg)) {
@@ -76,19 +98,20 @@ pub(crate) fn search_slice(
         let bytes = (chunk.len() as u64 * 8).max(16).div_ceil(16) * 16;
         let res = ctx.buffer(STORAGE, bytes)?;
         let mut batch = Batch::new(ctx);
-        record_search(&mut batch, haystack, q.binding(0, bytes), chunk.len() as u64, res.binding(0, bytes), upper)?;
+        record_search(&mut batch, &kernel, haystack, q.binding(0, bytes), chunk.len() as u64, res.binding(0, bytes))?;
         batch.submit();
         ctx.read_buffer(&res, dst)?;
     }
     Ok(out)
 }
 
-/// The first row `i` of a device u64 array with `a[i] < a[i - 1]`, if any.
-pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray) -> Result<Option<u64>> {
+/// The first row `i` of a device u64 (or, with `signed`, i64) array with `a[i] < a[i - 1]`, if any.
+pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray, signed: bool) -> Result<Option<u64>> {
     if values.len < 2 {
         return Ok(None);
     }
-    let kernel = ctx.kernel(&table::SEARCH, "check_sorted", &[])?;
+    let overrides: &'static [(&'static str, f64)] = if signed { &[("SIGNED", 1.0)] } else { &[("SIGNED", 0.0)] };
+    let kernel = ctx.kernel(&table::SEARCH, "check_sorted", overrides)?;
     let k = values.segments.len();
     // One result per segment, each at its own 256-byte aligned binding offset.
     let stride = 256u64;
