@@ -1,5 +1,6 @@
 //! The host API of each kernel family; each call dispatches to the GPU wrapper or the CPU twin.
 
+pub mod chain;
 pub mod compact;
 pub mod elementwise;
 pub mod reduce;
