@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod compact;
 pub mod elementwise;
+pub(crate) mod ids;
 pub mod reduce;
 pub mod scan;
 pub mod search;
