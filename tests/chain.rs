@@ -69,8 +69,7 @@ fn clamps(engine: &Engine) {
         let plain: Vec<u64> = (0..n).map(|s| j[s].saturating_sub(1).max(s as u64 + 1).min(last)).collect();
         assert!(window_ends(engine, &up(&j), None, last).unwrap().to_vec().unwrap() == plain, "ends, n {n}");
         let end = ends_ref;
-        let egregora: Vec<u64> =
-            (0..n).map(|s| raw[s].max(s as u64).min(end[s]).max(s as u64 + 1).min(last)).collect();
+        let egregora: Vec<u64> = (0..n).map(|s| raw[s].max(s as u64).min(end[s]).max(s as u64 + 1).min(last)).collect();
         let got = window_nexts(engine, &up(&end), &up(&raw), last, false).unwrap().to_vec().unwrap();
         assert!(got == egregora, "egregora nexts, n {n}");
         let strict: Vec<u64> =

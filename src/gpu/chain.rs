@@ -135,7 +135,13 @@ pub(crate) fn ends(ctx: &Arc<GpuContext>, j: &GpuArray, cut: Option<&GpuArray>, 
 }
 
 /// The next window's start per row from its end and the raw search result (see the shader).
-pub(crate) fn nexts(ctx: &Arc<GpuContext>, end: &GpuArray, raw: &GpuArray, last: u64, strict: bool) -> Result<GpuArray> {
+pub(crate) fn nexts(
+    ctx: &Arc<GpuContext>,
+    end: &GpuArray,
+    raw: &GpuArray,
+    last: u64,
+    strict: bool,
+) -> Result<GpuArray> {
     let op: super::pipelines::Overrides = if strict { &[("OP", 1.0)] } else { &[("OP", 0.0)] };
     clamp_pass(ctx, "nexts", op, end, raw, last)
 }

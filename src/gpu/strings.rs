@@ -35,6 +35,9 @@ impl GpuContext {
             }
             segments.push(buf);
             w0 += nw;
+            if bytes.len() > super::memory::FLUSH_BYTES {
+                self.flush_writes()?;
+            }
         }
         Ok(GpuArray { segments, len: n_words, elem_bytes: 4, seg_elems: seg })
     }

@@ -99,12 +99,20 @@ pub fn window_ends(engine: &Engine, j: &Column<u64>, cut: Option<&Column<u64>>, 
 /// assert_eq!(window_nexts(&engine, &end, &raw, 3, true)?.to_vec()?, vec![1, 3, 3, 3]);
 /// # Ok::<(), streamliner::Error>(())
 /// ```
-pub fn window_nexts(engine: &Engine, end: &Column<u64>, raw: &Column<u64>, last: u64, strict: bool) -> Result<Column<u64>> {
+pub fn window_nexts(
+    engine: &Engine,
+    end: &Column<u64>,
+    raw: &Column<u64>,
+    last: u64,
+    strict: bool,
+) -> Result<Column<u64>> {
     if raw.len() != end.len() {
         return Err(Error::invalid("column length", raw.len(), format!("must equal the first column's {}", end.len())));
     }
     match engine.gpu() {
-        Some(ctx) => Ok(Column::device(gpu::chain::nexts(ctx, &*end.device_data(ctx)?, &*raw.device_data(ctx)?, last, strict)?)),
+        Some(ctx) => {
+            Ok(Column::device(gpu::chain::nexts(ctx, &*end.device_data(ctx)?, &*raw.device_data(ctx)?, last, strict)?))
+        }
         None => Ok(Column::host(cpu::chain::nexts(&end.host_data()?, &raw.host_data()?, last, strict))),
     }
 }

@@ -9,8 +9,8 @@ use crate::column::Column;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::kernels::elementwise as ew;
-use crate::kernels::{chain, compact};
 use crate::kernels::search::{Bound, Check, search_sorted_column};
+use crate::kernels::{chain, compact};
 
 /// Budget, overlap and time limit of a byte window chain.
 #[derive(Clone, Copy, Debug)]
