@@ -26,7 +26,6 @@ fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray) -> Result
                 n: n as u32,
                 dst_len: out.seg_len(t) as u32,
                 dst_start: u64_words(t as u64 * out.seg_elems),
-                ..Default::default()
             })?;
             batch.dispatch(
                 &kernel,

@@ -155,7 +155,7 @@ impl GpuContext {
     pub(crate) fn upload<T: Pod>(self: &Arc<Self>, data: &[T]) -> Result<GpuArray> {
         let seg = self.segment_elems as usize;
         let mut segments = Vec::with_capacity(data.len().div_ceil(seg.max(1)));
-        let flush = data.len() * size_of::<T>() > FLUSH_BYTES;
+        let flush = size_of_val(data) > FLUSH_BYTES;
         for chunk in data.chunks(seg) {
             segments.push(self.storage_from(chunk)?);
             if flush {

@@ -49,7 +49,7 @@ const BLOCK_WORDS: u64 = 16;
 /// Whether every words segment's blocks fit one segment of a blocks array with `seg` elements.
 fn counts_fit(words: &GpuArray, seg: u64) -> bool {
     let per = words.seg_elems / BLOCK_WORDS;
-    per <= seg && seg % per.max(1) == 0
+    per <= seg && seg.is_multiple_of(per.max(1))
 }
 
 /// The segment of a blocks array (`blocks`) holding the first block of words segment `i`, and that
@@ -69,7 +69,7 @@ pub(crate) fn char_positions(
 ) -> Result<GpuArray> {
     // One count per block of BLOCK_WORDS words; a words segment's blocks lie in one counts segment
     // (segments hold whole tiles, a multiple of BLOCK_WORDS, and both arrays use the context's).
-    debug_assert!(words.seg_elems % BLOCK_WORDS == 0 && counts_fit(words, ctx.segment_elems));
+    debug_assert!(words.seg_elems.is_multiple_of(BLOCK_WORDS) && counts_fit(words, ctx.segment_elems));
     let counts = ctx.alloc(words.len.div_ceil(BLOCK_WORDS), 4)?;
     let wc = ctx.kernel(&table::STRINGS, "block_chars", &[])?;
     let mut batch = Batch::new(ctx);
