@@ -340,6 +340,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compaction.resident = Some(res_t);
         compaction.matches &= r?.to_vec()? == indices(&cpu, &bools)?.values().to_vec();
         rows.push(compaction);
+        rows.extend(chain_rows(&mut rng, n, opts.runs, &cpu, &gpu)?);
         rows.iter().for_each(print_row);
     }
     Ok(())
@@ -347,4 +348,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn cpu_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Byte windows (the device chain on the GPU engine, the bisect chain on the CPU engine) and the
+/// pointer-jumping walk alone, at `n` messages: rows of their own, so other helpers' rows merge easily.
+fn chain_rows(
+    rng: &mut common::Rng,
+    n: usize,
+    runs: usize,
+    cpu: &Engine,
+    gpu: &Engine,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    use streamliner::kernels::chain::walk_marks;
+    use streamliner::window::{Semantics, WindowSpec};
+    let (texts, _, ts) = etl_data(rng, n);
+    let text_bytes = texts.value_data().to_vec();
+    let history = arrow_array::RecordBatch::try_from_iter([
+        ("ts", Arc::new(ts.with_timezone("UTC")) as ArrayRef),
+        ("text", Arc::new(texts) as ArrayRef),
+    ])?;
+    let mut rows = Vec::new();
+    for (kernel, spec) in [
+        ("byte windows strict (utf-8, M=2000, r=0.2)", WindowSpec::bytes(2000).overlap(0.2)),
+        (
+            "byte windows egregora (code points, M=2000, r=0.2)",
+            WindowSpec::bytes(2000).overlap(0.2).semantics(Semantics::Egregora),
+        ),
+    ] {
+        rows.push(etl_row(kernel, n, runs, &text_bytes, cpu, gpu, |e| {
+            e.window(&history, &spec).map(|w| w.windows().to_vec())
+        })?);
+    }
+    // A byte-window-shaped successor array: forward steps of 1..=20 rows, ending in a self-loop.
+    let last = n.saturating_sub(1) as u64;
+    let next: Vec<u64> = (0..n as u64).map(|s| (s + 1 + rng.next() % 20).min(last)).collect();
+    let next_cpu = cpu.upload(&next)?;
+    let next_gpu = gpu.upload(&next)?;
+    let mut walk = etl_row("walk marks (pointer jumping)", n, runs, bytemuck::cast_slice(&next), cpu, gpu, |e| {
+        walk_marks(e, if e.is_gpu() { &next_gpu } else { &next_cpu }).and_then(|c| c.to_vec())
+    })?;
+    let (res_t, r) = median(runs, || walk_marks(gpu, &next_gpu).and_then(|c| gpu.synchronize().map(|_| c)));
+    walk.resident = Some(res_t);
+    walk.matches &= r?.to_vec()? == walk_marks(cpu, &next_cpu)?.to_vec()?;
+    rows.push(walk);
+    Ok(rows)
 }

@@ -1,6 +1,7 @@
 //! The CPU twin of every kernel, same names as the shaders. These are what most users run: scans work
 //! in blocks over both cores when the input is large, searches are branchless.
 
+pub(crate) mod chain;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;

@@ -15,11 +15,10 @@ pub use table::{
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::TimeUnit;
 
-use crate::cpu;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::gpu;
 use crate::kernels::elementwise as ew;
+use crate::kernels::ids::message_id_bytes;
 use crate::kernels::strings::{string_column_from_parts, uuid5};
 use crate::kernels::text_match::{starts_with_ignore_ascii_case, uuid_in_set};
 use crate::kernels::time::{ordered, per_second, timestamps};
@@ -131,16 +130,7 @@ pub(crate) fn message_ids_with_limit(engine: &Engine, ts: &dyn Array, limit: u64
 /// The ids of rows with `delta` (units since the first message) and sorted position `row`, as a string
 /// column: `LargeUtf8` when the bytes pass `limit`.
 pub(crate) fn ids_column(engine: &Engine, delta: &[u64], row: &[u64], unit: TimeUnit, limit: u64) -> Result<ArrayRef> {
-    let code = match unit {
-        TimeUnit::Second => 0,
-        TimeUnit::Millisecond => 1,
-        TimeUnit::Microsecond => 2,
-        TimeUnit::Nanosecond => 3,
-    };
-    let (bytes, ends) = match engine.gpu() {
-        Some(ctx) if !delta.is_empty() => gpu::ids::message_ids(ctx, delta, row, code)?,
-        _ => cpu::ids::message_ids(delta, row, per_second(unit)),
-    };
+    let (bytes, ends) = message_id_bytes(engine, delta, row, unit)?;
     let large = ends.last().copied().unwrap_or(0) > limit;
     string_column_from_parts(bytes, &ends, None, large, "message ids")
 }

@@ -9,13 +9,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use super::{PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, command_mask, ids_column, opt_out_mask};
+use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, ids_column, opt_out_mask};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::whatsapp::{Chat, ChatMessage};
 use crate::kernels::compact::filter_batch;
 use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
-use crate::kernels::text_match::extract_urls;
+use crate::kernels::text_match::{MatchText, starts_with_on, urls_on};
 use crate::kernels::time::local_to_utc;
 
 /// How to build the message table.
@@ -271,7 +271,9 @@ fn table_rows(
     let msg_id = ids_column(engine, &delta, &row, TimeUnit::Microsecond, limit)?;
     let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
     let text_chars = lengths(engine, text.as_ref(), LengthUnit::CodePoints)?;
-    let urls = extract_urls(engine, text.as_ref())?;
+    // The text goes to the device once for the URLs and the command mask.
+    let matched = MatchText::new(engine, text.as_ref())?;
+    let urls = urls_on(engine, &matched)?;
     let attrs: Vec<String> = rows.iter().map(|r| attrs_json(r.0, r.1)).collect();
     let attrs = string_column(attrs.iter().map(String::as_str), limit_usize);
     let constant = |v: &str| string_column(std::iter::repeat_n(v, n), limit_usize);
@@ -301,8 +303,11 @@ fn table_rows(
     let table = RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect())
         .map_err(|e| Error::invalid("message table", n, e.to_string()))?;
 
-    let commands =
-        if opts.drop_commands { command_mask(engine, text.as_ref())? } else { BooleanArray::from(vec![false; n]) };
+    let commands = if opts.drop_commands {
+        starts_with_on(engine, &matched, COMMAND_PREFIX)?
+    } else {
+        BooleanArray::from(vec![false; n])
+    };
     let opted_out = opt_out_mask(engine, author_uuid.as_ref(), &opts.opt_out)?;
     let keep = BooleanArray::from_iter((0..n).map(|i| Some(!commands.value(i) && !opted_out.value(i))));
     let kept = filter_batch(engine, &table, &keep)?;

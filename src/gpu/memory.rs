@@ -17,6 +17,9 @@ pub(crate) const UNIFORM: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM.union
 /// Usage of readback buffers.
 pub(crate) const STAGING: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
+/// Uploads larger than this are flushed a segment at a time (see [`GpuContext::flush_writes`]).
+pub(crate) const FLUSH_BYTES: usize = 64 << 20;
+
 /// Idle buffers kept for reuse, at most this many bytes in all.
 const POOL_CAP_BYTES: u64 = 1 << 30;
 
@@ -152,8 +155,12 @@ impl GpuContext {
     pub(crate) fn upload<T: Pod>(self: &Arc<Self>, data: &[T]) -> Result<GpuArray> {
         let seg = self.segment_elems as usize;
         let mut segments = Vec::with_capacity(data.len().div_ceil(seg.max(1)));
+        let flush = size_of_val(data) > FLUSH_BYTES;
         for chunk in data.chunks(seg) {
             segments.push(self.storage_from(chunk)?);
+            if flush {
+                self.flush_writes()?;
+            }
         }
         Ok(GpuArray {
             segments,
@@ -174,6 +181,13 @@ impl GpuContext {
             start += n;
         }
         Ok(GpuArray { segments, len, elem_bytes, seg_elems: seg })
+    }
+
+    /// Submits the queue's pending buffer writes and waits for them, so that their staging copies are
+    /// freed: an upload of many segments then holds one segment's staging at a time, not all of them.
+    pub(crate) fn flush_writes(&self) -> Result<()> {
+        self.queue.submit(std::iter::empty::<wgpu::CommandBuffer>());
+        self.wait("upload")
     }
 
     /// Waits for all submitted work; reports GPU errors raised meanwhile.

@@ -1,6 +1,7 @@
 //! The GPU side: device and queue, pipeline cache, buffer pool, and the host wrapper of each shader
 //! (same name as its file in `shaders/`).
 
+pub(crate) mod chain;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;

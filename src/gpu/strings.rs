@@ -1,5 +1,6 @@
 //! Host wrapper of `shaders/strings.wgsl`: code point positions over the raw UTF-8 buffer, as a scan of
-//! per-word counts, so no invocation loops over a row (rows may be megabytes long).
+//! per-block counts (16 words a block), so no invocation loops over a row (rows may be megabytes long)
+//! and the counts take an eighth of the text's bytes.
 
 use std::sync::Arc;
 
@@ -34,9 +35,28 @@ impl GpuContext {
             }
             segments.push(buf);
             w0 += nw;
+            if bytes.len() > super::memory::FLUSH_BYTES {
+                self.flush_writes()?;
+            }
         }
         Ok(GpuArray { segments, len: n_words, elem_bytes: 4, seg_elems: seg })
     }
+}
+
+/// Words per block of the code point counts (`BLOCK_WORDS` in `shaders/strings.wgsl`).
+const BLOCK_WORDS: u64 = 16;
+
+/// Whether every words segment's blocks fit one segment of a blocks array with `seg` elements.
+fn counts_fit(words: &GpuArray, seg: u64) -> bool {
+    let per = words.seg_elems / BLOCK_WORDS;
+    per <= seg && seg.is_multiple_of(per.max(1))
+}
+
+/// The segment of a blocks array (`blocks`) holding the first block of words segment `i`, and that
+/// block's index in it.
+fn block_place(words: &GpuArray, blocks: &GpuArray, i: usize) -> (usize, u64) {
+    let g = i as u64 * (words.seg_elems / BLOCK_WORDS);
+    ((g / blocks.seg_elems) as usize, g % blocks.seg_elems)
 }
 
 /// For each byte offset in `offsets` (u64), the number of code points that start before it in the
@@ -47,19 +67,27 @@ pub(crate) fn char_positions(
     total_bytes: u64,
     offsets: &GpuArray,
 ) -> Result<GpuArray> {
-    let counts = ctx.alloc(words.len, 4)?;
-    let wc = ctx.kernel(&table::STRINGS, "word_chars", &[])?;
+    // One count per block of BLOCK_WORDS words; a words segment's blocks lie in one counts segment
+    // (segments hold whole tiles, a multiple of BLOCK_WORDS, and both arrays use the context's).
+    debug_assert!(words.seg_elems.is_multiple_of(BLOCK_WORDS) && counts_fit(words, ctx.segment_elems));
+    let counts = ctx.alloc(words.len.div_ceil(BLOCK_WORDS), 4)?;
+    let wc = ctx.kernel(&table::STRINGS, "block_chars", &[])?;
     let mut batch = Batch::new(ctx);
     for i in 0..words.segments.len() {
         let n = words.seg_len(i);
         let first_byte = i as u64 * words.seg_elems * 4;
         let valid = total_bytes.saturating_sub(first_byte).min(n * 4);
-        let params =
-            ctx.params(&WordCharsParams { n_words: n as u32, valid_bytes: valid as u32, ..Default::default() })?;
+        let (cs, base) = block_place(words, &counts, i);
+        let params = ctx.params(&WordCharsParams {
+            n_words: n as u32,
+            valid_bytes: valid as u32,
+            block_base: base as u32,
+            ..Default::default()
+        })?;
         batch.dispatch(
             &wc,
-            &[("wc_params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))],
-            item_groups(n),
+            &[("wc_params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(cs))],
+            item_groups(n.div_ceil(BLOCK_WORDS)),
         )?;
         batch.keep(params);
     }
@@ -77,6 +105,7 @@ pub(crate) fn char_positions(
                 n: n as u32,
                 seg_words: words.seg_len(s) as u32,
                 first: u32::from(s == 0),
+                block_base: block_place(words, &prefix, s).1 as u32,
                 seg_start: u64_words(start),
                 ..Default::default()
             })?;
@@ -86,7 +115,7 @@ pub(crate) fn char_positions(
                     ("co_params", params.whole()),
                     ("offsets", offsets.seg_binding(q)),
                     ("seg_words", words.seg_binding(s)),
-                    ("seg_prefix", prefix.seg_binding(s)),
+                    ("seg_prefix", prefix.seg_binding(block_place(words, &prefix, s).0)),
                     ("char_pos", out.seg_binding(q)),
                 ],
                 item_groups(n),

@@ -18,19 +18,30 @@ fn rows_per_chunk(ctx: &GpuContext) -> u64 {
     ctx.segment_elems / 2
 }
 
+/// A string column's rows on the device, in chunks, uploaded once and shared by the matchers that
+/// read the same text (prefixes and URLs); `oversized` are the rows too large for any binding.
+pub(crate) struct DeviceText {
+    chunks: Vec<super::text::TextChunk>,
+    oversized: Vec<usize>,
+    rows: usize,
+}
+
+impl DeviceText {
+    /// Uploads the rows of `parts`.
+    pub(crate) fn new(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<Self> {
+        let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
+        Ok(DeviceText { chunks, oversized, rows: parts.offsets.len() - 1 })
+    }
+}
+
 /// 0/1 per row: the row starts with `pattern` (lowercase ASCII), ASCII case ignored; and the rows too
 /// large for the device.
-pub(crate) fn prefix_ci(
-    ctx: &Arc<GpuContext>,
-    parts: &TextParts<'_>,
-    pattern: &[u8],
-) -> Result<(Vec<u64>, Vec<usize>)> {
-    let n = parts.offsets.len() - 1;
-    let mut out = vec![0u64; n];
-    let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
+pub(crate) fn prefix_ci(ctx: &Arc<GpuContext>, text: &DeviceText, pattern: &[u8]) -> Result<(Vec<u64>, Vec<usize>)> {
+    let mut out = vec![0u64; text.rows];
+    let (chunks, oversized) = (&text.chunks, text.oversized.clone());
     let pat = ctx.storage_from(&byte_words(pattern))?;
     let kernel = ctx.kernel(&table::TEXT_MATCH, "prefix_ci", &[])?;
-    for c in &chunks {
+    for c in chunks {
         let flags = ctx.buffer(STORAGE, c.len() * 8)?;
         let params =
             ctx.params(&PrefixParams { n: c.len() as u32, len: pattern.len() as u32, ..Default::default() })?;
@@ -57,14 +68,13 @@ pub(crate) fn prefix_ci(
 type UrlSpans = (Vec<u32>, Vec<(u64, u64)>, Vec<usize>);
 
 /// URL spans per row: `counts[r]` spans each, listed in order in `spans` as absolute byte positions in
-/// `parts.values`; and the rows too large for the device (their counts are 0 here).
-pub(crate) fn urls(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<UrlSpans> {
-    let n = parts.offsets.len() - 1;
-    let mut counts = vec![0u32; n];
+/// the column's values; and the rows too large for the device (their counts are 0 here).
+pub(crate) fn urls(ctx: &Arc<GpuContext>, text: &DeviceText) -> Result<UrlSpans> {
+    let mut counts = vec![0u32; text.rows];
     let mut spans = Vec::new();
-    let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
+    let (chunks, oversized) = (&text.chunks, text.oversized.clone());
     let kernel = ctx.kernel(&table::TEXT_MATCH, "urls", &[])?;
-    for c in &chunks {
+    for c in chunks {
         let rows = c.len();
         let passes = (c.max_row_bytes + 1).div_ceil(u64::from(URL_BUDGET));
         let state = ctx.buffer(STORAGE, rows * 16)?;

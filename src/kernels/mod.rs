@@ -1,7 +1,9 @@
 //! The host API of each kernel family; each call dispatches to the GPU wrapper or the CPU twin.
 
+pub mod chain;
 pub mod compact;
 pub mod elementwise;
+pub(crate) mod ids;
 pub mod reduce;
 pub mod scan;
 pub mod search;

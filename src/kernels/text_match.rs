@@ -42,13 +42,41 @@ pub fn starts_with_ignore_ascii_case(engine: &Engine, text: &dyn Array, prefix: 
     if !prefix.is_ascii() {
         return Err(Error::invalid("prefix", prefix, "must be ASCII"));
     }
+    starts_with_on(engine, &MatchText::new(engine, text)?, prefix)
+}
+
+/// A string column made ready once for several matchers: its parts, and on a GPU engine its rows on
+/// the device, so that the matchers reading the same text share one upload (the message table's
+/// command mask and URLs).
+pub(crate) struct MatchText<'a> {
+    parts: TextParts<'a>,
+    device: Option<gpu::text_match::DeviceText>,
+}
+
+impl<'a> MatchText<'a> {
+    /// The parts of `text`, uploaded when `engine` is a GPU engine and there are rows.
+    pub(crate) fn new(engine: &Engine, text: &'a dyn Array) -> Result<Self> {
+        let parts = text_parts(text)?;
+        let device = match engine.gpu() {
+            Some(ctx) if parts.offsets.len() > 1 => Some(gpu::text_match::DeviceText::new(ctx, &parts)?),
+            _ => None,
+        };
+        Ok(MatchText { parts, device })
+    }
+}
+
+/// [`starts_with_ignore_ascii_case`] over a column made ready by [`MatchText::new`] on `engine`.
+pub(crate) fn starts_with_on(engine: &Engine, text: &MatchText<'_>, prefix: &str) -> Result<BooleanArray> {
+    if !prefix.is_ascii() {
+        return Err(Error::invalid("prefix", prefix, "must be ASCII"));
+    }
     let pattern = prefix.to_ascii_lowercase().into_bytes();
-    let parts = text_parts(text)?;
+    let parts = &text.parts;
     let n = parts.offsets.len() - 1;
-    let twin = |i: usize| u64::from(cpu::text_match::prefix_ci(row(&parts, i), &pattern));
-    let values = match engine.gpu() {
-        Some(ctx) if n > 0 => {
-            let (mut v, oversized) = gpu::text_match::prefix_ci(ctx, &parts, &pattern)?;
+    let twin = |i: usize| u64::from(cpu::text_match::prefix_ci(row(parts, i), &pattern));
+    let values = match (engine.gpu(), &text.device) {
+        (Some(ctx), Some(dt)) => {
+            let (mut v, oversized) = gpu::text_match::prefix_ci(ctx, dt, &pattern)?;
             for i in oversized {
                 v[i] = twin(i);
             }
@@ -56,7 +84,7 @@ pub fn starts_with_ignore_ascii_case(engine: &Engine, text: &dyn Array, prefix: 
         }
         _ => (0..n).map(twin).collect(),
     };
-    Ok(booleans(values, &parts))
+    Ok(booleans(values, parts))
 }
 
 /// The URLs of each row: every match of `https?://` followed by one or more bytes that are neither
@@ -80,16 +108,21 @@ pub fn starts_with_ignore_ascii_case(engine: &Engine, text: &dyn Array, prefix: 
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn extract_urls(engine: &Engine, text: &dyn Array) -> Result<ListArray> {
-    let parts = text_parts(text)?;
+    urls_on(engine, &MatchText::new(engine, text)?)
+}
+
+/// [`extract_urls`] over a column made ready by [`MatchText::new`] on `engine`.
+pub(crate) fn urls_on(engine: &Engine, text: &MatchText<'_>) -> Result<ListArray> {
+    let parts = &text.parts;
     let n = parts.offsets.len() - 1;
     // Per row, the spans as absolute byte positions in parts.values.
     let twin = |i: usize| -> Vec<(u64, u64)> {
         let base = parts.offsets[i];
-        cpu::text_match::urls(row(&parts, i)).into_iter().map(|(s, e)| (base + s as u64, base + e as u64)).collect()
+        cpu::text_match::urls(row(parts, i)).into_iter().map(|(s, e)| (base + s as u64, base + e as u64)).collect()
     };
-    let per_row: Vec<Vec<(u64, u64)>> = match engine.gpu() {
-        Some(ctx) if n > 0 => {
-            let (counts, spans, oversized) = gpu::text_match::urls(ctx, &parts)?;
+    let per_row: Vec<Vec<(u64, u64)>> = match (engine.gpu(), &text.device) {
+        (Some(ctx), Some(dt)) => {
+            let (counts, spans, oversized) = gpu::text_match::urls(ctx, dt)?;
             let mut it = spans.into_iter();
             let mut rows: Vec<Vec<(u64, u64)>> =
                 counts.iter().map(|&k| it.by_ref().take(k as usize).collect()).collect();

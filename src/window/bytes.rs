@@ -2,14 +2,15 @@
 //!
 //! `a` holds `n + 1` prefix sums (`a[k]` = total length of rows `0..k`). On the CPU each window is a
 //! few binary searches (a bisect chain, O(K log n)); on a GPU, `end[s]` and `next[s]` are computed for
-//! every row `s` at once with batched searches and elementwise kernels, and the chain is followed on
-//! the host. Both give the same windows.
+//! every row `s` at once with batched searches and fused clamp kernels, the chain is followed on the
+//! device by pointer jumping, and only the window table is read back. Both give the same windows.
 
 use crate::column::Column;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::kernels::elementwise as ew;
 use crate::kernels::search::{Bound, Check, search_sorted_column};
+use crate::kernels::{chain, compact};
 
 /// Budget, overlap and time limit of a byte window chain.
 #[derive(Clone, Copy, Debug)]
@@ -78,84 +79,96 @@ pub(crate) fn strict_chain(a: &[u64], ts: &[u64], p: ByteParams) -> Vec<(u64, u6
     out
 }
 
-/// Follows `next` from row 0, reading each window's end from `end`.
-fn follow(end: &[u64], next: &[u64], n: usize, stop_at_end: bool) -> Vec<(u64, u64)> {
-    let mut out = Vec::new();
-    let mut s = 0usize;
-    while s < n {
-        let e = end[s];
-        out.push((s as u64, e));
-        if stop_at_end && e as usize == n {
-            break;
-        }
-        // next[s] > s for every s < n (both semantics), so the walk ends.
-        s = next[s] as usize;
-    }
-    out
+/// A window table: `(start_row, end_row, units)` per window, in order.
+pub(crate) type Table = Vec<(u64, u64, u64)>;
+
+/// The windows of a chain given `end[s]` and `next[s]` for every row `s` of `0..=n` (`next[s] > s`
+/// for `s < n`, `next[n] = n`): the rows the walk from row 0 reaches are marked (pointer jumping on a
+/// GPU), compacted into the window starts, and the ends and units gathered at them, so that only the
+/// window table leaves the device.
+fn window_table(engine: &Engine, a: &Column<u64>, end: &Column<u64>, next: &Column<u64>) -> Result<Table> {
+    let n = (a.len() - 1) as u64;
+    let starts = {
+        let marks = chain::walk_marks_trusted(engine, next)?;
+        compact::indices_column(engine, &marks)?
+    };
+    let ends = ew::gather(engine, end, &starts)?;
+    let units = ew::sub(engine, &ew::gather(engine, a, &ends)?, &ew::gather(engine, a, &starts)?)?;
+    let (starts, ends, units) = (starts.to_vec()?, ends.to_vec()?, units.to_vec()?);
+    // Row n (the walk's end) is marked when reached; it starts no window.
+    Ok(starts.into_iter().zip(ends).zip(units).filter(|((s, _), _)| *s < n).map(|((s, e), u)| (s, e, u)).collect())
 }
 
-/// The egregora chain from `end[s]` and `next[s]` computed for every row at once.
-pub(crate) fn egregora_batched(engine: &Engine, a: &Column<u64>, p: ByteParams) -> Result<Vec<(u64, u64)>> {
+/// The egregora chain from `end[s]` and `next[s]` computed for every row at once, followed where the
+/// engine computes.
+pub(crate) fn egregora_batched(engine: &Engine, a: &Column<u64>, p: ByteParams) -> Result<Table> {
     let n = a.len() - 1;
     let n64 = n as u64;
-    let rows = ew::iota(engine, n + 1, 0)?;
-    let rows1 = ew::iota(engine, n + 1, 1)?;
     // Queries a[s + 1] + M; end = clamp(upper_bound - 1, s + 1, n).
-    let a_next = ew::gather(engine, a, &ew::min_scalar(engine, &rows1, n64)?)?;
-    let j = search_sorted_column(engine, a, &ew::add_scalar(engine, &a_next, p.max)?, Bound::Upper, Check::Trust)?;
-    let end = ew::min_scalar(engine, &ew::max(engine, &ew::sub_scalar(engine, &j, 1)?, &rows1)?, n64)?;
-    // next = lower_bound(a, a[end] - OB) within [s, end), or s + 1 when that is s.
-    let a_end = ew::gather(engine, a, &end)?;
-    let g = search_sorted_column(engine, a, &ew::sub_scalar(engine, &a_end, p.overlap)?, Bound::Lower, Check::Trust)?;
-    let within = ew::min(engine, &ew::max(engine, &g, &rows)?, &end)?;
-    let next = ew::max(engine, &within, &rows1)?;
-    Ok(follow(&end.to_vec()?, &next.to_vec()?, n, false))
+    let j = {
+        let a_next = ew::gather(engine, a, &ew::min_scalar(engine, &ew::iota(engine, n + 1, 1)?, n64)?)?;
+        search_sorted_column(engine, a, &ew::add_scalar(engine, &a_next, p.max)?, Bound::Upper, Check::Trust)?
+    };
+    let end = chain::window_ends(engine, &j, None, n64)?;
+    drop(j);
+    // next = lower_bound(a, a[end] - OB) within [s, end], or s + 1 when that is s.
+    let g = {
+        let a_end = ew::gather(engine, a, &end)?;
+        search_sorted_column(engine, a, &ew::sub_scalar(engine, &a_end, p.overlap)?, Bound::Lower, Check::Trust)?
+    };
+    let next = chain::window_nexts(engine, &end, &g, n64, false)?;
+    drop(g);
+    window_table(engine, a, &end, &next)
 }
 
-/// The strict chain from `end[s]` and `next[s]` computed for every row at once. `ts` holds the sorted
-/// timestamps as order-preserving u64 with one more element, `u64::MAX`, so it is as long as `a`.
+/// The strict chain from `end[s]` and `next[s]` computed for every row at once, followed where the
+/// engine computes. `ts` holds the sorted timestamps as order-preserving u64 with one more element,
+/// `u64::MAX`, so it is as long as `a`.
 pub(crate) fn strict_batched(
     engine: &Engine,
     a: &Column<u64>,
     ts: Option<&Column<u64>>,
     p: ByteParams,
-) -> Result<Vec<(u64, u64)>> {
+) -> Result<Table> {
     let n = a.len() - 1;
     let n64 = n as u64;
-    let rows1 = ew::iota(engine, n + 1, 1)?;
-    let j = search_sorted_column(engine, a, &ew::add_scalar(engine, a, p.max)?, Bound::Upper, Check::Trust)?;
-    let mut end = ew::sub_scalar(engine, &j, 1)?;
     let time = match (ts, p.max_time) {
         (Some(ts), Some(w)) => Some((ts, w)),
         _ => None,
     };
-    if let Some((ts, w)) = time {
-        let cut = search_sorted_column(engine, ts, &ew::add_scalar(engine, ts, w)?, Bound::Upper, Check::Trust)?;
-        end = ew::min(engine, &end, &cut)?;
+    let end = {
+        let j = search_sorted_column(engine, a, &ew::add_scalar(engine, a, p.max)?, Bound::Upper, Check::Trust)?;
+        let cut = match time {
+            Some((ts, w)) => {
+                Some(search_sorted_column(engine, ts, &ew::add_scalar(engine, ts, w)?, Bound::Upper, Check::Trust)?)
+            }
+            None => None,
+        };
+        chain::window_ends(engine, &j, cut.as_ref(), n64)?
+    };
+    if p.overlap == 0 {
+        // next = end, which is n where the chain stops.
+        return window_table(engine, a, &end, &end);
     }
-    let end = ew::min_scalar(engine, &ew::max(engine, &end, &rows1)?, n64)?;
-    let next = if p.overlap == 0 {
-        None
-    } else {
+    let raw = {
         let a_end = ew::gather(engine, a, &end)?;
         let a_after = ew::gather(engine, a, &ew::min_scalar(engine, &ew::add_scalar(engine, &end, 1)?, n64)?)?;
         let x =
             ew::max(engine, &ew::sub_scalar(engine, &a_end, p.overlap)?, &ew::sub_scalar(engine, &a_after, p.max)?)?;
-        let mut next = search_sorted_column(engine, a, &x, Bound::Lower, Check::Trust)?;
-        if let Some((ts, w)) = time {
-            let ts_end = ew::gather(engine, ts, &end)?;
-            let by_time =
-                search_sorted_column(engine, ts, &ew::sub_scalar(engine, &ts_end, w)?, Bound::Lower, Check::Trust)?;
-            next = ew::max(engine, &next, &by_time)?;
+        let raw = search_sorted_column(engine, a, &x, Bound::Lower, Check::Trust)?;
+        match time {
+            Some((ts, w)) => {
+                let ts_end = ew::gather(engine, ts, &end)?;
+                let by_time =
+                    search_sorted_column(engine, ts, &ew::sub_scalar(engine, &ts_end, w)?, Bound::Lower, Check::Trust)?;
+                ew::max(engine, &raw, &by_time)?
+            }
+            None => raw,
         }
-        Some(ew::min(engine, &ew::max(engine, &next, &rows1)?, &end)?)
     };
-    let end = end.to_vec()?;
-    let next = match next {
-        Some(c) => c.to_vec()?,
-        None => end.clone(),
-    };
-    Ok(follow(&end, &next, n, true))
+    let next = chain::window_nexts(engine, &end, &raw, n64, true)?;
+    drop(raw);
+    window_table(engine, a, &end, &next)
 }
 
 #[cfg(test)]
@@ -204,5 +217,41 @@ mod tests {
         assert_eq!(strict_chain(&a, &[0; 4], params(10, 0.5)), [(0, 3), (3, 4)]);
         let a = prefix(&[2, 2, 2, 2, 2, 2]);
         assert_eq!(strict_chain(&a, &[0; 6], params(6, 0.34)), [(0, 3), (2, 5), (4, 6)]);
+    }
+
+    fn with_units(a: &[u64], w: Vec<(u64, u64)>) -> Table {
+        w.into_iter().map(|(s, e)| (s, e, a[e as usize] - a[s as usize])).collect()
+    }
+
+    /// The batched chains (run here on the CPU engine; the GPU ones are compared in tests/windows.rs)
+    /// give the bisect chains' windows.
+    #[test]
+    fn batched_equals_bisect() {
+        let engine = Engine::new(crate::engine::Backend::Cpu).expect("CPU engine");
+        let mut seed = 11u64;
+        let mut rnd = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for n in [1usize, 2, 3, 7, 31, 100] {
+            for _ in 0..30 {
+                let lengths: Vec<u64> = (0..n).map(|_| if rnd(5) == 0 { 0 } else { rnd(40) }).collect();
+                let a = prefix(&lengths);
+                let mut ts: Vec<u64> = (0..n).map(|_| rnd(50)).collect();
+                ts.sort_unstable();
+                let max = 1 + rnd(60);
+                let r = [0.0, 0.2, 0.5][rnd(3) as usize];
+                let mut p = params(max, r);
+                let col = engine.upload(&a).expect("upload");
+                let want = with_units(&a, egregora_chain(&a, p));
+                assert_eq!(egregora_batched(&engine, &col, p).expect("egregora"), want);
+                if rnd(2) == 0 {
+                    p.max_time = Some(rnd(20));
+                }
+                let want = with_units(&a, strict_chain(&a, &ts, p));
+                let ts_col = engine.upload(&ts.iter().copied().chain([u64::MAX]).collect::<Vec<_>>()).expect("upload");
+                assert_eq!(strict_batched(&engine, &col, Some(&ts_col), p).expect("strict"), want, "{lengths:?} {p:?}");
+            }
+        }
     }
 }

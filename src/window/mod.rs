@@ -265,14 +265,27 @@ impl Engine {
                     overlap: (spec.max_bytes_per_window as f64 * ratio).floor() as u64,
                     max_time,
                 };
-                let ranges = self.byte_chain(&hist, &parts, unit, spec.semantics, p)?;
-                from_rows(self, &hist, &parts, unit, &ranges)?
+                let table = self.byte_chain(&hist, &parts, unit, spec.semantics, p)?;
+                table
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (s, e, units))| Window {
+                        index: i as u64,
+                        partition: 0,
+                        start_row: s,
+                        end_row: e,
+                        start_time: hist.ts[s as usize],
+                        end_time: hist.ts[e as usize - 1],
+                        units,
+                    })
+                    .collect()
             }
         };
         Ok((windows, hist))
     }
 
-    /// The row ranges of byte windows: a bisect chain on the CPU, batched on a GPU.
+    /// The byte windows' table (start row, end row, units): a bisect chain on the CPU; on a GPU the
+    /// whole chain runs on the device and only the table comes back.
     fn byte_chain(
         &self,
         hist: &History<'_>,
@@ -280,7 +293,7 @@ impl Engine {
         unit: LengthUnit,
         semantics: Semantics,
         p: ByteParams,
-    ) -> Result<Vec<(u64, u64)>> {
+    ) -> Result<bytes::Table> {
         let ts = || hist.ts.iter().map(|&t| ordered(t));
         if self.is_gpu() {
             let a = parts_prefix(self, parts, unit)?;
@@ -300,12 +313,13 @@ impl Engine {
             LengthUnit::Utf8Bytes => std::borrow::Cow::Borrowed(&parts.offsets),
             LengthUnit::CodePoints => std::borrow::Cow::Owned(parts_prefix(self, parts, unit)?.to_vec()?),
         };
-        Ok(match semantics {
+        let ranges = match semantics {
             Semantics::Egregora => bytes::egregora_chain(&a, p),
             Semantics::Strict => {
                 let ts: Vec<u64> = if p.max_time.is_some() { ts().collect() } else { Vec::new() };
                 bytes::strict_chain(&a, &ts, p)
             }
-        })
+        };
+        Ok(ranges.into_iter().map(|(s, e)| (s, e, a[e as usize] - a[s as usize])).collect())
     }
 }

@@ -1,0 +1,146 @@
+//! Host wrapper of `shaders/chain.wgsl`: the rows a walk along a successor array reaches from row 0,
+//! by pointer jumping (a mark round and a doubling gather per round), all on the device.
+
+use std::sync::Arc;
+
+use super::elementwise::{gather, map_scalar};
+use super::memory::GpuArray;
+use super::pipelines::table::{self, ClampParams, MarkParams};
+use super::{Batch, GpuContext, item_groups, u64_words};
+use crate::cpu::elementwise::ScalarOp;
+use crate::error::Result;
+
+/// One mark round: a copy of `mark` with `jump[i]` marked for every marked row `i`.
+fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray) -> Result<GpuArray> {
+    let out = ctx.alloc(mark.len, 8)?;
+    let kernel = ctx.kernel(&table::CHAIN, "mark", &[])?;
+    let mut batch = Batch::new(ctx);
+    for i in 0..mark.segments.len() {
+        let bytes = mark.seg_len(i) * 8;
+        batch.enc.copy_buffer_to_buffer(mark.segments[i].buffer(), 0, out.segments[i].buffer(), 0, bytes);
+    }
+    for q in 0..mark.segments.len() {
+        let n = mark.seg_len(q);
+        for t in 0..out.segments.len() {
+            let params = ctx.params(&MarkParams {
+                n: n as u32,
+                dst_len: out.seg_len(t) as u32,
+                dst_start: u64_words(t as u64 * out.seg_elems),
+            })?;
+            batch.dispatch(
+                &kernel,
+                &[
+                    ("params", params.whole()),
+                    ("mark_in", mark.seg_binding(q)),
+                    ("jump", jump.seg_binding(q)),
+                    ("mark_out", out.seg_binding(t)),
+                ],
+                item_groups(n),
+            )?;
+            batch.keep(params);
+        }
+    }
+    batch.submit();
+    Ok(out)
+}
+
+/// The first element of `arr` (which is not empty), read back.
+fn first(ctx: &Arc<GpuContext>, arr: &GpuArray) -> Result<u64> {
+    let mut v = [0u64; 1];
+    ctx.read_buffer(&arr.segments[0], &mut v)?;
+    Ok(v[0])
+}
+
+/// 1 for every row on the walk `0, next[0], next[next[0]], ...`, else 0 (u64). Every value of `next`
+/// must be a row (`< next.len`). Round `k` marks the rows `next^m(0)` with `m < 2^(k+1)`; the rounds
+/// stop once `2^(k+1)` reaches the length, or earlier once the walk is seen to repeat
+/// (`next^(2^(k+1))(0) == next^(2^k)(0)`: every later row of the walk is one already marked). A round
+/// reads 8 bytes back to decide; nothing else leaves the device.
+pub(crate) fn walk_marks(ctx: &Arc<GpuContext>, next: &GpuArray) -> Result<GpuArray> {
+    let len = next.len;
+    if len == 0 {
+        return ctx.alloc(0, 8);
+    }
+    // Zeros, then row 0 marked (queue writes land before the next submission's commands).
+    let mut mark = map_scalar(ctx, next, ScalarOp::Min, 0)?;
+    ctx.queue.write_buffer(mark.segments[0].buffer(), 0, bytemuck::bytes_of(&1u64));
+    let mut jump: Option<GpuArray> = None;
+    let mut at = 0u64; // next^(2^k)(0): row 0 before the first round
+    let mut reach = 1u64; // 2^k
+    loop {
+        let j = jump.as_ref().unwrap_or(next);
+        mark = mark_round(ctx, &mark, j)?;
+        reach = reach.saturating_mul(2);
+        if reach >= len {
+            break;
+        }
+        let doubled = gather(ctx, j, j)?;
+        let now = first(ctx, &doubled)?;
+        if now == at && jump.is_some() {
+            break;
+        }
+        at = now;
+        jump = Some(doubled);
+    }
+    Ok(mark)
+}
+
+/// One fused clamp pass (`ends`, or `nexts` with `op`) over rows `0..x.len`, a segment per dispatch.
+fn clamp_pass(
+    ctx: &Arc<GpuContext>,
+    entry: &str,
+    op: super::pipelines::Overrides,
+    x: &GpuArray,
+    y: &GpuArray,
+    last: u64,
+) -> Result<GpuArray> {
+    if x.len != y.len {
+        return Err(crate::error::Error::invalid(
+            "column length",
+            y.len,
+            format!("must equal the first column's {}", x.len),
+        ));
+    }
+    let out = ctx.alloc(x.len, 8)?;
+    let kernel = ctx.kernel(&table::CHAIN, entry, op)?;
+    let mut batch = Batch::new(ctx);
+    for i in 0..x.segments.len() {
+        let n = x.seg_len(i);
+        let params = ctx.params(&ClampParams {
+            len: n as u32,
+            base: u64_words(i as u64 * x.seg_elems),
+            last: u64_words(last),
+            ..Default::default()
+        })?;
+        batch.dispatch(
+            &kernel,
+            &[
+                ("clamp_params", params.whole()),
+                ("x", x.seg_binding(i)),
+                ("y", y.seg_binding(i)),
+                ("out", out.seg_binding(i)),
+            ],
+            item_groups(n),
+        )?;
+        batch.keep(params);
+    }
+    batch.submit();
+    Ok(out)
+}
+
+/// `min(max(min(j - 1, cut), row + 1), last)` per row; `cut` absent reads as `j`.
+pub(crate) fn ends(ctx: &Arc<GpuContext>, j: &GpuArray, cut: Option<&GpuArray>, last: u64) -> Result<GpuArray> {
+    clamp_pass(ctx, "ends", &[], j, cut.unwrap_or(j), last)
+}
+
+/// The next window's start per row from its end and the raw search result (see the shader).
+pub(crate) fn nexts(
+    ctx: &Arc<GpuContext>,
+    end: &GpuArray,
+    raw: &GpuArray,
+    last: u64,
+    strict: bool,
+) -> Result<GpuArray> {
+    let op: super::pipelines::Overrides = if strict { &[("OP", 1.0)] } else { &[("OP", 0.0)] };
+    clamp_pass(ctx, "nexts", op, end, raw, last)
+}
