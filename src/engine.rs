@@ -94,7 +94,8 @@ pub struct AdapterInfo {
     pub max_compute_workgroups_per_dimension: u32,
     /// Workgroup memory, in bytes.
     pub max_compute_workgroup_storage_size: u32,
-    /// Optional features enabled on the device.
+    /// Optional features enabled on the device, by wgpu's names: `SUBGROUP` and `TIMESTAMP_QUERY`
+    /// where the adapter offers them (the engine requests no others).
     pub features: Vec<String>,
     /// Elements per device segment: larger arrays are processed in chunks of this many elements.
     pub segment_elements: u64,
@@ -127,14 +128,15 @@ impl fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements)",
+            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; features {})",
             self.name,
             self.api,
             self.device_type,
             if self.software { ", software" } else { "" },
             if self.driver.is_empty() { "unknown" } else { &self.driver },
             self.max_storage_buffer_binding_size >> 20,
-            self.segment_elements
+            self.segment_elements,
+            if self.features.is_empty() { "none".to_string() } else { self.features.join(", ") }
         )
     }
 }

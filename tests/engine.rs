@@ -30,6 +30,11 @@ fn gpu_names_its_adapter() {
         if a.software {
             assert!(e.info().reason.contains("software"), "{}", e.info().reason);
         }
+        // Only the optional features the engine asks for, each named in the info text.
+        for f in &a.features {
+            assert!(f == "SUBGROUP" || f == "TIMESTAMP_QUERY", "unexpected feature {f}");
+            assert!(text.contains(f.as_str()), "{text}");
+        }
     }
 }
 

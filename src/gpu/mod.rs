@@ -88,14 +88,19 @@ pub(crate) fn enumerate() -> Vec<Candidate> {
         .collect()
 }
 
+/// Optional device features requested where the adapter offers them: subgroup operations (for
+/// subgroup-based workgroup scans) and timestamp queries (device-side timings).
+pub(crate) const OPTIONAL_FEATURES: wgpu::Features =
+    wgpu::Features::SUBGROUP.union(wgpu::Features::TIMESTAMP_QUERY);
+
 impl GpuContext {
     /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
     pub(crate) fn new(cand: &Candidate, max_binding_bytes: Option<u64>) -> Result<Arc<Self>> {
         let adapter = &cand.adapter;
         let limits = adapter.limits();
-        // No optional feature is used yet; when one is (SUBGROUP, TIMESTAMP_QUERY), it is requested here
-        // only where the adapter offers it.
-        let features = adapter.features() & wgpu::Features::empty();
+        // Optional features, requested only where the adapter offers them (engine.info() lists them).
+        // No kernel depends on them yet: shaders keep their workgroup-memory paths on every device.
+        let features = adapter.features() & OPTIONAL_FEATURES;
         let name = cand.info.name.clone();
         let need = |what: &str, have: u64, want: u64| -> Result<()> {
             if have < want {
