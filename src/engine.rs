@@ -277,6 +277,52 @@ impl EngineBuilder {
     }
 }
 
+impl EngineBuilder {
+    /// Creates a GPU engine on a device and queue the caller already made (as wgpu's own examples
+    /// do), so that streamliner and another library can share one device. The caller decides the
+    /// device's limits and features; the engine uses what it finds (`info().adapter` lists which of
+    /// `SUBGROUP` and `TIMESTAMP_QUERY` are enabled). `adapter` is the device's adapter, for its name
+    /// and kind. The builder's backend choice is ignored; its binding cap applies.
+    ///
+    /// The engine installs its uncaptured-error and device-lost handlers on the device (replacing
+    /// earlier ones), so that device errors surface as [`Error::Gpu`] from its calls.
+    ///
+    /// # Errors
+    /// [`Error::DeviceRequest`] when the device's limits are below what the kernels need (e.g. a device
+    /// made with `wgpu::Limits::downlevel_webgl2_defaults()`); [`Error::InvalidParameter`] for a
+    /// binding cap below one tile (32 KiB).
+    ///
+    /// # Example
+    /// ```
+    /// use streamliner::Engine;
+    /// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    /// let Ok(adapter) = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+    /// else {
+    ///     return Ok(()); // no adapter on this machine
+    /// };
+    /// let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+    ///     required_limits: adapter.limits(),
+    ///     ..Default::default()
+    /// }))
+    /// .expect("a device");
+    /// let engine = Engine::builder().build_on_device(&adapter.get_info(), device.clone(), queue.clone())?;
+    /// assert!(engine.is_gpu());
+    /// // `device` and `queue` stay usable by the caller beside the engine.
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
+    pub fn build_on_device(
+        self,
+        adapter: &wgpu::AdapterInfo,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Result<Engine> {
+        let ctx = GpuContext::with_device(adapter, device, queue, self.max_binding_bytes)?;
+        let engine = Engine::gpu_with(Backend::Gpu, "a device given by the caller".to_string(), ctx);
+        log::info!("streamliner: backend {}", engine.info());
+        Ok(engine)
+    }
+}
+
 fn describe(cands: &[gpu::Candidate]) -> String {
     if cands.is_empty() {
         return "wgpu found no adapter on any backend (is a Vulkan driver installed? on Debian: \
