@@ -192,7 +192,12 @@ impl GpuContext {
     }
 
     /// The cached pipeline of `entry` in `shader` with `overrides`.
-    pub(crate) fn kernel(&self, shader: &'static ShaderDesc, entry: &str, overrides: Overrides) -> Result<Arc<Kernel>> {
+    pub(crate) fn kernel(
+        &self,
+        shader: &'static ShaderDesc,
+        entry: &str,
+        overrides: Overrides<'_>,
+    ) -> Result<Arc<Kernel>> {
         self.pipelines.get(&self.device, shader, entry, overrides)
     }
 

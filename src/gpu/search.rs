@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
+use super::pipelines::flag;
 use super::pipelines::table::{self, SearchParams, SortedCheckParams};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
@@ -19,7 +20,7 @@ fn record_search(
     upper: bool,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    let kernel = ctx.kernel(&table::SEARCH, "search", if upper { &[("UPPER", 1.0)] } else { &[("UPPER", 0.0)] })?;
+    let kernel = ctx.kernel(&table::SEARCH, "search", &[("UPPER", flag(upper))])?;
     // An empty haystack still needs one pass to write zeros; bind the queries as a stand-in haystack.
     let segments = haystack.segments.len().max(1);
     for h in 0..segments {
