@@ -103,12 +103,62 @@ fn print_row(r: &Row) {
         "| {} | {} | {} | {} | {} | {} | {} |",
         r.kernel,
         r.n,
-        ms(r.cpu),
-        ms(r.gpu),
+        if r.cpu.is_zero() { "n/a".to_string() } else { ms(r.cpu) },
+        if r.gpu.is_zero() { "n/a".to_string() } else { ms(r.gpu) },
         r.resident.map_or("n/a".to_string(), ms),
         ms(r.memcpy),
         if r.matches { "yes" } else { "no" }
     );
+}
+
+/// A device-to-device copy of the scan input's bytes (`copy_buffer_to_buffer`), timed like the
+/// resident rows (record, submit, wait), on a device of the same adapter as the engine's: the floor a
+/// resident scan (one read, one write) can be compared with in the same run. The upload column is
+/// and cpu columns are n/a (printed for a zero duration); match checks the copied bytes.
+fn device_copy_row(adapter_name: &str, values: &[u32], runs: usize) -> Result<Row, Box<dyn std::error::Error>> {
+    use streamliner::wgpu;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let adapter = adapters
+        .into_iter()
+        .find(|a| a.get_info().name == adapter_name)
+        .ok_or_else(|| format!("adapter {adapter_name} not found again"))?;
+    let (device, queue) = pollster::block_on(
+        adapter.request_device(&wgpu::DeviceDescriptor { required_limits: adapter.limits(), ..Default::default() }),
+    )?;
+    let bytes: &[u8] = bytemuck::cast_slice(values);
+    let size = (bytes.len() as u64).max(4);
+    let make =
+        |usage| device.create_buffer(&wgpu::BufferDescriptor { label: None, size, usage, mapped_at_creation: false });
+    let src = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+    let dst = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+    let staging = make(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+    queue.write_buffer(&src, 0, bytes);
+    let wait = || device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| e.to_string());
+    wait()?;
+    let (copy_t, r) = median(runs, || {
+        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        enc.copy_buffer_to_buffer(&src, 0, &dst, 0, size);
+        queue.submit(Some(enc.finish()));
+        wait()
+    });
+    r?;
+    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    enc.copy_buffer_to_buffer(&dst, 0, &staging, 0, size);
+    queue.submit(Some(enc.finish()));
+    staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+    wait()?;
+    let matches = staging.slice(..).get_mapped_range().map_err(|e| e.to_string())?[..bytes.len()] == *bytes;
+    let memcpy = memcpy_ms(runs, values);
+    Ok(Row {
+        kernel: "device copy u32 (copy_buffer_to_buffer)",
+        n: values.len(),
+        cpu: Duration::ZERO,
+        gpu: Duration::ZERO,
+        resident: Some(copy_t),
+        memcpy,
+        matches,
+    })
 }
 
 const NAMES: [&str; 8] = ["Alice", " Bob", "José\t", "Zoë", "李雷", "Ana María", "Ингрид ", "Noor"];
@@ -284,6 +334,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
         drop(col);
+        rows.push(device_copy_row(&adapter.name, &values, opts.runs)?);
 
         common::errln!("size {n}: searches");
         let hay_col = gpu.upload(&haystack)?;

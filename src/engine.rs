@@ -94,7 +94,8 @@ pub struct AdapterInfo {
     pub max_compute_workgroups_per_dimension: u32,
     /// Workgroup memory, in bytes.
     pub max_compute_workgroup_storage_size: u32,
-    /// Optional features enabled on the device.
+    /// Optional features enabled on the device, by wgpu's names: `SUBGROUP` and `TIMESTAMP_QUERY`
+    /// where the adapter offers them (the engine requests no others).
     pub features: Vec<String>,
     /// Elements per device segment: larger arrays are processed in chunks of this many elements.
     pub segment_elements: u64,
@@ -127,14 +128,15 @@ impl fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements)",
+            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; features {})",
             self.name,
             self.api,
             self.device_type,
             if self.software { ", software" } else { "" },
             if self.driver.is_empty() { "unknown" } else { &self.driver },
             self.max_storage_buffer_binding_size >> 20,
-            self.segment_elements
+            self.segment_elements,
+            if self.features.is_empty() { "none".to_string() } else { self.features.join(", ") }
         )
     }
 }
@@ -270,6 +272,52 @@ impl EngineBuilder {
                 }
             }
         };
+        log::info!("streamliner: backend {}", engine.info());
+        Ok(engine)
+    }
+}
+
+impl EngineBuilder {
+    /// Creates a GPU engine on a device and queue the caller already made (as wgpu's own examples
+    /// do), so that streamliner and another library can share one device. The caller decides the
+    /// device's limits and features; the engine uses what it finds (`info().adapter` lists which of
+    /// `SUBGROUP` and `TIMESTAMP_QUERY` are enabled). `adapter` is the device's adapter, for its name
+    /// and kind. The builder's backend choice is ignored; its binding cap applies.
+    ///
+    /// The engine installs its uncaptured-error and device-lost handlers on the device (replacing
+    /// earlier ones), so that device errors surface as [`Error::Gpu`] from its calls.
+    ///
+    /// # Errors
+    /// [`Error::DeviceRequest`] when the device's limits are below what the kernels need (e.g. a device
+    /// made with `wgpu::Limits::downlevel_webgl2_defaults()`); [`Error::InvalidParameter`] for a
+    /// binding cap below one tile (32 KiB).
+    ///
+    /// # Example
+    /// ```
+    /// use streamliner::Engine;
+    /// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    /// let Ok(adapter) = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+    /// else {
+    ///     return Ok(()); // no adapter on this machine
+    /// };
+    /// let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+    ///     required_limits: adapter.limits(),
+    ///     ..Default::default()
+    /// }))
+    /// .expect("a device");
+    /// let engine = Engine::builder().build_on_device(&adapter.get_info(), device.clone(), queue.clone())?;
+    /// assert!(engine.is_gpu());
+    /// // `device` and `queue` stay usable by the caller beside the engine.
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
+    pub fn build_on_device(
+        self,
+        adapter: &wgpu::AdapterInfo,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Result<Engine> {
+        let ctx = GpuContext::with_device(adapter, device, queue, self.max_binding_bytes)?;
+        let engine = Engine::gpu_with(Backend::Gpu, "a device given by the caller".to_string(), ctx);
         log::info!("streamliner: backend {}", engine.info());
         Ok(engine)
     }

@@ -34,10 +34,3 @@ pub(crate) fn par_map<T: Sync, U: Send>(src: &[T], f: impl Fn(&T) -> U + Sync + 
 pub(crate) fn threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(16)
 }
-
-/// Splits `len` into at most `parts` contiguous ranges of near-equal length (all non-empty).
-pub(crate) fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
-    let parts = parts.max(1).min(len.max(1));
-    let step = len.div_ceil(parts).max(1);
-    (0..len).step_by(step).map(|s| s..(s + step).min(len)).collect()
-}

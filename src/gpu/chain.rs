@@ -89,7 +89,7 @@ pub(crate) fn walk_marks(ctx: &Arc<GpuContext>, next: &GpuArray) -> Result<GpuAr
 fn clamp_pass(
     ctx: &Arc<GpuContext>,
     entry: &str,
-    op: super::pipelines::Overrides,
+    op: super::pipelines::Overrides<'_>,
     x: &GpuArray,
     y: &GpuArray,
     last: u64,
@@ -141,6 +141,6 @@ pub(crate) fn nexts(
     last: u64,
     strict: bool,
 ) -> Result<GpuArray> {
-    let op: super::pipelines::Overrides = if strict { &[("OP", 1.0)] } else { &[("OP", 0.0)] };
-    clamp_pass(ctx, "nexts", op, end, raw, last)
+    let op = [("OP", super::pipelines::flag(strict))];
+    clamp_pass(ctx, "nexts", &op, end, raw, last)
 }

@@ -9,21 +9,9 @@ use super::{Batch, GpuContext, item_groups, u64_words};
 use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::error::{Error, Result};
 
-fn op_override(op: u32) -> super::pipelines::Overrides {
-    match op {
-        0 => &[("OP", 0.0)],
-        1 => &[("OP", 1.0)],
-        2 => &[("OP", 2.0)],
-        3 => &[("OP", 3.0)],
-        4 => &[("OP", 4.0)],
-        5 => &[("OP", 5.0)],
-        _ => &[("OP", 6.0)],
-    }
-}
-
 pub(crate) fn map_scalar(ctx: &Arc<GpuContext>, a: &GpuArray, op: ScalarOp, k: u64) -> Result<GpuArray> {
     let out = ctx.alloc(a.len, 8)?;
-    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_scalar", op_override(op.code()))?;
+    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_scalar", &[("OP", f64::from(op.code()))])?;
     let mut batch = Batch::new(ctx);
     for i in 0..a.segments.len() {
         let n = a.seg_len(i);
@@ -44,7 +32,7 @@ pub(crate) fn map_pair(ctx: &Arc<GpuContext>, a: &GpuArray, b: &GpuArray, op: Pa
         return Err(Error::invalid("column length", b.len, format!("must equal the first column's {}", a.len)));
     }
     let out = ctx.alloc(a.len, 8)?;
-    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_pair", op_override(op.code()))?;
+    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_pair", &[("OP", f64::from(op.code()))])?;
     let mut batch = Batch::new(ctx);
     for i in 0..a.segments.len() {
         let n = a.seg_len(i);

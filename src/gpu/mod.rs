@@ -89,41 +89,48 @@ pub(crate) fn enumerate() -> Vec<Candidate> {
         .collect()
 }
 
+/// Optional device features requested where the adapter offers them: subgroup operations (for
+/// subgroup-based workgroup scans) and timestamp queries (device-side timings).
+pub(crate) const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::SUBGROUP.union(wgpu::Features::TIMESTAMP_QUERY);
+
+/// Refuses a device whose limits are below what the kernels need.
+fn check_limits(name: &str, limits: &wgpu::Limits) -> Result<()> {
+    let need = |what: &str, have: u64, want: u64| -> Result<()> {
+        if have < want {
+            return Err(Error::DeviceRequest {
+                adapter: name.to_string(),
+                message: format!("{what} is {have}, below the {want} the kernels need"),
+            });
+        }
+        Ok(())
+    };
+    need(
+        "max_compute_workgroups_per_dimension",
+        limits.max_compute_workgroups_per_dimension.into(),
+        consts::MAX_GROUPS_X.into(),
+    )?;
+    need(
+        "max_compute_invocations_per_workgroup",
+        limits.max_compute_invocations_per_workgroup.into(),
+        consts::WG.into(),
+    )?;
+    need(
+        "max_compute_workgroup_storage_size",
+        limits.max_compute_workgroup_storage_size.into(),
+        (consts::WG * 8).into(),
+    )?;
+    need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)
+}
+
 impl GpuContext {
     /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
     pub(crate) fn new(cand: &Candidate, max_binding_bytes: Option<u64>) -> Result<Arc<Self>> {
         let adapter = &cand.adapter;
         let limits = adapter.limits();
-        // No optional feature is used yet; when one is (SUBGROUP, TIMESTAMP_QUERY), it is requested here
-        // only where the adapter offers it.
-        let features = adapter.features() & wgpu::Features::empty();
-        let name = cand.info.name.clone();
-        let need = |what: &str, have: u64, want: u64| -> Result<()> {
-            if have < want {
-                return Err(Error::DeviceRequest {
-                    adapter: name.clone(),
-                    message: format!("{what} is {have}, below the {want} the kernels need"),
-                });
-            }
-            Ok(())
-        };
-        need(
-            "max_compute_workgroups_per_dimension",
-            limits.max_compute_workgroups_per_dimension.into(),
-            consts::MAX_GROUPS_X.into(),
-        )?;
-        need(
-            "max_compute_invocations_per_workgroup",
-            limits.max_compute_invocations_per_workgroup.into(),
-            consts::WG.into(),
-        )?;
-        need(
-            "max_compute_workgroup_storage_size",
-            limits.max_compute_workgroup_storage_size.into(),
-            (consts::WG * 8).into(),
-        )?;
-        need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)?;
-
+        check_limits(&cand.info.name, &limits)?;
+        // Optional features, requested only where the adapter offers them (engine.info() lists them).
+        // No kernel depends on them yet: shaders keep their workgroup-memory paths on every device.
+        let features = adapter.features() & OPTIONAL_FEATURES;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("streamliner"),
             required_features: features,
@@ -131,6 +138,20 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| Error::DeviceRequest { adapter: cand.info.name.clone(), message: e.to_string() })?;
+        Self::with_device(&cand.info, device, queue, max_binding_bytes)
+    }
+
+    /// A context on a device someone else created: its own limits and features, as the caller chose
+    /// them. The engine's error handlers are installed on the device (they replace earlier ones).
+    pub(crate) fn with_device(
+        adapter: &wgpu::AdapterInfo,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        max_binding_bytes: Option<u64>,
+    ) -> Result<Arc<Self>> {
+        let limits = device.limits();
+        check_limits(&adapter.name, &limits)?;
+        let features = device.features() & OPTIONAL_FEATURES;
 
         let errors: ErrorSink = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
@@ -158,7 +179,7 @@ impl GpuContext {
                 format!("must be at least {} bytes", TILE_U32 * 8),
             ));
         }
-        let info = AdapterInfo::new(&cand.info, &limits, features, segment_elems);
+        let info = AdapterInfo::new(adapter, &limits, features, segment_elems);
         Ok(Arc::new(GpuContext {
             device,
             queue,
@@ -172,7 +193,12 @@ impl GpuContext {
     }
 
     /// The cached pipeline of `entry` in `shader` with `overrides`.
-    pub(crate) fn kernel(&self, shader: &'static ShaderDesc, entry: &str, overrides: Overrides) -> Result<Arc<Kernel>> {
+    pub(crate) fn kernel(
+        &self,
+        shader: &'static ShaderDesc,
+        entry: &str,
+        overrides: Overrides<'_>,
+    ) -> Result<Arc<Kernel>> {
         self.pipelines.get(&self.device, shader, entry, overrides)
     }
 

@@ -53,8 +53,14 @@ pub(crate) struct Kernel {
     pub layout: wgpu::BindGroupLayout,
 }
 
-/// Pipeline-overridable constant values, by name.
-pub(crate) type Overrides = &'static [(&'static str, f64)];
+/// Pipeline-overridable constant values, by name; built at the call from the kernel's own options
+/// (see [`flag`]), so no hand-kept table of every combination is needed. The cache keys on the values.
+pub(crate) type Overrides<'a> = &'a [(&'static str, f64)];
+
+/// A boolean as the 0/1 value of a WGSL `override` flag.
+pub(crate) fn flag(on: bool) -> f64 {
+    if on { 1.0 } else { 0.0 }
+}
 
 type Key = (&'static str, &'static str, Vec<(&'static str, u64)>);
 
@@ -72,7 +78,7 @@ impl PipelineCache {
         device: &wgpu::Device,
         shader: &'static ShaderDesc,
         entry: &str,
-        overrides: Overrides,
+        overrides: Overrides<'_>,
     ) -> Result<Arc<Kernel>> {
         let Some(desc) = shader.entries.iter().find(|e| e.name == entry) else {
             return Err(Error::gpu(shader.name, format!("shader has no entry point named {entry}")));

@@ -4,19 +4,18 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
+use super::pipelines::flag;
 use super::pipelines::table::{self, ReduceParams, consts};
 use super::{Batch, GpuContext};
 use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
 
-fn overrides(op: ReduceOp, wide: bool) -> super::pipelines::Overrides {
-    match (op, wide) {
-        (ReduceOp::Sum, false) => &[("OP", 0.0), ("INPUT_WIDE", 0.0)],
-        (ReduceOp::Min, false) => &[("OP", 1.0), ("INPUT_WIDE", 0.0)],
-        (ReduceOp::Max, false) => &[("OP", 2.0), ("INPUT_WIDE", 0.0)],
-        (ReduceOp::Sum, true) => &[("OP", 0.0), ("INPUT_WIDE", 1.0)],
-        (ReduceOp::Min, true) => &[("OP", 1.0), ("INPUT_WIDE", 1.0)],
-        (ReduceOp::Max, true) => &[("OP", 2.0), ("INPUT_WIDE", 1.0)],
+/// The `OP` override of `shaders/reduce.wgsl` for `op`.
+pub(crate) fn reduce_op_code(op: ReduceOp) -> u32 {
+    match op {
+        ReduceOp::Sum => 0,
+        ReduceOp::Min => 1,
+        ReduceOp::Max => 2,
     }
 }
 
@@ -36,7 +35,8 @@ fn record_reduce(
     loop {
         let tile = u64::from(consts::TILE_WORDS) / if wide { 2 } else { 1 };
         let tiles = n.div_ceil(tile);
-        let kernel = ctx.kernel(&table::REDUCE, "reduce", overrides(op, wide))?;
+        let kernel =
+            ctx.kernel(&table::REDUCE, "reduce", &[("OP", f64::from(reduce_op_code(op))), ("INPUT_WIDE", flag(wide))])?;
         let params = ctx.params(&ReduceParams { n: n as u32, ..Default::default() })?; // n < 2^32: one segment
         let partials = ctx.buffer(STORAGE, tiles * 8)?;
         let src = match &level_input {

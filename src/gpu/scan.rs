@@ -4,8 +4,11 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
+use super::pipelines::flag;
 use super::pipelines::table::{self, ReduceParams, ScanParams, consts};
+use super::reduce::reduce_op_code;
 use super::{Batch, GpuContext};
+use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
 
 /// What a scan computes.
@@ -40,14 +43,12 @@ fn record_level(
     let scan = ctx.kernel(
         &table::SCAN,
         "scan",
-        match (inclusive, input_wide, output_wide) {
-            (false, false, false) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 0.0)],
-            (true, false, false) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 0.0)],
-            (false, false, true) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 1.0)],
-            (true, false, true) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 0.0), ("OUTPUT_WIDE", 1.0)],
-            (false, true, _) => &[("INCLUSIVE", 0.0), ("INPUT_WIDE", 1.0), ("OUTPUT_WIDE", 1.0)],
-            (true, true, _) => &[("INCLUSIVE", 1.0), ("INPUT_WIDE", 1.0), ("OUTPUT_WIDE", 1.0)],
-        },
+        // u64 input always gives u64 output.
+        &[
+            ("INCLUSIVE", flag(inclusive)),
+            ("INPUT_WIDE", flag(input_wide)),
+            ("OUTPUT_WIDE", flag(output_wide || input_wide)),
+        ],
     )?;
     let params = ctx.params(&ScanParams { n: n32, ..Default::default() })?;
     if tiles <= 1 {
@@ -67,7 +68,7 @@ fn record_level(
         let reduce = ctx.kernel(
             &table::REDUCE,
             "reduce",
-            if input_wide { &[("OP", 0.0), ("INPUT_WIDE", 1.0)] } else { &[("OP", 0.0), ("INPUT_WIDE", 0.0)] },
+            &[("OP", f64::from(reduce_op_code(ReduceOp::Sum))), ("INPUT_WIDE", flag(input_wide))],
         )?;
         let reduce_params = ctx.params(&ReduceParams { n: n32, ..Default::default() })?;
         let partials = ctx.buffer(STORAGE, tiles * 8)?;

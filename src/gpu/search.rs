@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
-use super::pipelines::Kernel;
+use super::pipelines::{Kernel, flag};
 use super::pipelines::table::{self, SearchParams, SortedCheckParams};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
@@ -12,13 +12,8 @@ use crate::error::Result;
 /// The search pipeline: upper or lower bound, i64 (`signed`) or u64 elements, block-local (`local`, for
 /// sorted queries) or plain.
 fn search_kernel(ctx: &Arc<GpuContext>, upper: bool, signed: bool, local: bool) -> Result<Arc<Kernel>> {
-    let overrides: &'static [(&'static str, f64)] = match (upper, signed) {
-        (false, false) => &[("UPPER", 0.0), ("SIGNED", 0.0)],
-        (true, false) => &[("UPPER", 1.0), ("SIGNED", 0.0)],
-        (false, true) => &[("UPPER", 0.0), ("SIGNED", 1.0)],
-        (true, true) => &[("UPPER", 1.0), ("SIGNED", 1.0)],
-    };
-    ctx.kernel(&table::SEARCH, if local { "search_local" } else { "search" }, overrides)
+    let overrides = [("UPPER", flag(upper)), ("SIGNED", flag(signed))];
+    ctx.kernel(&table::SEARCH, if local { "search_local" } else { "search" }, &overrides)
 }
 
 /// Records the search of `n` queries bound at `queries` into `positions` by `kernel`, over every
@@ -110,8 +105,8 @@ pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray, signed: b
     if values.len < 2 {
         return Ok(None);
     }
-    let overrides: &'static [(&'static str, f64)] = if signed { &[("SIGNED", 1.0)] } else { &[("SIGNED", 0.0)] };
-    let kernel = ctx.kernel(&table::SEARCH, "check_sorted", overrides)?;
+    let overrides = [("SIGNED", flag(signed))];
+    let kernel = ctx.kernel(&table::SEARCH, "check_sorted", &overrides)?;
     let k = values.segments.len();
     // One result per segment, each at its own 256-byte aligned binding offset.
     let stride = 256u64;
