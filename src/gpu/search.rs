@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::memory::{GpuArray, PooledBuffer, STORAGE};
-use super::pipelines::{Kernel, flag};
 use super::pipelines::table::{self, SearchParams, SortedCheckParams};
+use super::pipelines::{Kernel, flag};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
 
