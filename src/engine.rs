@@ -195,6 +195,8 @@ impl fmt::Debug for Engine {
 pub struct EngineBuilder {
     backend: Option<Backend>,
     max_binding_bytes: Option<u64>,
+    scan_algorithm: crate::scan::ScanAlgorithm,
+    scan_spin_limit: Option<u32>,
 }
 
 impl EngineBuilder {
@@ -209,6 +211,32 @@ impl EngineBuilder {
     pub fn max_binding_bytes(mut self, bytes: u64) -> Self {
         self.max_binding_bytes = Some(bytes);
         self
+    }
+
+    /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::ReduceThenScan`].
+    pub fn scan_algorithm(mut self, algorithm: crate::scan::ScanAlgorithm) -> Self {
+        self.scan_algorithm = algorithm;
+        self
+    }
+
+    /// Polls of a not-ready predecessor before the single-pass scan computes its sum itself (tests set
+    /// 0 to run the fallback path everywhere).
+    #[doc(hidden)]
+    pub fn scan_spin_limit(mut self, polls: u32) -> Self {
+        self.scan_spin_limit = Some(polls);
+        self
+    }
+
+    /// Applies the builder's scan options to a GPU engine.
+    fn configure(&self, engine: Engine) -> Engine {
+        if let Some(ctx) = engine.gpu() {
+            use std::sync::atomic::Ordering::Relaxed;
+            ctx.scan_single_pass.store(self.scan_algorithm == crate::scan::ScanAlgorithm::SinglePass, Relaxed);
+            if let Some(polls) = self.scan_spin_limit {
+                ctx.scan_spin_limit.store(polls, Relaxed);
+            }
+        }
+        engine
     }
 
     /// Creates the engine (and on a GPU, its device).
@@ -272,6 +300,7 @@ impl EngineBuilder {
                 }
             }
         };
+        let engine = self.configure(engine);
         log::info!("streamliner: backend {}", engine.info());
         Ok(engine)
     }
@@ -318,6 +347,7 @@ impl EngineBuilder {
     ) -> Result<Engine> {
         let ctx = GpuContext::with_device(adapter, device, queue, self.max_binding_bytes)?;
         let engine = Engine::gpu_with(Backend::Gpu, "a device given by the caller".to_string(), ctx);
+        let engine = self.configure(engine);
         log::info!("streamliner: backend {}", engine.info());
         Ok(engine)
     }

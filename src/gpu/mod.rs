@@ -9,6 +9,7 @@ pub(crate) mod memory;
 pub(crate) mod pipelines;
 pub(crate) mod reduce;
 pub(crate) mod scan;
+pub(crate) mod scan_chained;
 pub(crate) mod search;
 pub(crate) mod strings;
 pub(crate) mod text;
@@ -35,6 +36,11 @@ pub(crate) struct GpuContext {
     /// Elements per segment of a device array, for every element size (sized for 8-byte elements).
     pub segment_elems: u64,
     pub max_buffer_size: u64,
+    /// Scan with the single-pass chained scan (`shaders/scan_chained.wgsl`) where it applies, rather
+    /// than reduce-then-scan; set once by the engine builder.
+    pub scan_single_pass: std::sync::atomic::AtomicBool,
+    /// `SPIN_LIMIT` of the chained scan (polls of a not-ready predecessor before the fallback).
+    pub scan_spin_limit: std::sync::atomic::AtomicU32,
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
@@ -186,6 +192,8 @@ impl GpuContext {
             info,
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
+            scan_single_pass: std::sync::atomic::AtomicBool::new(false),
+            scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,

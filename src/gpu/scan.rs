@@ -38,6 +38,9 @@ fn record_level(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
+    if !input_wide && !output_wide && ctx.scan_single_pass.load(std::sync::atomic::Ordering::Relaxed) {
+        return super::scan_chained::record_chained(batch, input, n, output, inclusive, carry_in, carry_out);
+    }
     let tiles = n.div_ceil(tile_elems(input_wide));
     let n32 = n as u32; // n <= segment_elems < 2^32 (see GpuContext::new)
     let scan = ctx.kernel(

@@ -20,6 +20,20 @@ pub enum ScanKind {
     Exclusive,
 }
 
+/// How a GPU engine computes prefix sums (chosen with [`crate::EngineBuilder::scan_algorithm`]).
+/// Results are identical; only the speed differs. The CPU backend ignores it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScanAlgorithm {
+    /// Reduce-then-scan: tile totals, their scan, then the tiles (three passes over the tile totals,
+    /// two over the input). The default.
+    #[default]
+    ReduceThenScan,
+    /// Single-pass chained scan with decoupled fallback (Smith, Levien, Owens, SPAA 2025): one
+    /// dispatch per segment, each tile looking back over its predecessors' published sums. Used for
+    /// wrapping `u32` sums; `u64` sums keep reduce-then-scan.
+    SinglePass,
+}
+
 fn spec<O: Element>(kind: ScanKind) -> ScanSpec {
     ScanSpec { inclusive: kind == ScanKind::Inclusive, wide: O::WIDE }
 }

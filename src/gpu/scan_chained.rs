@@ -1,0 +1,55 @@
+//! Host wrapper of `shaders/scan_chained.wgsl`: the single-pass chained scan with decoupled fallback
+//! (Smith, Levien, Owens, SPAA 2025) of wrapping u32 sums, one dispatch per segment, selected with
+//! [`crate::scan::ScanAlgorithm::SinglePass`]. u64 sums and u64 inputs keep reduce-then-scan.
+
+use std::sync::atomic::Ordering;
+
+use super::Batch;
+use super::memory::{PooledBuffer, STORAGE};
+use super::pipelines::flag;
+use super::pipelines::table::{self, ScanChainedParams, consts};
+use crate::error::Result;
+
+/// Polls of a not-ready predecessor before a workgroup computes its reduction itself.
+pub(crate) const DEFAULT_SPIN_LIMIT: u32 = 8;
+
+/// Elements of one chained-scan tile: WG lanes of one vec4 each.
+const TILE: u64 = consts::WG as u64 * 4;
+
+/// Records the wrapping u32 scan of `n` u32 elements bound at `input` into `output`, starting from the
+/// low word of `carry_in[0]` and writing the running total (low word; high word 0) into `carry_out[0]`.
+pub(crate) fn record_chained(
+    batch: &mut Batch,
+    input: wgpu::BufferBinding<'_>,
+    n: u64,
+    output: wgpu::BufferBinding<'_>,
+    inclusive: bool,
+    carry_in: &PooledBuffer,
+    carry_out: &PooledBuffer,
+) -> Result<()> {
+    let ctx = batch.ctx.clone();
+    let tiles = n.div_ceil(TILE);
+    let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
+    let kernel =
+        ctx.kernel(&table::SCAN_CHAINED, "scan", &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin))])?;
+    // n <= segment_elems < 2^32 (see GpuContext::new).
+    let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
+    // status[0]: the tile counter; then two words per tile. Zeroed on the device before the dispatch.
+    let status = ctx.buffer(STORAGE, (1 + 2 * tiles) * 4)?;
+    batch.enc.clear_buffer(status.buffer(), 0, None);
+    batch.dispatch(
+        &kernel,
+        &[
+            ("params", params.whole()),
+            ("input", input),
+            ("carry_in", carry_in.whole()),
+            ("output", output),
+            ("total", carry_out.whole()),
+            ("status", status.whole()),
+        ],
+        tiles,
+    )?;
+    batch.keep(params);
+    batch.keep(status);
+    Ok(())
+}
