@@ -98,3 +98,52 @@ macro_rules! engines {
 }
 
 engines!(scans_match, wide_unchanged);
+
+/// Resident (device column) scans with both algorithms give the CPU twin's sums.
+#[test]
+fn resident_column_matches() {
+    let Some(single) = engine(&RESIDENT, None, false) else { return };
+    let input = inputs(1_000_003, 9).remove(1);
+    let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
+    let col = single.upload(&input).expect("upload");
+    let got = streamliner::scan::prefix_sum_column::<u32>(single, &col, ScanKind::Exclusive).expect("scan");
+    assert!(got.to_vec().expect("read back") == want);
+}
+
+static RESIDENT: OnceLock<Option<Engine>> = OnceLock::new();
+
+/// Timing, not a test: resident u32 scans, SinglePass and ReduceThenScan back to back in one process.
+/// `cargo test --release --test scan_chained -- --ignored --nocapture compare_algorithms`
+#[test]
+#[ignore = "a measurement; run by hand"]
+fn compare_algorithms() {
+    let single = single_pass(None, false).build().expect("gpu");
+    let classic = Engine::builder().backend(Backend::Gpu).build().expect("gpu");
+    for log in [22u32, 24] {
+        let n = 1usize << log;
+        let input = Rng::new(3).u32s(n);
+        let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
+        for round in 0..2 {
+            for (name, e) in [("SinglePass", &single), ("ReduceThenScan", &classic)] {
+                let col = e.upload(&input).expect("upload");
+                e.synchronize().expect("sync");
+                let mut times = Vec::new();
+                let mut last = None;
+                for _ in 0..5 {
+                    let t = std::time::Instant::now();
+                    let out = streamliner::scan::prefix_sum_column::<u32>(e, &col, ScanKind::Exclusive).expect("scan");
+                    e.synchronize().expect("sync");
+                    times.push(t.elapsed());
+                    last = Some(out);
+                }
+                times.sort();
+                let ok = last.expect("ran").to_vec().expect("read") == want;
+                eprintln!(
+                    "round {round} n=2^{log} {name}: median {:.2} ms (min {:.2}) matches={ok}",
+                    times[2].as_secs_f64() * 1e3,
+                    times[0].as_secs_f64() * 1e3
+                );
+            }
+        }
+    }
+}
