@@ -214,6 +214,16 @@ impl EngineBuilder {
     }
 
     /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::ReduceThenScan`].
+    /// Results do not depend on it.
+    ///
+    /// # Example
+    /// ```
+    /// use streamliner::{Engine, scan::{prefix_sum, ScanAlgorithm, ScanKind}};
+    /// let engine = Engine::builder().scan_algorithm(ScanAlgorithm::SinglePass).build()?;
+    /// let sums: Vec<u32> = prefix_sum(&engine, &[1, 2, 3], ScanKind::Inclusive)?;
+    /// assert_eq!(sums, vec![1, 3, 6]);
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
     pub fn scan_algorithm(mut self, algorithm: crate::scan::ScanAlgorithm) -> Self {
         self.scan_algorithm = algorithm;
         self
