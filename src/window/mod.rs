@@ -52,16 +52,21 @@ fn from_rows(
     Ok(ranges
         .iter()
         .enumerate()
-        .map(|(i, &(s, e))| Window {
-            index: i as u64,
-            partition: 0,
-            start_row: s,
-            end_row: e,
-            start_time: hist.ts[s as usize],
-            end_time: hist.ts[e as usize - 1],
-            units: prefix[2 * i + 1] - prefix[2 * i],
-        })
+        .map(|(i, &(s, e))| row_window(hist, i, s, e, prefix[2 * i + 1] - prefix[2 * i]))
         .collect())
+}
+
+/// Window `i` of rows `s..e` (non-empty): times are the first and last message's.
+fn row_window(hist: &History<'_>, i: usize, s: u64, e: u64, units: u64) -> Window {
+    Window {
+        index: i as u64,
+        partition: 0,
+        start_row: s,
+        end_row: e,
+        start_time: hist.ts[s as usize],
+        end_time: hist.ts[e as usize - 1],
+        units,
+    }
 }
 
 impl Engine {
@@ -266,19 +271,7 @@ impl Engine {
                     max_time,
                 };
                 let table = self.byte_chain(&hist, &parts, unit, spec.semantics, p)?;
-                table
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (s, e, units))| Window {
-                        index: i as u64,
-                        partition: 0,
-                        start_row: s,
-                        end_row: e,
-                        start_time: hist.ts[s as usize],
-                        end_time: hist.ts[e as usize - 1],
-                        units,
-                    })
-                    .collect()
+                table.into_iter().enumerate().map(|(i, (s, e, units))| row_window(&hist, i, s, e, units)).collect()
             }
         };
         Ok((windows, hist))
