@@ -267,6 +267,122 @@ fn arrow_element_types(engine: &Engine) {
     assert!(matches!(Haystack::from_array(engine, &with_null, Check::Trust), Err(Error::NullValue { row: 1, .. })));
 }
 
+/// Values of each element type for the GPU path tests: from a u64 draw, packed tight (duplicates) or
+/// spread, extremes and (i64) negatives included.
+trait PathKey: SearchKey {
+    fn from_draw(x: u64, tight: bool) -> Self;
+    fn extremes() -> Vec<Self>;
+}
+
+impl PathKey for u32 {
+    fn from_draw(x: u64, tight: bool) -> Self {
+        if tight { (x % 97) as u32 } else { (x >> 32) as u32 }
+    }
+    fn extremes() -> Vec<Self> {
+        vec![0, 1, u32::MAX - 1, u32::MAX]
+    }
+}
+
+impl PathKey for u64 {
+    fn from_draw(x: u64, tight: bool) -> Self {
+        if tight { (x % 97) << 31 } else { x }
+    }
+    fn extremes() -> Vec<Self> {
+        vec![0, 1, (1 << 32) - 1, 1 << 32, u64::MAX - 1, u64::MAX]
+    }
+}
+
+impl PathKey for i64 {
+    fn from_draw(x: u64, tight: bool) -> Self {
+        if tight { (x % 97) as i64 - 48 } else { x as i64 }
+    }
+    fn extremes() -> Vec<Self> {
+        vec![i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX]
+    }
+}
+
+/// Sorted queries as many as the haystack and a few times fewer (the GPU's merge path), far fewer (its
+/// block-local search), and the same queries shuffled (its search through a cached sample of the
+/// haystack), on awkward sizes, for one element type.
+fn paths_of<T: PathKey>(engine: &Engine, sizes: &[usize], what: &str) {
+    let mut rng = Rng::new(18);
+    for &n in sizes {
+        for tight in [false, true] {
+            let mut h: Vec<T> = (0..n).map(|_| T::from_draw(rng.next_u64(), tight)).collect();
+            if n >= 8 {
+                h[..T::extremes().len().min(n)].copy_from_slice(&T::extremes()[..T::extremes().len().min(n)]);
+            }
+            h.sort_unstable();
+            for nq in [n + 1, n / 3 + 1, n / 8 + 1, n / 64 + 1] {
+                let mut q: Vec<T> = (0..nq)
+                    .map(|i| {
+                        if i % 2 == 0 && n > 0 {
+                            h[rng.below(n as u64) as usize]
+                        } else {
+                            T::from_draw(rng.next_u64(), tight)
+                        }
+                    })
+                    .collect();
+                q.extend(T::extremes());
+                check_generic(engine, &h, &q, &format!("{what} unsorted queries, tight {tight}"));
+                q.sort_unstable();
+                check_generic(engine, &h, &q, &format!("{what} sorted queries, tight {tight}"));
+            }
+        }
+    }
+}
+
+const PATH_SIZES: [usize; 16] = [0, 1, 2, 7, 255, 256, 257, 1023, 1024, 1025, 2047, 2049, 8191, 8193, 7919, 104_729];
+
+fn gpu_paths_u32(engine: &Engine) {
+    paths_of::<u32>(engine, &PATH_SIZES, "u32");
+}
+
+fn gpu_paths_u64(engine: &Engine) {
+    paths_of::<u64>(engine, &PATH_SIZES, "u64");
+}
+
+fn gpu_paths_i64(engine: &Engine) {
+    paths_of::<i64>(engine, &PATH_SIZES, "i64");
+}
+
+/// About four million sorted and unsorted queries in a haystack of about four million (one segment on
+/// the plain engines; the chunked engine keeps to 40 segments).
+fn gpu_paths_millions(engine: &Engine) {
+    let cap = engine.adapter().map_or(usize::MAX, |a| 40 * a.segment_elements as usize + 17);
+    let n = 4_000_037.min(cap);
+    let mut rng = Rng::new(19);
+    let mut h: Vec<u32> = (0..n).map(|_| rng.next_u32() >> 2).collect();
+    h.sort_unstable();
+    let mut q: Vec<u32> = (0..n).map(|_| rng.next_u32() >> 1).collect();
+    for bound in [Bound::Lower, Bound::Upper] {
+        assert!(search_sorted(engine, &h, &q, bound, Check::Trust).unwrap() == oracle(&h, &q, bound), "u32 unsorted");
+    }
+    q.sort_unstable();
+    for bound in [Bound::Lower, Bound::Upper] {
+        assert!(search_sorted(engine, &h, &q, bound, Check::Trust).unwrap() == oracle(&h, &q, bound), "u32 sorted");
+    }
+    let h: Vec<i64> = h.iter().map(|&x| i64::from(x) - (1 << 29)).collect();
+    let q: Vec<i64> = q.iter().map(|&x| i64::from(x) - (1 << 30)).collect();
+    assert!(search_sorted(engine, &h, &q, Bound::Lower, Check::Trust).unwrap() == oracle(&h, &q, Bound::Lower), "i64");
+}
+
+/// A trusted unsorted haystack with as many sorted queries (the GPU's merge path): every position in
+/// range, no panic, no hang.
+fn merge_over_unsorted_haystack(engine: &Engine) {
+    let mut rng = Rng::new(20);
+    for n in [2, 1023, 1025, 8193, 20_000] {
+        let h: Vec<u64> = (0..n).map(|_| rng.below(1000)).collect();
+        let mut q: Vec<u64> = (0..n).map(|_| rng.below(1000)).collect();
+        q.sort_unstable();
+        for bound in [Bound::Lower, Bound::Upper] {
+            for p in search_sorted(engine, &h, &q, bound, Check::Trust).unwrap() {
+                assert!(p <= n as u64);
+            }
+        }
+    }
+}
+
 on_every_backend!(
     sorted_queries,
     i64_extremes,
@@ -280,4 +396,9 @@ on_every_backend!(
     arrow_null_queries_and_haystack,
     columns,
     proptest_search,
+    gpu_paths_u32,
+    gpu_paths_u64,
+    gpu_paths_i64,
+    gpu_paths_millions,
+    merge_over_unsorted_haystack,
 );

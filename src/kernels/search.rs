@@ -9,13 +9,13 @@
 //! sorted, but sorted queries (as every window search issues) are cheaper on the CPU: the order is
 //! detected per block of queries, and a sorted block whose answers lie close together is galloped
 //! through the haystack from one answer to the next, touching each element about once instead of
-//! `log2 n` times; blocks run on both cores (rayon). On a GPU, a workgroup of sorted queries whose
-//! answers lie close together searches that stretch of the haystack cached in workgroup memory.
+//! `log2 n` times; blocks run on both cores (rayon). On a GPU, sorted queries take a merge path (or, when
+//! they are few against a long haystack, each workgroup caches the stretch its answers span), and other
+//! queries first search a sample of the haystack cached in workgroup memory. Elements keep their own
+//! width on the device (`u32` one word, `u64` and `i64` two).
 //!
 //! [`Haystack`] prepares a haystack once (uploaded once to a GPU engine, verified once when asked) for
 //! many searches.
-
-use std::borrow::Cow;
 
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray, UInt64Array};
 use arrow_buffer::ScalarBuffer;
@@ -28,28 +28,23 @@ use crate::gpu;
 use crate::gpu::memory::GpuArray;
 
 pub(crate) mod sealed {
-    use std::borrow::Cow;
-
     /// What the search needs of an element type.
-    pub trait Sealed: Copy + Ord + Send + Sync + std::fmt::Debug + arrow_buffer::ArrowNativeType + 'static {
+    pub trait Sealed:
+        Copy + Ord + Send + Sync + std::fmt::Debug + arrow_buffer::ArrowNativeType + bytemuck::Pod + 'static
+    {
         /// i64: compared signed on the GPU.
         const SIGNED: bool;
-        /// The elements as the GPU's eight-byte words (u64 and i64 as they are, u32 widened).
-        fn words(values: &[Self]) -> Cow<'_, [u64]>;
         /// The value, for error messages.
         fn wide(self) -> i128;
     }
 }
 
-/// An element type the search takes: `u32`, `u64` or `i64` (timestamps). On the GPU, `i64` is two
-/// words compared signed; `u32` is widened to two words on its way to the device.
+/// An element type the search takes: `u32`, `u64` or `i64` (timestamps). Each is searched in its own
+/// width on both backends: on the GPU, `u32` is one word, `u64` two, and `i64` two words compared signed.
 pub trait SearchKey: sealed::Sealed {}
 
 impl sealed::Sealed for u32 {
     const SIGNED: bool = false;
-    fn words(values: &[Self]) -> Cow<'_, [u64]> {
-        Cow::Owned(values.iter().map(|&v| u64::from(v)).collect())
-    }
     fn wide(self) -> i128 {
         i128::from(self)
     }
@@ -58,9 +53,6 @@ impl SearchKey for u32 {}
 
 impl sealed::Sealed for u64 {
     const SIGNED: bool = false;
-    fn words(values: &[Self]) -> Cow<'_, [u64]> {
-        Cow::Borrowed(values)
-    }
     fn wide(self) -> i128 {
         i128::from(self)
     }
@@ -69,9 +61,6 @@ impl SearchKey for u64 {}
 
 impl sealed::Sealed for i64 {
     const SIGNED: bool = true;
-    fn words(values: &[Self]) -> Cow<'_, [u64]> {
-        Cow::Borrowed(bytemuck::cast_slice(values))
-    }
     fn wide(self) -> i128 {
         i128::from(self)
     }
@@ -134,13 +123,13 @@ pub fn search_sorted<T: SearchKey>(
     let upper = bound == Bound::Upper;
     match engine.gpu() {
         Some(ctx) if !queries.is_empty() => {
-            let hay = ctx.upload(&T::words(haystack))?;
+            let hay = ctx.upload(haystack)?;
             if check == Check::Verify
                 && let Some(row) = gpu::search::first_unsorted(ctx, &hay, T::SIGNED)?
             {
                 return Err(unsorted(haystack, row));
             }
-            gpu::search::search_slice(ctx, &hay, &T::words(queries), upper, T::SIGNED, is_sorted(queries))
+            gpu::search::search_slice(ctx, &hay, queries, upper, T::SIGNED, is_sorted(queries))
         }
         _ => {
             if check == Check::Verify
@@ -261,7 +250,7 @@ pub fn search_sorted_column(
 pub struct Haystack<T: SearchKey> {
     engine: Engine,
     values: ScalarBuffer<T>,
-    /// On a GPU engine, the values on the device (as eight-byte words).
+    /// On a GPU engine, the values on the device, in their own width.
     device: Option<GpuArray>,
 }
 
@@ -281,7 +270,7 @@ impl<T: SearchKey> Haystack<T> {
         let values: ScalarBuffer<T> = values.into();
         let device = match engine.gpu() {
             Some(ctx) => {
-                let hay = ctx.upload(&T::words(&values))?;
+                let hay = ctx.upload(&values[..])?;
                 if check == Check::Verify
                     && let Some(row) = gpu::search::first_unsorted(ctx, &hay, T::SIGNED)?
                 {
@@ -336,7 +325,7 @@ impl<T: SearchKey> Haystack<T> {
         let upper = bound == Bound::Upper;
         match (self.engine.gpu(), &self.device) {
             (Some(ctx), Some(hay)) if !queries.is_empty() => {
-                gpu::search::search_slice(ctx, hay, &T::words(queries), upper, T::SIGNED, is_sorted(queries))
+                gpu::search::search_slice(ctx, hay, queries, upper, T::SIGNED, is_sorted(queries))
             }
             _ => Ok(cpu::search::search(&self.values, queries, upper)),
         }
