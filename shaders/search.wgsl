@@ -9,7 +9,7 @@
 // two words each, low word first; SIGNED: i64, compared signed by flipping the high word's sign bit).
 // Three entries:
 // - search: any queries. The workgroup first loads SAMPLES evenly spaced haystack elements (every
-//   stride-th, a few KB) into workgroup memory; each invocation searches those samples (log2 SAMPLES steps
+//   stride-th, at most 8 KiB) into workgroup memory; each invocation searches those samples (log2 SAMPLES steps
 //   in workgroup memory), then finishes in the stride-long stretch between two samples in global memory
 //   (log2 stride steps). Both loops are branchless with trip counts set by the lengths only.
 // - search_local: sorted queries whose answers lie close together: the workgroup loads that stretch of
@@ -126,8 +126,9 @@ fn store(i: u32, count: u32) {
 }
 
 // Samples of the haystack kept in workgroup memory by `search` (TOP_CACHE = false: none, each query
-// searches the haystack directly, for comparison).
+// searches the haystack directly, for comparison). SAMPLES <= LOCAL_MAX.
 override TOP_CACHE: bool = true;
+override SAMPLES: u32 = 1024u;
 
 @compute @workgroup_size(ITEM_WG)
 fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -144,8 +145,9 @@ fn search(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
         }
         return;
     }
-    // Sample k is haystack[k * stride]; m samples cover the haystack (m <= LOCAL_MAX).
-    let stride = n / LOCAL_MAX + select(0u, 1u, n % LOCAL_MAX != 0u);
+    // Sample k is haystack[k * stride]; m samples cover the haystack (m <= SAMPLES <= LOCAL_MAX).
+    let samples = min(SAMPLES, LOCAL_MAX);
+    let stride = n / samples + select(0u, 1u, n % samples != 0u);
     let m = (n - 1u) / stride + 1u;
     // At most LOCAL_MAX / ITEM_WG steps.
     for (var k = lid; k < m; k = k + ITEM_WG) {

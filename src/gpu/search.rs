@@ -19,6 +19,9 @@ const MERGE_TILE: u64 = 1024;
 /// search touches log2 of it per query).
 const MERGE_RATIO: u64 = 8;
 
+/// Haystack samples the cached search keeps in workgroup memory.
+const SAMPLES: u32 = 1024;
+
 /// How a batch of queries is searched on the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Path {
@@ -26,9 +29,9 @@ pub(crate) enum Path {
     /// for comparison).
     #[cfg_attr(not(test), allow(dead_code))]
     Direct,
-    /// One invocation per query; the top levels (every stride-th element) of the haystack are cached in
-    /// workgroup memory first. Any queries.
-    Cached,
+    /// One invocation per query; the top levels of the haystack (this many samples, every stride-th
+    /// element, at most 1024) are cached in workgroup memory first. Any queries.
+    Cached(u32),
     /// Sorted queries: each workgroup caches the stretch of the haystack its queries' answers span.
     Local,
     /// Sorted queries over a one-segment haystack: merge path.
@@ -39,8 +42,15 @@ pub(crate) enum Path {
 fn search_kernel(ctx: &Arc<GpuContext>, path: Path, upper: bool, signed: bool, wide: bool) -> Result<Arc<Kernel>> {
     let flags = [("UPPER", flag(upper)), ("SIGNED", flag(signed)), ("WIDE", flag(wide))];
     match path {
-        Path::Direct | Path::Cached => {
-            let overrides = [flags[0], flags[1], flags[2], ("TOP_CACHE", flag(path == Path::Cached))];
+        Path::Direct | Path::Cached(_) => {
+            let samples = if let Path::Cached(s) = path { s.clamp(1, 1024) } else { 1 };
+            let overrides = [
+                flags[0],
+                flags[1],
+                flags[2],
+                ("TOP_CACHE", flag(path != Path::Direct)),
+                ("SAMPLES", f64::from(samples)),
+            ];
             ctx.kernel(&table::SEARCH, "search", &overrides)
         }
         Path::Local => ctx.kernel(&table::SEARCH, "search_local", &flags),
@@ -101,7 +111,7 @@ pub(crate) fn search_array(
 ) -> Result<GpuArray> {
     debug_assert!(haystack.len == 0 || haystack.elem_bytes == queries.elem_bytes);
     let out = ctx.alloc(queries.len, 8)?;
-    let kernel = search_kernel(ctx, Path::Cached, upper, signed, queries.elem_bytes == 8)?;
+    let kernel = search_kernel(ctx, Path::Cached(SAMPLES), upper, signed, queries.elem_bytes == 8)?;
     let mut batch = Batch::new(ctx);
     for i in 0..queries.segments.len() {
         let (q, n, pos) = (queries.seg_binding(i), queries.seg_len(i), out.seg_binding(i));
@@ -115,7 +125,7 @@ pub(crate) fn search_array(
 /// `haystack`.
 fn choose_path(haystack: &GpuArray, n_queries: u64, sorted: bool) -> Path {
     if !sorted {
-        Path::Cached
+        Path::Cached(SAMPLES)
     } else if haystack.segments.len() == 1 && haystack.len <= MERGE_RATIO * n_queries {
         Path::Merge
     } else {
@@ -223,8 +233,15 @@ pub(crate) fn first_unsorted(ctx: &Arc<GpuContext>, values: &GpuArray, signed: b
 
 #[cfg(test)]
 mod timings {
-    use super::{Path, search_slice_path};
+    use super::{Path, SAMPLES, search_slice_path};
     use crate::{Backend, Engine};
+
+    /// A row of the table: its name, the call, and the positions it must give.
+    type Row<'a> = (&'static str, Box<dyn FnMut() -> Vec<u64> + 'a>, &'a [u64]);
+
+    fn row<'a>(name: &'static str, f: impl FnMut() -> Vec<u64> + 'a, want: &'a [u64]) -> Row<'a> {
+        (name, Box::new(f), want)
+    }
 
     fn median_ms(mut f: impl FnMut() -> Vec<u64>, want: &[u64]) -> (f64, bool) {
         let mut times = Vec::new();
@@ -267,35 +284,40 @@ mod timings {
             let hay32 = ctx.upload(&h32).expect("upload");
             let hay64 = ctx.upload(&h64).expect("upload");
             for round in 0..2 {
-                let rows: Vec<(&str, Box<dyn FnMut() -> Vec<u64>>, &[u64])> = vec![
-                    (
+                let rows: Vec<Row<'_>> = vec![
+                    row(
                         "unsorted u64 (widened) Direct [old]",
-                        Box::new(|| search_slice_path(ctx, &hay64, &unsorted64, false, false, Path::Direct).unwrap()),
+                        || search_slice_path(ctx, &hay64, &unsorted64, false, false, Path::Direct).unwrap(),
                         &want_unsorted,
                     ),
-                    (
+                    row(
                         "unsorted u64 (widened) Cached",
-                        Box::new(|| search_slice_path(ctx, &hay64, &unsorted64, false, false, Path::Cached).unwrap()),
+                        || search_slice_path(ctx, &hay64, &unsorted64, false, false, Path::Cached(SAMPLES)).unwrap(),
                         &want_unsorted,
                     ),
-                    (
+                    row(
+                        "unsorted u64 (widened) Cached 256 samples",
+                        || search_slice_path(ctx, &hay64, &unsorted64, false, false, Path::Cached(256)).unwrap(),
+                        &want_unsorted,
+                    ),
+                    row(
                         "unsorted u32 own width Cached",
-                        Box::new(|| search_slice_path(ctx, &hay32, &unsorted32, false, false, Path::Cached).unwrap()),
+                        || search_slice_path(ctx, &hay32, &unsorted32, false, false, Path::Cached(SAMPLES)).unwrap(),
                         &want_unsorted,
                     ),
-                    (
+                    row(
                         "sorted u64 (widened) Local [old]",
-                        Box::new(|| search_slice_path(ctx, &hay64, &sorted64, false, false, Path::Local).unwrap()),
+                        || search_slice_path(ctx, &hay64, &sorted64, false, false, Path::Local).unwrap(),
                         &want_sorted,
                     ),
-                    (
+                    row(
                         "sorted u64 (widened) Merge",
-                        Box::new(|| search_slice_path(ctx, &hay64, &sorted64, false, false, Path::Merge).unwrap()),
+                        || search_slice_path(ctx, &hay64, &sorted64, false, false, Path::Merge).unwrap(),
                         &want_sorted,
                     ),
-                    (
+                    row(
                         "sorted u32 own width Merge",
-                        Box::new(|| search_slice_path(ctx, &hay32, &sorted32, false, false, Path::Merge).unwrap()),
+                        || search_slice_path(ctx, &hay32, &sorted32, false, false, Path::Merge).unwrap(),
                         &want_sorted,
                     ),
                 ];

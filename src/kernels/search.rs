@@ -1,6 +1,6 @@
 //! Batched binary search: for many queries, their lower or upper bound in a sorted haystack, as
 //! positions (`u64`). Elements are `u32`, `u64` or `i64` (timestamps), searched as they are: nothing is
-//! widened on the CPU.
+//! widened, on either backend.
 //!
 //! The haystack must be sorted ascending. With [`Check::Trust`] that is the caller's promise: an
 //! unsorted haystack gives, for each query, some position in `0..=len` (never a panic, never out of
