@@ -84,10 +84,10 @@ impl Element for u64 {
 ///
 /// # Example
 /// ```
-/// use streamliner::{Engine, scan::{prefix_sum_column, ScanKind}};
+/// use streamliner::{Engine, scan::{prefix_sum, ScanKind}};
 /// let engine = Engine::from_env()?;
 /// let lengths = engine.upload(&[3u32, 1, 4, 1, 5])?;
-/// let offsets = prefix_sum_column::<u64>(&engine, &lengths, ScanKind::Exclusive)?;
+/// let offsets = prefix_sum::<u64, _>(&engine, &lengths, ScanKind::Exclusive)?;
 /// assert_eq!(offsets.to_vec()?, vec![0, 3, 4, 8, 9]);
 /// # Ok::<(), streamliner::Error>(())
 /// ```
