@@ -15,7 +15,7 @@
 //!
 //! let engine = Engine::from_env()?;
 //! // Message lengths -> offsets of each message in the concatenated text.
-//! let offsets: Vec<u64> = prefix_sum(&engine, &[120, 80, 300, 45], ScanKind::Exclusive)?;
+//! let offsets: Vec<u64> = prefix_sum(&engine, &[120u32, 80, 300, 45], ScanKind::Exclusive)?;
 //! assert_eq!(offsets, vec![0, 120, 200, 500]);
 //! // Which message holds byte 250? One query of a batch.
 //! let pos = search_sorted(&engine, &offsets, &[251], Bound::Lower, Check::Trust)?;

@@ -386,7 +386,7 @@ impl<T: SearchKey> Haystack<T> {
     ///
     /// # Example
     /// ```
-    /// use arrow_array::UInt64Array;
+    /// use arrow_array::{Array, UInt64Array};
     /// use streamliner::{Engine, search::{Haystack, Bound, Check}};
     /// let engine = Engine::from_env()?;
     /// let offsets = Haystack::new(&engine, vec![0u64, 120, 200, 500], Check::Verify)?;
