@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::borrow::Cow;
+
 use arrow_array::{Array, BooleanArray, Int64Array, UInt32Array, UInt64Array};
 use common::{Rng, awkward_sizes};
 use streamliner::Engine;
@@ -37,6 +39,12 @@ fn reductions_agree(engine: &Engine) {
             (sum(engine, &va).unwrap(), min(engine, &va).unwrap(), max(engine, &va).unwrap()),
             (sum(engine, &vc).unwrap(), min(engine, &vc).unwrap(), max(engine, &vc).unwrap()),
             (sum(engine, &host_col).unwrap(), min(engine, &host_col).unwrap(), max(engine, &host_col).unwrap()),
+            (sum(engine, va.values()).unwrap(), min(engine, va.values()).unwrap(), max(engine, va.values()).unwrap()),
+            (
+                sum(engine, &Cow::Borrowed(&v[..])).unwrap(),
+                min(engine, &v.as_slice()).unwrap(),
+                max(engine, &&v).unwrap(),
+            ),
         ] {
             assert_eq!(got, expect, "u32 reductions of {n}");
         }

@@ -5,7 +5,7 @@
 //!
 //! | input (`&V`)                     | `V::Item`   | a per-row result of `O` comes back as             |
 //! |----------------------------------|-------------|---------------------------------------------------|
-//! | `&[T]`, `&[T; N]`, `&Vec<T>`     | `T`         | `Vec<O>`                                          |
+//! | `&[T]`, `&[T; N]`, `&Vec<T>`, `&ScalarBuffer<T>`, `&Cow<[T]>` | `T` | `Vec<O>`                      |
 //! | `&PrimitiveArray<A>`             | `A::Native` | `PrimitiveArray<O::Arrow>`, with the input's nulls |
 //! | `&`[`Column<T>`]                 | `T`         | [`Column<O>`], left where the engine computes      |
 //!
@@ -36,10 +36,11 @@
 //! # Ok::<(), streamliner::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray};
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{ArrowNativeType, NullBuffer, ScalarBuffer};
 
 use crate::column::{Column, DeviceData, Element, HostData};
 use crate::error::{Error, Result};
@@ -126,6 +127,30 @@ impl<T: Copy, const N: usize> Values for [T; N] {
 
 impl<T: Copy> sealed::Sealed for Vec<T> {}
 impl<T: Copy> Values for Vec<T> {
+    type Item = T;
+    fn source(&self) -> Source<'_, T> {
+        Source::Host(self, None)
+    }
+    type Output<O: Element> = Vec<O>;
+    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
+        host(out)
+    }
+}
+
+impl<T: ArrowNativeType> sealed::Sealed for ScalarBuffer<T> {}
+impl<T: ArrowNativeType> Values for ScalarBuffer<T> {
+    type Item = T;
+    fn source(&self) -> Source<'_, T> {
+        Source::Host(self, None)
+    }
+    type Output<O: Element> = Vec<O>;
+    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
+        host(out)
+    }
+}
+
+impl<T: Copy> sealed::Sealed for Cow<'_, [T]> {}
+impl<T: Copy> Values for Cow<'_, [T]> {
     type Item = T;
     fn source(&self) -> Source<'_, T> {
         Source::Host(self, None)

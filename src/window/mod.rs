@@ -234,7 +234,7 @@ impl Engine {
                 let bounds = time::time_bounds(hist.ts[0], hist.ts[n - 1], delta, ov, spec.max_windows)?;
                 // The timestamps are searched as they are (i64), the bounds sorted: a merge on the CPU.
                 let queries: Vec<i64> = bounds.iter().flat_map(|&(lo, hi)| [lo, hi]).collect();
-                let mut rows = search_sorted(self, &*hist.ts, &queries, Bound::Lower, Check::Trust)?;
+                let mut rows = search_sorted(self, &hist.ts, &queries, Bound::Lower, Check::Trust)?;
                 // A bound past i64::MAX is clamped to it: such a window reaches the last row, a timestamp
                 // at i64::MAX included.
                 for (i, &(lo, _)) in bounds.iter().enumerate() {
