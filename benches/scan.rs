@@ -5,9 +5,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamliner::Engine;
-use streamliner::scan::{
-    ScanKind, prefix_sum, prefix_sum_column, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_into,
-};
+use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_into};
 
 #[path = "common/mod.rs"]
 mod engines;
@@ -22,9 +20,9 @@ fn bench_scans(c: &mut Criterion) {
             group.throughput(Throughput::Elements(n as u64));
             let run = |e: &Engine| {
                 if wide {
-                    prefix_sum::<u64>(e, &data, ScanKind::Exclusive).map(|v| v.len())
+                    prefix_sum::<u64, _>(e, &data, ScanKind::Exclusive).map(|v| v.len())
                 } else {
-                    prefix_sum::<u32>(e, &data, ScanKind::Exclusive).map(|v| v.len())
+                    prefix_sum::<u32, _>(e, &data, ScanKind::Exclusive).map(|v| v.len())
                 }
             };
             group.bench_with_input(BenchmarkId::new("cpu", n), &n, |b, _| b.iter(|| run(&cpu)));
@@ -36,9 +34,9 @@ fn bench_scans(c: &mut Criterion) {
                 group.bench_with_input(BenchmarkId::new(format!("{label}/resident"), n), &n, |b, _| {
                     b.iter(|| {
                         let out = if wide {
-                            prefix_sum_column::<u64>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
+                            prefix_sum::<u64, _>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
                         } else {
-                            prefix_sum_column::<u32>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
+                            prefix_sum::<u32, _>(gpu, &col, ScanKind::Exclusive).map(|c| c.len())
                         };
                         gpu.synchronize().and(out)
                     })
@@ -66,17 +64,17 @@ fn bench_cpu_scans_vs_memcpy(c: &mut Criterion) {
         group.bench_function("u32/memcpy", |b| b.iter(|| out32.copy_from_slice(&data)));
         group.bench_function("u32/memcpy_alloc", |b| b.iter(|| data.to_vec()));
         group.bench_function("u32/into", |b| b.iter(|| prefix_sum_into(&cpu, &data, &mut out32, ScanKind::Exclusive)));
-        group.bench_function("u32/alloc", |b| b.iter(|| prefix_sum::<u32>(&cpu, &data, ScanKind::Exclusive)));
+        group.bench_function("u32/alloc", |b| b.iter(|| prefix_sum::<u32, _>(&cpu, &data, ScanKind::Exclusive)));
         group.bench_function("u64_out/memcpy", |b| b.iter(|| out64.copy_from_slice(&wide_data)));
         group.bench_function("u64_out/memcpy_alloc", |b| b.iter(|| wide_data.to_vec()));
         group.bench_function("u32_to_u64/into", |b| {
             b.iter(|| prefix_sum_into(&cpu, &data, &mut out64, ScanKind::Exclusive))
         });
-        group.bench_function("u32_to_u64/alloc", |b| b.iter(|| prefix_sum::<u64>(&cpu, &data, ScanKind::Exclusive)));
+        group.bench_function("u32_to_u64/alloc", |b| b.iter(|| prefix_sum::<u64, _>(&cpu, &data, ScanKind::Exclusive)));
         group.bench_function("u64/into", |b| {
-            b.iter(|| prefix_sum_u64_into(&cpu, &wide_data, &mut out64, ScanKind::Exclusive))
+            b.iter(|| prefix_sum_into(&cpu, &wide_data, &mut out64, ScanKind::Exclusive))
         });
-        group.bench_function("u64/alloc", |b| b.iter(|| prefix_sum_u64(&cpu, &wide_data, ScanKind::Exclusive)));
+        group.bench_function("u64/alloc", |b| b.iter(|| prefix_sum::<u64, _>(&cpu, &wide_data, ScanKind::Exclusive)));
         group.finish();
     }
 }

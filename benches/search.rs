@@ -1,7 +1,7 @@
 //! Batched lower / upper bound, CPU twin and GPU in one group, `Throughput::Elements` (queries).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamliner::search::{Bound, Check, Haystack, search_sorted, search_sorted_column};
+use streamliner::search::{Bound, Check, Haystack, search_sorted};
 
 #[path = "common/mod.rs"]
 mod engines;
@@ -27,7 +27,7 @@ fn bench_search(c: &mut Criterion) {
                 let q = gpu.upload(&queries).expect("upload");
                 group.bench_with_input(BenchmarkId::new(format!("{label}/resident"), n), &n, |b, _| {
                     b.iter(|| {
-                        let out = search_sorted_column(gpu, &h, &q, bound, Check::Trust).map(|c| c.len());
+                        let out = search_sorted(gpu, &h, &q, bound, Check::Trust).map(|c| c.len());
                         gpu.synchronize().and(out)
                     })
                 });
@@ -75,7 +75,7 @@ fn bench_sorted_queries(c: &mut Criterion) {
             let q = gpu.upload(&queries).expect("upload");
             group.bench_with_input(BenchmarkId::new(format!("{label}/resident_sorted"), n), &n, |b, _| {
                 b.iter(|| {
-                    let out = search_sorted_column(gpu, &h, &q, Bound::Lower, Check::Trust).map(|c| c.len());
+                    let out = search_sorted(gpu, &h, &q, Bound::Lower, Check::Trust).map(|c| c.len());
                     gpu.synchronize().and(out)
                 })
             });

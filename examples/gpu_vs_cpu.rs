@@ -16,10 +16,10 @@
 use std::time::{Duration, Instant};
 
 use arrow_array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
-use streamliner::compact::{indices, indices_column};
+use streamliner::compact::indices;
 use streamliner::etl::{author_uuids, message_ids};
-use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_column};
-use streamliner::search::{Bound, Check, Haystack, search_sorted, search_sorted_column};
+use streamliner::scan::{ScanKind, prefix_sum};
+use streamliner::search::{Bound, Check, Haystack, search_sorted};
 use streamliner::strings::{LengthUnit, lengths};
 use streamliner::text_match::extract_urls;
 use streamliner::time::local_to_utc;
@@ -299,12 +299,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         common::errln!("size {n}: scans");
         let col = gpu.upload(&values)?;
         {
-            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive));
-            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u32>(&gpu, &values, ScanKind::Exclusive));
+            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u32, _>(&cpu, &values, ScanKind::Exclusive));
+            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u32, _>(&gpu, &values, ScanKind::Exclusive));
             let (res_t, r) = median(opts.runs, || {
-                prefix_sum_column::<u32>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
+                prefix_sum::<u32, _>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
             });
-            let matches = c? == g? && r?.to_vec()? == prefix_sum::<u32>(&cpu, &values, ScanKind::Exclusive)?;
+            let matches = c? == g? && r?.to_vec()? == prefix_sum::<u32, _>(&cpu, &values, ScanKind::Exclusive)?;
             rows.push(Row {
                 kernel: "scan u32",
                 n,
@@ -316,10 +316,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
         {
-            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u64>(&cpu, &values, ScanKind::Exclusive));
-            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u64>(&gpu, &values, ScanKind::Exclusive));
+            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u64, _>(&cpu, &values, ScanKind::Exclusive));
+            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u64, _>(&gpu, &values, ScanKind::Exclusive));
             let (res_t, r) = median(opts.runs, || {
-                prefix_sum_column::<u64>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
+                prefix_sum::<u64, _>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
             });
             let c = c?;
             let matches = c == g? && r?.to_vec()? == c;
@@ -343,8 +343,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (cpu_t, c) = median(opts.runs, || search_sorted(&cpu, &haystack, &queries, bound, Check::Trust));
             let (gpu_t, g) = median(opts.runs, || search_sorted(&gpu, &haystack, &queries, bound, Check::Trust));
             let (res_t, r) = median(opts.runs, || {
-                search_sorted_column(&gpu, &hay_col, &q_col, bound, Check::Trust)
-                    .and_then(|c| gpu.synchronize().map(|_| c))
+                search_sorted(&gpu, &hay_col, &q_col, bound, Check::Trust).and_then(|c| gpu.synchronize().map(|_| c))
             });
             let c = c?;
             let matches = c == g? && r?.to_vec()? == c;
@@ -387,7 +386,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut compaction =
             etl_row("compaction (1/3 kept)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| indices(e, &bools))?;
         let col = gpu.upload(&mask)?;
-        let (res_t, r) = median(opts.runs, || indices_column(&gpu, &col).and_then(|c| gpu.synchronize().map(|_| c)));
+        let (res_t, r) = median(opts.runs, || indices(&gpu, &col).and_then(|c| gpu.synchronize().map(|_| c)));
         compaction.resident = Some(res_t);
         compaction.matches &= r?.to_vec()? == indices(&cpu, &bools)?.values().to_vec();
         rows.push(compaction);

@@ -84,10 +84,10 @@ impl Element for u64 {
 ///
 /// # Example
 /// ```
-/// use streamliner::{Engine, scan::{prefix_sum_column, ScanKind}};
+/// use streamliner::{Engine, scan::{prefix_sum, ScanKind}};
 /// let engine = Engine::from_env()?;
 /// let lengths = engine.upload(&[3u32, 1, 4, 1, 5])?;
-/// let offsets = prefix_sum_column::<u64>(&engine, &lengths, ScanKind::Exclusive)?;
+/// let offsets = prefix_sum::<u64, _>(&engine, &lengths, ScanKind::Exclusive)?;
 /// assert_eq!(offsets.to_vec()?, vec![0, 3, 4, 8, 9]);
 /// # Ok::<(), streamliner::Error>(())
 /// ```
@@ -149,15 +149,30 @@ impl<T: Element> Column<T> {
 
     /// The data on the host: borrowed for a host column, read back for a device column.
     pub(crate) fn host_data(&self) -> Result<HostData<'_, T>> {
-        match &self.repr {
+        self.repr.host_data()
+    }
+
+    /// The data on `ctx`: borrowed when it is there already, uploaded otherwise.
+    pub(crate) fn device_data(&self, ctx: &Arc<GpuContext>) -> Result<DeviceData<'_>> {
+        self.repr.device_data(ctx)
+    }
+}
+
+impl<T: bytemuck::Pod> Repr<T> {
+    /// The data on the host: borrowed when it is there, read back from the device otherwise.
+    pub(crate) fn host_data(&self) -> Result<HostData<'_, T>> {
+        match self {
             Repr::Host(v) => Ok(HostData::Borrowed(v.as_slice())),
-            Repr::Device(_) => Ok(HostData::Owned(self.to_vec()?)),
+            Repr::Device(a) => match a.context() {
+                Some(ctx) => Ok(HostData::Owned(ctx.read(a)?)),
+                None => Ok(HostData::Owned(Vec::new())),
+            },
         }
     }
 
     /// The data on `ctx`: borrowed when it is there already, uploaded otherwise.
     pub(crate) fn device_data(&self, ctx: &Arc<GpuContext>) -> Result<DeviceData<'_>> {
-        match &self.repr {
+        match self {
             Repr::Device(a) if a.len == 0 || a.context().is_some_and(|c| Arc::ptr_eq(c, ctx)) => {
                 Ok(DeviceData::Borrowed(a))
             }

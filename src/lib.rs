@@ -11,14 +11,14 @@
 //! and why; the choice is also logged (`log` crate, info level).
 //!
 //! ```
-//! use streamliner::{Engine, scan::{prefix_sum, ScanKind}, search::lower_bound};
+//! use streamliner::{Engine, scan::{prefix_sum, ScanKind}, search::{search_sorted, Bound, Check}};
 //!
 //! let engine = Engine::from_env()?;
 //! // Message lengths -> offsets of each message in the concatenated text.
-//! let offsets: Vec<u64> = prefix_sum(&engine, &[120, 80, 300, 45], ScanKind::Exclusive)?;
+//! let offsets: Vec<u64> = prefix_sum(&engine, &[120u32, 80, 300, 45], ScanKind::Exclusive)?;
 //! assert_eq!(offsets, vec![0, 120, 200, 500]);
 //! // Which message holds byte 250? One query of a batch.
-//! let pos = lower_bound(&engine, &offsets, &[251])?;
+//! let pos = search_sorted(&engine, &offsets, &[251], Bound::Lower, Check::Trust)?;
 //! assert_eq!(pos[0] - 1, 2);
 //! # Ok::<(), streamliner::Error>(())
 //! ```
@@ -38,6 +38,7 @@ pub mod window;
 pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
+pub use kernels::values::Values;
 pub use kernels::{compact, elementwise, reduce, scan, search, strings, text_match, time};
 /// The `wgpu` this crate is built on, for [`EngineBuilder::build_on_device`] callers who need the same
 /// version.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow_array::{Array, BooleanArray, RecordBatch, StringArray, UInt64Array};
 use common::{Rng, awkward_sizes};
 use streamliner::Engine;
-use streamliner::compact::{filter_batch, indices, indices_column};
+use streamliner::compact::{filter_batch, indices};
 
 fn random_masks(engine: &Engine) {
     let mut rng = Rng::new(60);
@@ -15,7 +15,7 @@ fn random_masks(engine: &Engine) {
         for density in [0, 1, 50, 99, 100] {
             let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.below(100) < density)).collect();
             let expect: Vec<u64> = (0..n as u64).filter(|&i| mask[i as usize] == 1).collect();
-            let got = indices_column(engine, &engine.upload(&mask).unwrap()).unwrap().to_vec().unwrap();
+            let got = indices(engine, &engine.upload(&mask).unwrap()).unwrap().to_vec().unwrap();
             assert!(got == expect, "n {n}, density {density}");
         }
     }

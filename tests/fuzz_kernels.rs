@@ -75,9 +75,9 @@ fn scan_search_reduce(engine: &Engine) {
     runner(24)
         .run(&(u32s(), u64s(), u64s()), |(a32, a64, q)| {
             for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
-                same(engine, "scan u32->u32", |e| scan::prefix_sum::<u32>(e, &a32, kind))?;
-                same(engine, "scan u32->u64", |e| scan::prefix_sum::<u64>(e, &a32, kind))?;
-                same(engine, "scan u64", |e| scan::prefix_sum_u64(e, &a64, kind))?;
+                same(engine, "scan u32->u32", |e| scan::prefix_sum::<u32, _>(e, &a32, kind))?;
+                same(engine, "scan u32->u64", |e| scan::prefix_sum::<u64, _>(e, &a32, kind))?;
+                same(engine, "scan u64", |e| scan::prefix_sum::<u64, _>(e, &a64, kind))?;
             }
             same(engine, "sum u32", |e| reduce::sum(e, &a32))?;
             same(engine, "min u32", |e| reduce::min(e, &a32))?;

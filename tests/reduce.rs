@@ -5,7 +5,7 @@ mod common;
 use arrow_array::UInt32Array;
 use common::{Rng, awkward_sizes};
 use streamliner::Engine;
-use streamliner::reduce::{max, max_array, max_column, min, min_column, sum, sum_array, sum_column};
+use streamliner::reduce::{max, min, sum};
 
 fn u32_values(engine: &Engine) {
     let mut rng = Rng::new(20);
@@ -52,15 +52,15 @@ fn sum_passes_2_pow_32(engine: &Engine) {
 
 fn arrays_and_columns(engine: &Engine) {
     let a = UInt32Array::from(vec![Some(5), None, Some(2), Some(9)]);
-    assert_eq!(sum_array::<u32>(engine, &a).unwrap(), 16);
-    assert_eq!(max_array::<u32>(engine, &a).unwrap(), Some(9));
+    assert_eq!(sum(engine, &a).unwrap(), 16);
+    assert_eq!(max(engine, &a).unwrap(), Some(9));
     let mut rng = Rng::new(22);
     for n in [0, 1, 8193, 50_000] {
         let v: Vec<u64> = (0..n).map(|_| rng.next_u64() >> 8).collect();
         let c = engine.upload(&v).unwrap();
-        assert_eq!(sum_column(engine, &c).unwrap(), v.iter().sum::<u64>());
-        assert_eq!(min_column(engine, &c).unwrap(), v.iter().copied().min());
-        assert_eq!(max_column(engine, &c).unwrap(), v.iter().copied().max());
+        assert_eq!(sum(engine, &c).unwrap(), v.iter().sum::<u64>());
+        assert_eq!(min(engine, &c).unwrap(), v.iter().copied().min());
+        assert_eq!(max(engine, &c).unwrap(), v.iter().copied().max());
     }
 }
 

@@ -6,10 +6,7 @@ use arrow_array::{Array, UInt32Array};
 use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
 use streamliner::Engine;
-use streamliner::scan::{
-    ScanKind, prefix_sum, prefix_sum_array, prefix_sum_column, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_column,
-    prefix_sum_u64_into,
-};
+use streamliner::scan::{ScanKind, prefix_sum, prefix_sum_into};
 
 /// The CPU scan's parallel threshold and block (src/cpu): sizes around them and their multiples.
 const CPU_PARALLEL_MIN: usize = 1 << 18;
@@ -97,10 +94,10 @@ fn millions(engine: &Engine) {
 
 fn arrow_nulls_count_as_zero(engine: &Engine) {
     let a = UInt32Array::from(vec![Some(1), None, Some(u32::MAX), Some(3), None]);
-    let wide = prefix_sum_array::<u64>(engine, &a, ScanKind::Inclusive).unwrap();
+    let wide = prefix_sum::<u64, _>(engine, &a, ScanKind::Inclusive).unwrap();
     assert_eq!(wide.values().as_ref(), &[1, 1, 4294967296, 4294967299, 4294967299]);
     assert_eq!(wide.nulls(), a.nulls());
-    let narrow = prefix_sum_array::<u32>(engine, &a, ScanKind::Exclusive).unwrap();
+    let narrow = prefix_sum::<u32, _>(engine, &a, ScanKind::Exclusive).unwrap();
     assert_eq!(narrow.values().as_ref(), &[0, 1, 1, 0, 3]);
 }
 
@@ -111,10 +108,10 @@ fn columns_stay_resident(engine: &Engine) {
         let col = engine.upload(&input).unwrap();
         assert_eq!(col.is_on_gpu(), engine.is_gpu());
         assert_eq!(col.len(), n);
-        let out = prefix_sum_column::<u64>(engine, &col, ScanKind::Exclusive).unwrap();
+        let out = prefix_sum::<u64, _>(engine, &col, ScanKind::Exclusive).unwrap();
         assert_eq!(out.is_on_gpu(), engine.is_gpu());
         assert!(out.to_vec().unwrap() == oracle_u64(&input, ScanKind::Exclusive), "column scan of {n}");
-        let narrow = prefix_sum_column::<u32>(engine, &col, ScanKind::Inclusive).unwrap();
+        let narrow = prefix_sum::<u32, _>(engine, &col, ScanKind::Inclusive).unwrap();
         assert!(narrow.to_vec().unwrap() == oracle_u32(&input, ScanKind::Inclusive), "column scan of {n}");
     }
 }
@@ -134,10 +131,10 @@ fn u64_inputs(engine: &Engine) {
                     if kind == ScanKind::Inclusive { acc } else { before }
                 })
                 .collect();
-            assert!(prefix_sum_u64(engine, &input, kind).unwrap() == expect, "u64 {kind:?} scan of {n}");
+            assert!(prefix_sum::<u64, _>(engine, &input, kind).unwrap() == expect, "u64 {kind:?} scan of {n}");
             let col = engine.upload(&input).unwrap();
             assert!(
-                prefix_sum_u64_column(engine, &col, kind).unwrap().to_vec().unwrap() == expect,
+                prefix_sum::<u64, _>(engine, &col, kind).unwrap().to_vec().unwrap() == expect,
                 "u64 column scan of {n}"
             );
         }
@@ -170,7 +167,10 @@ fn sizes_around_the_cpu_block_and_threshold(engine: &Engine) {
         check(engine, &rng.u32s(n));
         let big: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
         for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
-            assert!(prefix_sum_u64(engine, &big, kind).unwrap() == oracle_u64_input(&big, kind), "u64 scan of {n}");
+            assert!(
+                prefix_sum::<u64, _>(engine, &big, kind).unwrap() == oracle_u64_input(&big, kind),
+                "u64 scan of {n}"
+            );
         }
     }
 }
@@ -191,7 +191,7 @@ fn into_a_callers_buffer(engine: &Engine) {
             prefix_sum_into(engine, &input, &mut narrow, kind).unwrap();
             assert!(narrow == oracle_u32(&input, kind), "u32 {kind:?} scan into a buffer of {n}");
             let mut out = vec![0xDEAD_BEEF_u64; n];
-            prefix_sum_u64_into(engine, &big, &mut out, kind).unwrap();
+            prefix_sum_into(engine, &big, &mut out, kind).unwrap();
             assert!(out == oracle_u64_input(&big, kind), "u64 {kind:?} scan into a buffer of {n}");
         }
     }
@@ -199,11 +199,11 @@ fn into_a_callers_buffer(engine: &Engine) {
 
 fn into_a_buffer_of_another_length_is_an_error(engine: &Engine) {
     let mut short = vec![0u64; 2];
-    let err = prefix_sum_into(engine, &[1, 2, 3], &mut short, ScanKind::Inclusive).unwrap_err();
+    let err = prefix_sum_into(engine, &[1u32, 2, 3], &mut short, ScanKind::Inclusive).unwrap_err();
     assert!(matches!(err, streamliner::Error::InvalidParameter { .. }), "{err}");
     assert_eq!(short, vec![0, 0]);
     let mut long = vec![0u64; 4];
-    assert!(prefix_sum_u64_into(engine, &[1, 2, 3], &mut long, ScanKind::Inclusive).is_err());
+    assert!(prefix_sum_into(engine, &[1u64, 2, 3], &mut long, ScanKind::Inclusive).is_err());
     let mut empty: Vec<u32> = Vec::new();
     prefix_sum_into(engine, &[], &mut empty, ScanKind::Exclusive).unwrap();
 }

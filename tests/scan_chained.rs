@@ -106,7 +106,7 @@ fn resident_column_matches() {
     let input = inputs(1_000_003, 9).remove(1);
     let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
     let col = single.upload(&input).expect("upload");
-    let got = streamliner::scan::prefix_sum_column::<u32>(single, &col, ScanKind::Exclusive).expect("scan");
+    let got = streamliner::scan::prefix_sum::<u32, _>(single, &col, ScanKind::Exclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
 }
 
@@ -131,7 +131,7 @@ fn compare_algorithms() {
                 let mut last = None;
                 for _ in 0..5 {
                     let t = std::time::Instant::now();
-                    let out = streamliner::scan::prefix_sum_column::<u32>(e, &col, ScanKind::Exclusive).expect("scan");
+                    let out = streamliner::scan::prefix_sum::<u32, _>(e, &col, ScanKind::Exclusive).expect("scan");
                     e.synchronize().expect("sync");
                     times.push(t.elapsed());
                     last = Some(out);

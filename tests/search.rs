@@ -5,10 +5,7 @@ mod common;
 use arrow_array::{Array, Int64Array, TimestampMicrosecondArray, UInt32Array, UInt64Array};
 use common::{Rng, awkward_sizes};
 use proptest::prelude::*;
-use streamliner::search::{
-    Bound, Check, Haystack, SearchKey, lower_bound, search_sorted, search_sorted_array, search_sorted_column,
-    upper_bound,
-};
+use streamliner::search::{Bound, Check, Haystack, SearchKey, search_sorted};
 use streamliner::{Engine, Error};
 
 fn oracle<T: Ord + Copy>(haystack: &[T], queries: &[T], bound: Bound) -> Vec<u64> {
@@ -43,9 +40,9 @@ fn queries_for(rng: &mut Rng, haystack: &[u64], n: usize) -> Vec<u64> {
 }
 
 fn check(engine: &Engine, haystack: &[u64], queries: &[u64]) {
-    let lo = lower_bound(engine, haystack, queries).unwrap();
+    let lo = search_sorted(engine, haystack, queries, Bound::Lower, Check::Trust).unwrap();
     assert!(lo == oracle(haystack, queries, Bound::Lower), "lower_bound, haystack {}", haystack.len());
-    let hi = upper_bound(engine, haystack, queries).unwrap();
+    let hi = search_sorted(engine, haystack, queries, Bound::Upper, Check::Trust).unwrap();
     assert!(hi == oracle(haystack, queries, Bound::Upper), "upper_bound, haystack {}", haystack.len());
     let checked = search_sorted(engine, haystack, queries, Bound::Lower, Check::Verify).unwrap();
     assert_eq!(checked, lo);
@@ -122,13 +119,13 @@ fn unsorted_haystack(engine: &Engine) {
 fn arrow_null_queries_and_haystack(engine: &Engine) {
     let h = UInt64Array::from(vec![1, 3, 5]);
     let q = UInt64Array::from(vec![Some(3), None, Some(9)]);
-    let out = search_sorted_array(engine, &h, &q, Bound::Upper, Check::Verify).unwrap();
+    let out = search_sorted(engine, &h, &q, Bound::Upper, Check::Verify).unwrap();
     assert_eq!(out.value(0), 2);
     assert!(out.is_null(1));
     assert_eq!(out.value(2), 3);
     let bad = UInt64Array::from(vec![Some(1), None]);
     assert!(matches!(
-        search_sorted_array(engine, &bad, &q, Bound::Lower, Check::Trust),
+        search_sorted(engine, &bad, &q, Bound::Lower, Check::Trust),
         Err(Error::NullValue { row: 1, .. })
     ));
 }
@@ -141,14 +138,14 @@ fn columns(engine: &Engine) {
         let hc = engine.upload(&h).unwrap();
         let qc = engine.upload(&q).unwrap();
         for bound in [Bound::Lower, Bound::Upper] {
-            let out = search_sorted_column(engine, &hc, &qc, bound, Check::Verify).unwrap();
+            let out = search_sorted(engine, &hc, &qc, bound, Check::Verify).unwrap();
             assert!(out.to_vec().unwrap() == oracle(&h, &q, bound));
         }
     }
     let hc = engine.upload(&[1u64, 0]).unwrap();
     let qc = engine.upload(&[1u64]).unwrap();
     assert!(matches!(
-        search_sorted_column(engine, &hc, &qc, Bound::Lower, Check::Verify),
+        search_sorted(engine, &hc, &qc, Bound::Lower, Check::Verify),
         Err(Error::Unsorted { row: 1, value: 0, previous: 1 })
     ));
 }
@@ -251,17 +248,16 @@ fn u32_haystacks(engine: &Engine) {
 fn arrow_element_types(engine: &Engine) {
     let ts = TimestampMicrosecondArray::from(vec![i64::MIN, -10, 0, 0, 35, i64::MAX]);
     let q = TimestampMicrosecondArray::from(vec![Some(0), None, Some(i64::MAX), Some(i64::MIN)]);
-    let out = search_sorted_array(engine, &ts, &q, Bound::Lower, Check::Verify).unwrap();
+    let out = search_sorted(engine, &ts, &q, Bound::Lower, Check::Verify).unwrap();
     assert_eq!((out.value(0), out.is_null(1), out.value(2), out.value(3)), (2, true, 5, 0));
     let prepared = Haystack::from_array(engine, &ts, Check::Verify).unwrap();
-    let again = prepared.search_array(&q, Bound::Lower).unwrap();
+    let again = prepared.search(&q, Bound::Lower).unwrap();
     assert_eq!(again, out);
     let i = Int64Array::from(vec![-3, -3, 4]);
-    let out = search_sorted_array(engine, &i, &Int64Array::from(vec![-3, 5]), Bound::Upper, Check::Verify).unwrap();
+    let out = search_sorted(engine, &i, &Int64Array::from(vec![-3, 5]), Bound::Upper, Check::Verify).unwrap();
     assert_eq!(out.values().to_vec(), vec![2, 3]);
     let u = UInt32Array::from(vec![1, 3, u32::MAX]);
-    let out =
-        search_sorted_array(engine, &u, &UInt32Array::from(vec![u32::MAX, 2]), Bound::Lower, Check::Verify).unwrap();
+    let out = search_sorted(engine, &u, &UInt32Array::from(vec![u32::MAX, 2]), Bound::Lower, Check::Verify).unwrap();
     assert_eq!(out.values().to_vec(), vec![2, 1]);
     let with_null = TimestampMicrosecondArray::from(vec![Some(1), None]);
     assert!(matches!(Haystack::from_array(engine, &with_null, Check::Trust), Err(Error::NullValue { row: 1, .. })));

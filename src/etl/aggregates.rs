@@ -16,8 +16,8 @@ use arrow_schema::{DataType, Field, Schema};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise as ew;
-use crate::kernels::scan::{ScanKind, prefix_sum_u64, prefix_sum_u64_column};
-use crate::kernels::search::{Bound, Check, search_sorted_column};
+use crate::kernels::scan::{ScanKind, prefix_sum};
+use crate::kernels::search::{Bound, Check, search_sorted};
 use crate::kernels::strings::text_parts;
 use crate::kernels::time::{timestamp_array, timestamps};
 use crate::window::Windows;
@@ -42,18 +42,18 @@ fn previous_same(authors: &dyn Array) -> Result<Vec<u64>> {
 
 /// Distinct authors per window `(start, size)`, by the pairs scheme on the engine's device.
 fn distinct_batched(engine: &Engine, prev1: &[u64], starts: &[u64], sizes: &[u64]) -> Result<Vec<u64>> {
-    let pre = prefix_sum_u64(engine, sizes, ScanKind::Exclusive)?;
+    let pre = prefix_sum::<u64, _>(engine, sizes, ScanKind::Exclusive)?;
     let pairs = sizes.iter().sum::<u64>() as usize;
     if pairs == 0 {
         return Ok(vec![0; sizes.len()]);
     }
     let p = ew::iota(engine, pairs, 0)?;
     let pre_col = engine.upload(&pre)?;
-    let w = ew::sub_scalar(engine, &search_sorted_column(engine, &pre_col, &p, Bound::Upper, Check::Trust)?, 1)?;
+    let w = ew::sub_scalar(engine, &search_sorted(engine, &pre_col, &p, Bound::Upper, Check::Trust)?, 1)?;
     let start_w = ew::gather(engine, &engine.upload(starts)?, &w)?;
     let row = ew::wrapping_add(engine, &start_w, &ew::sub(engine, &p, &ew::gather(engine, &pre_col, &w)?)?)?;
     let flags = ew::le(engine, &ew::gather(engine, &engine.upload(prev1)?, &row)?, &start_w)?;
-    let sums = prefix_sum_u64_column(engine, &flags, ScanKind::Inclusive)?;
+    let sums = prefix_sum::<u64, _>(engine, &flags, ScanKind::Inclusive)?;
     // Window totals from the inclusive sums at its last pair and before its first (index `pairs`,
     // past the end, gathers 0).
     let bounds: Vec<u64> = pre

@@ -25,7 +25,7 @@ use crate::gpu;
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn walk_marks(engine: &Engine, next: &Column<u64>) -> Result<Column<u64>> {
-    if let Some(max) = crate::kernels::reduce::max_column(engine, next)?
+    if let Some(max) = crate::kernels::reduce::max(engine, next)?
         && max >= next.len() as u64
     {
         return Err(Error::invalid("successor", max, format!("must be a row, below {}", next.len())));

@@ -12,18 +12,50 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::gpu;
 
-/// Indices of the rows where a 0/1 column is non-zero, kept where the column is.
-///
-/// # Errors
-/// [`Error::Gpu`] when the device fails.
-pub fn indices_column(engine: &Engine, mask: &Column<u64>) -> Result<Column<u64>> {
-    match engine.gpu() {
-        Some(ctx) => Ok(Column::device(gpu::compact::compact(ctx, &*mask.device_data(ctx)?)?)),
-        None => Ok(Column::host(cpu::compact::compact(&mask.host_data()?))),
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A mask [`indices`] takes: an Arrow `BooleanArray` (a null is false; the indices come back as a
+/// `UInt64Array`) or a 0/1 [`Column<u64>`] (non-zero keeps the row; the indices come back as a column,
+/// on a GPU engine left on the device). Sealed.
+pub trait Mask: sealed::Sealed {
+    /// The indices' type: follows the mask.
+    type Output;
+    /// The indices of the kept rows.
+    #[doc(hidden)]
+    fn kept(&self, engine: &Engine) -> Result<Self::Output>;
+}
+
+impl sealed::Sealed for BooleanArray {}
+impl Mask for BooleanArray {
+    type Output = UInt64Array;
+    fn kept(&self, engine: &Engine) -> Result<UInt64Array> {
+        let bits = kept_bits(self);
+        match engine.gpu() {
+            None => Ok(UInt64Array::from(cpu::compact::compact_bits(&bits))),
+            Some(ctx) => {
+                let words = ctx.upload(&bitmap_words(&bits))?;
+                Ok(UInt64Array::from(ctx.read::<u64>(&gpu::compact::compact_bits(ctx, &words)?)?))
+            }
+        }
     }
 }
 
-/// Indices of the rows where `mask` is true (a null is false).
+impl sealed::Sealed for Column<u64> {}
+impl Mask for Column<u64> {
+    type Output = Column<u64>;
+    fn kept(&self, engine: &Engine) -> Result<Column<u64>> {
+        match engine.gpu() {
+            Some(ctx) => Ok(Column::device(gpu::compact::compact(ctx, &*self.device_data(ctx)?)?)),
+            None => Ok(Column::host(cpu::compact::compact(&self.host_data()?))),
+        }
+    }
+}
+
+/// Indices of the rows a mask keeps, in order: where a `BooleanArray` is true (a null is false), or
+/// where a `Column<u64>` is non-zero. The indices follow the mask ([`Mask::Output`]): a `UInt64Array`
+/// for an Arrow mask, a [`Column<u64>`] for a column (kept on the device of a GPU engine).
 ///
 /// # Errors
 /// [`Error::Gpu`] when the device fails.
@@ -35,17 +67,21 @@ pub fn indices_column(engine: &Engine, mask: &Column<u64>) -> Result<Column<u64>
 /// let engine = Engine::from_env()?;
 /// let mask = BooleanArray::from(vec![Some(true), Some(false), None, Some(true)]);
 /// assert_eq!(indices(&engine, &mask)?.values().as_ref(), &[0, 3]);
+/// let flags = engine.upload(&[0u64, 1, 1, 0, 7])?;
+/// assert_eq!(indices(&engine, &flags)?.to_vec()?, vec![1, 2, 4]);
 /// # Ok::<(), streamliner::Error>(())
 /// ```
-pub fn indices(engine: &Engine, mask: &BooleanArray) -> Result<UInt64Array> {
-    let bits = kept_bits(mask);
-    match engine.gpu() {
-        None => Ok(UInt64Array::from(cpu::compact::compact_bits(&bits))),
-        Some(ctx) => {
-            let words = ctx.upload(&bitmap_words(&bits))?;
-            Ok(UInt64Array::from(ctx.read::<u64>(&gpu::compact::compact_bits(ctx, &words)?)?))
-        }
-    }
+pub fn indices<M: Mask + ?Sized>(engine: &Engine, mask: &M) -> Result<M::Output> {
+    mask.kept(engine)
+}
+
+/// Former name of [`indices`] for columns.
+///
+/// # Errors
+/// As [`indices`].
+#[doc(hidden)]
+pub fn indices_column(engine: &Engine, mask: &Column<u64>) -> Result<Column<u64>> {
+    indices(engine, mask)
 }
 
 /// A bitmap as u32 words, 32 rows a word from bit 0 (the buffer's offset undone), bits past the last

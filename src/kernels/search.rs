@@ -17,15 +17,19 @@
 //! [`Haystack`] prepares a haystack once (uploaded once to a GPU engine, verified once when asked) for
 //! many searches.
 
+use std::sync::Arc;
+
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray, UInt64Array};
 use arrow_buffer::ScalarBuffer;
 
-use crate::column::Column;
+use crate::column::{Column, DeviceData};
 use crate::cpu;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::gpu;
+use crate::gpu::GpuContext;
 use crate::gpu::memory::GpuArray;
+use crate::kernels::values::{Computed, Source, Values};
 
 pub(crate) mod sealed {
     /// What the search needs of an element type.
@@ -94,14 +98,74 @@ fn unsorted<T: SearchKey>(haystack: &[T], row: u64) -> Error {
     Error::Unsorted { row, value: haystack[row as usize].wide(), previous: haystack[row as usize - 1].wide() }
 }
 
-/// Positions of `queries` in the sorted `haystack` (`u32`, `u64` or `i64`).
+/// Refuses a haystack with a null.
+fn refuse_nulls<T: SearchKey>(haystack: &Source<'_, T>) -> Result<()> {
+    if let Some(nulls) = haystack.nulls()
+        && let Some(row) = nulls.iter().position(|ok| !ok)
+    {
+        return Err(Error::NullValue { what: "haystack".into(), row: row as u64 });
+    }
+    Ok(())
+}
+
+/// The values on `ctx` in their own width: borrowed from a column already there, uploaded otherwise.
+fn device_values<'a, T: SearchKey>(ctx: &Arc<GpuContext>, values: &Source<'a, T>) -> Result<DeviceData<'a>> {
+    match values {
+        Source::Column(_) => values.device_data(ctx),
+        _ => Ok(DeviceData::Owned(ctx.upload(&values.host_data()?)?)),
+    }
+}
+
+/// Whether the GPU is worth starting for these queries (not for no host queries).
+fn on_device<Q: Values + ?Sized>(queries: &Q) -> bool
+where
+    Q::Item: SearchKey,
+{
+    match queries.source() {
+        Source::Host(q, _) => !q.is_empty(),
+        Source::Column(_) => true,
+    }
+}
+
+/// Searches `queries` in a haystack on the device: a column of queries stays on the device (one
+/// submission, not waited for), host queries come back.
+fn search_on_device<Q: Values + ?Sized>(
+    ctx: &Arc<GpuContext>,
+    haystack: &GpuArray,
+    queries: &Q,
+    upper: bool,
+) -> Result<Q::Output<u64>>
+where
+    Q::Item: SearchKey,
+{
+    let signed = <Q::Item as sealed::Sealed>::SIGNED;
+    let source = queries.source();
+    let out = if source.is_column() {
+        let q = device_values(ctx, &source)?;
+        Computed::Column(Column::device(gpu::search::search_array(ctx, haystack, &q, upper, signed)?))
+    } else {
+        let q = source.host_data()?;
+        Computed::Host(gpu::search::search_slice(ctx, haystack, &q, upper, signed, is_sorted(&q))?)
+    };
+    queries.wrap(out)
+}
+
+/// Positions of `queries` in the sorted `haystack` (`u32`, `u64` or `i64` values).
+///
+/// Each of `haystack` and `queries` is a slice or vector, an Arrow array (`UInt32Array`,
+/// `UInt64Array`, `Int64Array`, `TimestampMicrosecondArray` and the other timestamp types, read in
+/// place) or a [`Column`]. The positions follow the queries: a `Vec<u64>` for host queries, a
+/// `UInt64Array` for an Arrow array (a null query gives a null position), a `Column<u64>` for a column
+/// (on a GPU engine left on the device, in one submission that this call does not wait for, except to
+/// verify the order).
 ///
 /// # Errors
-/// [`Error::Unsorted`] with `Check::Verify` when the haystack is out of order; [`Error::Gpu`] when the
-/// device fails.
+/// [`Error::Unsorted`] with `Check::Verify` when the haystack is out of order; [`Error::NullValue`]
+/// when an Arrow haystack holds a null; [`Error::Gpu`] when the device fails.
 ///
 /// # Example
 /// ```
+/// use arrow_array::{Array, TimestampMicrosecondArray};
 /// use streamliner::{Engine, search::{search_sorted, Bound, Check}};
 /// let engine = Engine::from_env()?;
 /// let haystack = [10u64, 20, 20, 30];
@@ -111,33 +175,51 @@ fn unsorted<T: SearchKey>(haystack: &[T], row: u64) -> Error {
 /// let instants = [i64::MIN, -5, 0, 7];
 /// assert_eq!(search_sorted(&engine, &instants, &[-6, 0, i64::MAX], Bound::Lower, Check::Verify)?, vec![1, 2, 4]);
 /// assert!(search_sorted(&engine, &[2u32, 1], &[1], Bound::Lower, Check::Verify).is_err());
+/// // Arrow arrays in, an Arrow array out.
+/// let sent = TimestampMicrosecondArray::from(vec![-10, 0, 0, 35]);
+/// let bounds = TimestampMicrosecondArray::from(vec![Some(0), None, Some(36)]);
+/// let rows = search_sorted(&engine, &sent, &bounds, Bound::Lower, Check::Verify)?;
+/// assert_eq!((rows.value(0), rows.is_null(1), rows.value(2)), (1, true, 4));
+/// // Columns in, a column out.
+/// let hay = engine.upload(&[10u64, 20, 30])?;
+/// let queries = engine.upload(&[25u64, 0])?;
+/// let found = search_sorted(&engine, &hay, &queries, Bound::Upper, Check::Trust)?;
+/// assert_eq!(found.to_vec()?, vec![2, 0]);
 /// # Ok::<(), streamliner::Error>(())
 /// ```
-pub fn search_sorted<T: SearchKey>(
+pub fn search_sorted<H, Q>(
     engine: &Engine,
-    haystack: &[T],
-    queries: &[T],
+    haystack: &H,
+    queries: &Q,
     bound: Bound,
     check: Check,
-) -> Result<Vec<u64>> {
+) -> Result<Q::Output<u64>>
+where
+    H: Values + ?Sized,
+    Q: Values<Item = H::Item> + ?Sized,
+    H::Item: SearchKey,
+{
     let upper = bound == Bound::Upper;
+    let hay = haystack.source();
+    refuse_nulls(&hay)?;
     match engine.gpu() {
-        Some(ctx) if !queries.is_empty() => {
-            let hay = ctx.upload(haystack)?;
+        Some(ctx) if on_device(queries) => {
+            let dev = device_values(ctx, &hay)?;
             if check == Check::Verify
-                && let Some(row) = gpu::search::first_unsorted(ctx, &hay, T::SIGNED)?
+                && let Some(row) = gpu::search::first_unsorted(ctx, &dev, <H::Item as sealed::Sealed>::SIGNED)?
             {
-                return Err(unsorted(haystack, row));
+                return Err(unsorted(&hay.host_data()?, row));
             }
-            gpu::search::search_slice(ctx, &hay, queries, upper, T::SIGNED, is_sorted(queries))
+            search_on_device(ctx, &dev, queries, upper)
         }
         _ => {
+            let hay = hay.host_data()?;
             if check == Check::Verify
-                && let Some(row) = cpu::search::first_unsorted(haystack)
+                && let Some(row) = cpu::search::first_unsorted(&hay)
             {
-                return Err(unsorted(haystack, row));
+                return Err(unsorted(&hay, row));
             }
-            Ok(cpu::search::search(haystack, queries, upper))
+            queries.wrap(Computed::Host(cpu::search::search(&hay, &queries.source().host_data()?, upper)))
         }
     }
 }
@@ -147,6 +229,7 @@ pub fn search_sorted<T: SearchKey>(
 ///
 /// # Errors
 /// As [`search_sorted`].
+#[doc(hidden)]
 pub fn lower_bound(engine: &Engine, haystack: &[u64], queries: &[u64]) -> Result<Vec<u64>> {
     search_sorted(engine, haystack, queries, Bound::Lower, Check::Trust)
 }
@@ -156,28 +239,16 @@ pub fn lower_bound(engine: &Engine, haystack: &[u64], queries: &[u64]) -> Result
 ///
 /// # Errors
 /// As [`search_sorted`].
+#[doc(hidden)]
 pub fn upper_bound(engine: &Engine, haystack: &[u64], queries: &[u64]) -> Result<Vec<u64>> {
     search_sorted(engine, haystack, queries, Bound::Upper, Check::Trust)
 }
 
-/// [`search_sorted`] over Arrow arrays of `u32`, `u64` or `i64` values (`UInt32Array`, `UInt64Array`,
-/// `Int64Array`, `TimestampMicrosecondArray` and the other timestamp types), read in place. A null query
-/// gives a null position.
+/// Former name of [`search_sorted`] for Arrow arrays.
 ///
 /// # Errors
-/// [`Error::NullValue`] when the haystack holds a null; otherwise as [`search_sorted`].
-///
-/// # Example
-/// ```
-/// use arrow_array::{Array, TimestampMicrosecondArray};
-/// use streamliner::{Engine, search::{search_sorted_array, Bound, Check}};
-/// let engine = Engine::from_env()?;
-/// let sent = TimestampMicrosecondArray::from(vec![-10, 0, 0, 35]);
-/// let bounds = TimestampMicrosecondArray::from(vec![Some(0), None, Some(36)]);
-/// let rows = search_sorted_array(&engine, &sent, &bounds, Bound::Lower, Check::Verify)?;
-/// assert_eq!((rows.value(0), rows.is_null(1), rows.value(2)), (1, true, 4));
-/// # Ok::<(), streamliner::Error>(())
-/// ```
+/// As [`search_sorted`].
+#[doc(hidden)]
 pub fn search_sorted_array<A>(
     engine: &Engine,
     haystack: &PrimitiveArray<A>,
@@ -189,20 +260,14 @@ where
     A: ArrowPrimitiveType,
     A::Native: SearchKey,
 {
-    if let Some(nulls) = haystack.nulls()
-        && let Some(row) = nulls.iter().position(|ok| !ok)
-    {
-        return Err(Error::NullValue { what: "haystack".into(), row: row as u64 });
-    }
-    let out = search_sorted(engine, haystack.values(), queries.values(), bound, check)?;
-    Ok(UInt64Array::new(out.into(), queries.nulls().cloned()))
+    search_sorted(engine, haystack, queries, bound, check)
 }
 
-/// [`search_sorted`] over columns, kept where they are (on a GPU engine, one submission that this call
-/// does not wait for, except to verify the order).
+/// Former name of [`search_sorted`] for columns.
 ///
 /// # Errors
 /// As [`search_sorted`].
+#[doc(hidden)]
 pub fn search_sorted_column(
     engine: &Engine,
     haystack: &Column<u64>,
@@ -210,27 +275,7 @@ pub fn search_sorted_column(
     bound: Bound,
     check: Check,
 ) -> Result<Column<u64>> {
-    let upper = bound == Bound::Upper;
-    match engine.gpu() {
-        Some(ctx) => {
-            let hay = haystack.device_data(ctx)?;
-            if check == Check::Verify
-                && let Some(row) = gpu::search::first_unsorted(ctx, &hay, false)?
-            {
-                return Err(unsorted(&haystack.to_vec()?, row));
-            }
-            Ok(Column::device(gpu::search::search_array(ctx, &hay, &*queries.device_data(ctx)?, upper, false)?))
-        }
-        None => {
-            let hay = haystack.host_data()?;
-            if check == Check::Verify
-                && let Some(row) = cpu::search::first_unsorted(&hay)
-            {
-                return Err(unsorted(&hay, row));
-            }
-            Ok(Column::host(cpu::search::search(&hay, &queries.host_data()?, upper)))
-        }
-    }
+    search_sorted(engine, haystack, queries, bound, check)
 }
 
 /// A sorted haystack prepared once for many searches: on a GPU engine it is uploaded once and stays on
@@ -317,29 +362,42 @@ impl<T: SearchKey> Haystack<T> {
         self.values.is_empty()
     }
 
-    /// Positions of `queries` (in any order; sorted ones are cheaper on the CPU).
+    /// Positions of `queries` (in any order; sorted ones are cheaper on the CPU). `queries` is any
+    /// [`Values`] of `T`; the positions follow them as in [`search_sorted`] (a `Vec<u64>` for host
+    /// queries, a `UInt64Array` with the queries' nulls for an Arrow array, a `Column<u64>` for a
+    /// column).
     ///
     /// # Errors
     /// [`Error::Gpu`] when the device fails.
-    pub fn search(&self, queries: &[T], bound: Bound) -> Result<Vec<u64>> {
+    ///
+    /// # Example
+    /// ```
+    /// use arrow_array::{Array, UInt64Array};
+    /// use streamliner::{Engine, search::{Haystack, Bound, Check}};
+    /// let engine = Engine::from_env()?;
+    /// let offsets = Haystack::new(&engine, vec![0u64, 120, 200, 500], Check::Verify)?;
+    /// assert_eq!(offsets.search(&[0, 130, 999], Bound::Upper)?, vec![1, 2, 4]);
+    /// let rows = offsets.search(&UInt64Array::from(vec![Some(200), None]), Bound::Lower)?;
+    /// assert_eq!((rows.value(0), rows.null_count()), (2, 1));
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
+    pub fn search<Q: Values<Item = T> + ?Sized>(&self, queries: &Q, bound: Bound) -> Result<Q::Output<u64>> {
         let upper = bound == Bound::Upper;
         match (self.engine.gpu(), &self.device) {
-            (Some(ctx), Some(hay)) if !queries.is_empty() => {
-                gpu::search::search_slice(ctx, hay, queries, upper, T::SIGNED, is_sorted(queries))
-            }
-            _ => Ok(cpu::search::search(&self.values, queries, upper)),
+            (Some(ctx), Some(hay)) if on_device(queries) => search_on_device(ctx, hay, queries, upper),
+            _ => queries.wrap(Computed::Host(cpu::search::search(&self.values, &queries.source().host_data()?, upper))),
         }
     }
 
-    /// [`Haystack::search`] over an Arrow array of queries; a null query gives a null position.
+    /// Former name of [`Haystack::search`] for Arrow arrays of queries.
     ///
     /// # Errors
     /// As [`Haystack::search`].
+    #[doc(hidden)]
     pub fn search_array<A>(&self, queries: &PrimitiveArray<A>, bound: Bound) -> Result<UInt64Array>
     where
         A: ArrowPrimitiveType<Native = T>,
     {
-        let out = self.search(queries.values(), bound)?;
-        Ok(UInt64Array::new(out.into(), queries.nulls().cloned()))
+        self.search(queries, bound)
     }
 }

@@ -23,7 +23,7 @@ use crate::cpu::time::ZoneTable;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise as ew;
-use crate::kernels::search::{Bound, Check, search_sorted_column};
+use crate::kernels::search::{Bound, Check, search_sorted};
 
 /// Units of `unit` in one second.
 pub(crate) fn per_second(unit: TimeUnit) -> i64 {
@@ -205,7 +205,7 @@ pub fn utc_dates(engine: &Engine, ts: &dyn Array) -> Result<Date32Array> {
 pub(crate) fn local_to_utc_column(engine: &Engine, local: &Column<u64>, table: &ZoneTable) -> Result<Column<u64>> {
     let switch: Vec<u64> = table.switch.iter().map(|&s| ordered(s)).collect();
     let offsets: Vec<u64> = table.offsets.iter().map(|&o| o as u64).collect();
-    let k = search_sorted_column(engine, &engine.upload(&switch)?, local, Bound::Upper, Check::Trust)?;
+    let k = search_sorted(engine, &engine.upload(&switch)?, local, Bound::Upper, Check::Trust)?;
     let off = ew::gather(engine, &engine.upload(&offsets)?, &k)?;
     ew::wrapping_sub(engine, local, &off)
 }

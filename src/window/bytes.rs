@@ -9,7 +9,7 @@ use crate::column::Column;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::kernels::elementwise as ew;
-use crate::kernels::search::{Bound, Check, search_sorted_column};
+use crate::kernels::search::{Bound, Check, search_sorted};
 use crate::kernels::{chain, compact};
 
 /// Budget, overlap and time limit of a byte window chain.
@@ -90,7 +90,7 @@ fn window_table(engine: &Engine, a: &Column<u64>, end: &Column<u64>, next: &Colu
     let n = (a.len() - 1) as u64;
     let starts = {
         let marks = chain::walk_marks_trusted(engine, next)?;
-        compact::indices_column(engine, &marks)?
+        compact::indices(engine, &marks)?
     };
     let ends = ew::gather(engine, end, &starts)?;
     let units = ew::sub(engine, &ew::gather(engine, a, &ends)?, &ew::gather(engine, a, &starts)?)?;
@@ -107,14 +107,14 @@ pub(crate) fn egregora_batched(engine: &Engine, a: &Column<u64>, p: ByteParams) 
     // Queries a[s + 1] + M; end = clamp(upper_bound - 1, s + 1, n).
     let j = {
         let a_next = ew::gather(engine, a, &ew::min_scalar(engine, &ew::iota(engine, n + 1, 1)?, n64)?)?;
-        search_sorted_column(engine, a, &ew::add_scalar(engine, &a_next, p.max)?, Bound::Upper, Check::Trust)?
+        search_sorted(engine, a, &ew::add_scalar(engine, &a_next, p.max)?, Bound::Upper, Check::Trust)?
     };
     let end = chain::window_ends(engine, &j, None, n64)?;
     drop(j);
     // next = lower_bound(a, a[end] - OB) within [s, end], or s + 1 when that is s.
     let g = {
         let a_end = ew::gather(engine, a, &end)?;
-        search_sorted_column(engine, a, &ew::sub_scalar(engine, &a_end, p.overlap)?, Bound::Lower, Check::Trust)?
+        search_sorted(engine, a, &ew::sub_scalar(engine, &a_end, p.overlap)?, Bound::Lower, Check::Trust)?
     };
     let next = chain::window_nexts(engine, &end, &g, n64, false)?;
     drop(g);
@@ -137,10 +137,10 @@ pub(crate) fn strict_batched(
         _ => None,
     };
     let end = {
-        let j = search_sorted_column(engine, a, &ew::add_scalar(engine, a, p.max)?, Bound::Upper, Check::Trust)?;
+        let j = search_sorted(engine, a, &ew::add_scalar(engine, a, p.max)?, Bound::Upper, Check::Trust)?;
         let cut = match time {
             Some((ts, w)) => {
-                Some(search_sorted_column(engine, ts, &ew::add_scalar(engine, ts, w)?, Bound::Upper, Check::Trust)?)
+                Some(search_sorted(engine, ts, &ew::add_scalar(engine, ts, w)?, Bound::Upper, Check::Trust)?)
             }
             None => None,
         };
@@ -155,12 +155,12 @@ pub(crate) fn strict_batched(
         let a_after = ew::gather(engine, a, &ew::min_scalar(engine, &ew::add_scalar(engine, &end, 1)?, n64)?)?;
         let x =
             ew::max(engine, &ew::sub_scalar(engine, &a_end, p.overlap)?, &ew::sub_scalar(engine, &a_after, p.max)?)?;
-        let raw = search_sorted_column(engine, a, &x, Bound::Lower, Check::Trust)?;
+        let raw = search_sorted(engine, a, &x, Bound::Lower, Check::Trust)?;
         match time {
             Some((ts, w)) => {
                 let ts_end = ew::gather(engine, ts, &end)?;
                 let by_time =
-                    search_sorted_column(engine, ts, &ew::sub_scalar(engine, &ts_end, w)?, Bound::Lower, Check::Trust)?;
+                    search_sorted(engine, ts, &ew::sub_scalar(engine, &ts_end, w)?, Bound::Lower, Check::Trust)?;
                 ew::max(engine, &raw, &by_time)?
             }
             None => raw,
