@@ -1,6 +1,8 @@
-//! Host wrapper of `shaders/scan_chained.wgsl`: the single-pass chained scan with decoupled fallback
-//! (Smith, Levien, Owens, SPAA 2025) of wrapping u32 sums, one dispatch per segment, selected with
-//! [`crate::scan::ScanAlgorithm::SinglePass`]. u64 sums and u64 inputs keep reduce-then-scan.
+//! Host wrapper of `shaders/scan_chained_sg.wgsl` (subgroup tile scan, where the device has
+//! `Features::SUBGROUP`) and `shaders/scan_chained.wgsl` (workgroup-memory tile scan): the single-pass
+//! chained scan with decoupled fallback (Smith, Levien, Owens, SPAA 2025) of wrapping u32 sums, one
+//! dispatch per segment, selected with [`crate::scan::ScanAlgorithm::SinglePass`]. u64 sums and u64
+//! inputs keep reduce-then-scan.
 
 use std::sync::atomic::Ordering;
 
@@ -13,8 +15,8 @@ use crate::error::Result;
 /// Polls of a not-ready predecessor before a workgroup computes its reduction itself.
 pub(crate) const DEFAULT_SPIN_LIMIT: u32 = 8;
 
-/// Elements of one chained-scan tile: WG lanes of one vec4 each.
-const TILE: u64 = consts::WG as u64 * 4;
+/// vec4<u32> per lane per tile (the shader's `VEC`, 1..=4).
+const VEC: u32 = 4;
 
 /// Records the wrapping u32 scan of `n` u32 elements bound at `input` into `output`, starting from the
 /// low word of `carry_in[0]` and writing the running total (low word; high word 0) into `carry_out[0]`.
@@ -28,10 +30,18 @@ pub(crate) fn record_chained(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    let tiles = n.div_ceil(TILE);
+    // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=4.
+    let vec = std::env::var("STREAMLINER_SCAN_VEC").ok().and_then(|v| v.parse().ok()).filter(|v| (1..=4).contains(v)).unwrap_or(VEC);
+    let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
     let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
-    let kernel =
-        ctx.kernel(&table::SCAN_CHAINED, "scan", &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin))])?;
+    let subgroups =
+        ctx.scan_subgroups.load(Ordering::Relaxed) && ctx.device.features().contains(wgpu::Features::SUBGROUP);
+    let shader = if subgroups { &table::SCAN_CHAINED_SG } else { &table::SCAN_CHAINED };
+    let kernel = ctx.kernel(
+        shader,
+        "scan",
+        &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin)), ("VEC", f64::from(vec))],
+    )?;
     // n <= segment_elems < 2^32 (see GpuContext::new).
     let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
     // status[0]: the tile counter; then two words per tile. Zeroed on the device before the dispatch.
