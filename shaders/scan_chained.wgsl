@@ -2,22 +2,22 @@
 // memory (Hillis-Steele over vec4), for devices without subgroup operations.
 // #include "shared/chained_scan.wgsl"
 
-var<workgroup> red: array<vec4<u32>, WG>;
+var<workgroup> red: array<Sums, WG>;
 
 // Call in uniform control flow; the caller puts a barrier between two calls.
-fn tile_scan(li: u32, x: vec4<u32>) -> TileScan {
+fn tile_scan(li: u32, x: Sums) -> TileScan {
     red[li] = x;
     workgroupBarrier();
     for (var off = 1u; off < WG; off = off << 1u) {
         var y = red[li];
         if (li >= off) {
-            y = y + red[li - off];
+            y = sums_add(y, red[li - off]);
         }
         workgroupBarrier();
         red[li] = y;
         workgroupBarrier();
     }
-    return TileScan(red[li] - x, red[WG - 1u]);
+    return TileScan(sums_sub(red[li], x), red[WG - 1u]);
 }
 
 @compute @workgroup_size(WG)

@@ -6,32 +6,36 @@
 // #include "shared/chained_scan.wgsl"
 
 // Per subgroup: the inclusive total of its lanes.
-var<workgroup> partial: array<vec4<u32>, WG>;
+var<workgroup> partial: array<Sums, WG>;
 var<private> sg_id: u32;
 var<private> sg_lane: u32;
 var<private> sg_size: u32;
 
 // Call in uniform control flow; the caller puts a barrier between two calls.
-fn tile_scan(li: u32, x: vec4<u32>) -> TileScan {
-    let e = subgroupExclusiveAdd(x);
+fn tile_scan(li: u32, x: Sums) -> TileScan {
+    let e = Sums(subgroupExclusiveAdd(x.lo), subgroupExclusiveAdd(x.hi));
     if (sg_lane == sg_size - 1u) {
-        partial[sg_id] = e + x;
+        partial[sg_id] = sums_add(e, x);
     }
     workgroupBarrier();
     // Every subgroup sums the subgroups before it and all of them, sg_size totals at a time.
     let groups = (WG + sg_size - 1u) / sg_size;
-    var before = vec4<u32>(0u);
-    var all = vec4<u32>(0u);
+    var before = Sums(vec4<u32>(0u), vec4<u32>(0u));
+    var all = before;
     for (var b = 0u; b < groups; b = b + sg_size) {
         let i = b + sg_lane;
-        var v = vec4<u32>(0u);
+        var v = Sums(vec4<u32>(0u), vec4<u32>(0u));
         if (i < groups) {
             v = partial[i];
         }
-        all = all + subgroupAdd(v);
-        before = before + subgroupAdd(select(vec4<u32>(0u), v, i < sg_id));
+        all = sums_add(all, Sums(subgroupAdd(v.lo), subgroupAdd(v.hi)));
+        let earlier = i < sg_id;
+        before = sums_add(
+            before,
+            Sums(subgroupAdd(select(vec4<u32>(0u), v.lo, earlier)), subgroupAdd(select(vec4<u32>(0u), v.hi, earlier))),
+        );
     }
-    return TileScan(before + e, all);
+    return TileScan(sums_add(before, e), all);
 }
 
 @compute @workgroup_size(WG)

@@ -5,8 +5,8 @@
 // A workgroup takes the next tile id from an atomic counter (status[0]), so tile t's predecessors
 // were all started before it. A tile is VEC rounds of WG lanes x one vec4<u32>: in round r, lane i reads
 // vec4 number tile * WG * VEC + r * WG + i (neighbouring lanes read neighbouring 16 bytes). Each lane
-// scans its vec4s serially in registers; one workgroup scan of a vec4 (component r = the lane's sum in
-// round r) gives every lane its offset in every round. The workgroup publishes its aggregate, then lane
+// scans its vec4s serially in registers; one workgroup scan of two vec4s (component r = the lane's sum
+// in round r) gives every lane its offset in every round. The workgroup publishes its aggregate, then lane
 // 0 alone looks back over the predecessors' published values (no barrier per poll). A predecessor still
 // not ready after SPIN_LIMIT polls is reduced from the input by the whole workgroup (fallback), so no
 // tile waits on another unboundedly. Finally the tile publishes its inclusive prefix and writes.
@@ -16,15 +16,15 @@
 // value share one word, so relaxed atomics suffice; a reader uses a value only when both halves carry
 // the same non-zero flag.
 //
-// Loops per invocation: VEC (<= 4) per load/write, log2(WG) or WG / subgroup size in the tile scan, and
+// Loops per invocation: VEC (<= 8) per load/write, log2(WG) or WG / subgroup size in the tile scan, and
 // lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
 // #include "shared/constants.wgsl"
 
 override INCLUSIVE: bool = false;
 // Polls of a not-ready predecessor before computing its reduction ourselves.
 override SPIN_LIMIT: u32 = 8u;
-// vec4<u32> per lane per tile (1..=4): a tile is WG * 4 * VEC elements.
-override VEC: u32 = 4u;
+// vec4<u32> per lane per tile (1..=8): a tile is WG * 4 * VEC elements.
+override VEC: u32 = 8u;
 
 struct ScanChainedParams {
     n: u32,
@@ -45,10 +45,31 @@ var<workgroup> wg_look: vec4<u32>;
 const FLAG_AGGREGATE: u32 = 1u;
 const FLAG_INCLUSIVE: u32 = 2u;
 
-// Exclusive scan of a per-lane vec4 over the workgroup, and the workgroup's total.
+// Eight per-lane sums (one per round; rounds 0..4 in `lo`, 4..8 in `hi`).
+struct Sums {
+    lo: vec4<u32>,
+    hi: vec4<u32>,
+}
+
+// Exclusive scan of per-lane Sums over the workgroup, and the workgroup's total.
 struct TileScan {
-    excl: vec4<u32>,
-    agg: vec4<u32>,
+    excl: Sums,
+    agg: Sums,
+}
+
+fn sums_add(a: Sums, b: Sums) -> Sums {
+    return Sums(a.lo + b.lo, a.hi + b.hi);
+}
+
+fn sums_sub(a: Sums, b: Sums) -> Sums {
+    return Sums(a.lo - b.lo, a.hi - b.hi);
+}
+
+fn sums_get(s: Sums, r: u32) -> u32 {
+    if (r < 4u) {
+        return s.lo[r];
+    }
+    return s.hi[r - 4u];
 }
 
 fn publish(tile: u32, flag: u32, value: u32) {
@@ -78,8 +99,8 @@ fn reduce_tile(li: u32, t: u32, n: u32) -> u32 {
     for (var r = 0u; r < VEC; r++) {
         s = s + hsum(load4((t * VEC + r) * WG + li, n));
     }
-    let ts = tile_scan(li, vec4<u32>(s, 0u, 0u, 0u));
-    return ts.agg.x;
+    let ts = tile_scan(li, Sums(vec4<u32>(s, 0u, 0u, 0u), vec4<u32>(0u)));
+    return ts.agg.lo.x;
 }
 
 // The scan, with `li` the lane's index in the tile (0..WG, a bijection over the workgroup).
@@ -93,14 +114,19 @@ fn chained_scan(li: u32) {
     if (tile >= tiles) {
         return;
     }
-    var w: array<vec4<u32>, 4>;
-    var sums = vec4<u32>(0u);
+    var w: array<vec4<u32>, 8>;
+    var lo = vec4<u32>(0u);
+    var hi = vec4<u32>(0u);
     for (var r = 0u; r < VEC; r++) {
         w[r] = load4((tile * VEC + r) * WG + li, n);
-        sums[r] = hsum(w[r]);
+        if (r < 4u) {
+            lo[r] = hsum(w[r]);
+        } else {
+            hi[r - 4u] = hsum(w[r]);
+        }
     }
-    let ts = tile_scan(li, sums);
-    let aggregate = hsum(ts.agg);
+    let ts = tile_scan(li, Sums(lo, hi));
+    let aggregate = hsum(ts.agg.lo) + hsum(ts.agg.hi);
 
     var excl = 0u;
     if (tile == 0u) {
@@ -168,19 +194,20 @@ fn chained_scan(li: u32) {
         }
     }
 
-    // Offsets of the rounds within the tile.
-    let round_off = vec4<u32>(0u, ts.agg.x, ts.agg.x + ts.agg.y, ts.agg.x + ts.agg.y + ts.agg.z);
+    // Offset of round r within the tile: the sum of the earlier rounds' aggregates.
+    var round_off = 0u;
     for (var r = 0u; r < VEC; r++) {
         let v = (tile * VEC + r) * WG + li;
         if (v * 4u < n) {
             let x = w[r];
             let lane_incl = vec4<u32>(x.x, x.x + x.y, x.x + x.y + x.z, x.x + x.y + x.z + x.w);
-            var o = vec4<u32>(excl + round_off[r] + ts.excl[r]) + lane_incl;
+            var o = vec4<u32>(excl + round_off + sums_get(ts.excl, r)) + lane_incl;
             if (!INCLUSIVE) {
                 o = o - x;
             }
             output[v] = o;
         }
+        round_off = round_off + sums_get(ts.agg, r);
     }
     if (tile == tiles - 1u && li == 0u) {
         total[0] = vec2<u32>(excl + aggregate, 0u);

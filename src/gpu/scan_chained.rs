@@ -15,8 +15,8 @@ use crate::error::Result;
 /// Polls of a not-ready predecessor before a workgroup computes its reduction itself.
 pub(crate) const DEFAULT_SPIN_LIMIT: u32 = 8;
 
-/// vec4<u32> per lane per tile (the shader's `VEC`, 1..=4).
-const VEC: u32 = 4;
+/// vec4<u32> per lane per tile (the shader's `VEC`, 1..=8).
+const VEC: u32 = 8;
 
 /// Records the wrapping u32 scan of `n` u32 elements bound at `input` into `output`, starting from the
 /// low word of `carry_in[0]` and writing the running total (low word; high word 0) into `carry_out[0]`.
@@ -30,8 +30,8 @@ pub(crate) fn record_chained(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=4.
-    let vec = std::env::var("STREAMLINER_SCAN_VEC").ok().and_then(|v| v.parse().ok()).filter(|v| (1..=4).contains(v)).unwrap_or(VEC);
+    // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=8.
+    let vec = std::env::var("STREAMLINER_SCAN_VEC").ok().and_then(|v| v.parse().ok()).filter(|v| (1..=8).contains(v)).unwrap_or(VEC);
     let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
     let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
     let subgroups =
