@@ -214,13 +214,13 @@ impl EngineBuilder {
         self
     }
 
-    /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::ReduceThenScan`].
+    /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::SinglePass`].
     /// Results do not depend on it.
     ///
     /// # Example
     /// ```
     /// use streamliner::{Engine, scan::{prefix_sum, ScanAlgorithm, ScanKind}};
-    /// let engine = Engine::builder().scan_algorithm(ScanAlgorithm::SinglePass).build()?;
+    /// let engine = Engine::builder().scan_algorithm(ScanAlgorithm::ReduceThenScan).build()?;
     /// let sums: Vec<u32> = prefix_sum(&engine, &[1, 2, 3], ScanKind::Inclusive)?;
     /// assert_eq!(sums, vec![1, 3, 6]);
     /// # Ok::<(), streamliner::Error>(())

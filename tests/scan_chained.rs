@@ -162,14 +162,18 @@ fn resident_column_matches() {
 
 static RESIDENT: OnceLock<Option<Engine>> = OnceLock::new();
 
-/// Timing, not a test: resident u32 scans, SinglePass and ReduceThenScan back to back in one process.
+/// Timing, not a test: resident u32 scans, SinglePass and ReduceThenScan back to back in one process,
+/// at 2^22 and 2^24 (or the log2 sizes in `SCAN_COMPARE_LOGS`, e.g. `22,24,26`).
 /// `cargo test --release --test scan_chained -- --ignored --nocapture compare_algorithms`
 #[test]
 #[ignore = "a measurement; run by hand"]
 fn compare_algorithms() {
     let single = single_pass(None, false).build().expect("gpu");
-    let classic = Engine::builder().backend(Backend::Gpu).build().expect("gpu");
-    for log in [22u32, 24] {
+    let classic = Engine::builder().backend(Backend::Gpu).scan_algorithm(ScanAlgorithm::ReduceThenScan).build().expect("gpu");
+    let logs: Vec<u32> = std::env::var("SCAN_COMPARE_LOGS")
+        .map(|v| v.split(',').map(|l| l.trim().parse().expect("log2 size")).collect())
+        .unwrap_or_else(|_| vec![22, 24]);
+    for log in logs {
         let n = 1usize << log;
         let input = Rng::new(3).u32s(n);
         let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");

@@ -195,7 +195,7 @@ impl GpuContext {
             info,
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
-            scan_single_pass: std::sync::atomic::AtomicBool::new(false),
+            scan_single_pass: std::sync::atomic::AtomicBool::new(true),
             scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
             scan_subgroups: std::sync::atomic::AtomicBool::new(true),
             pipelines: PipelineCache::default(),
