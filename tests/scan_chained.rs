@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{Rng, SMALL_BINDING};
-use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into, prefix_sum_u64};
+use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_into};
 use streamliner::{Backend, Engine, EngineBuilder};
 
 /// Elements of one chained-scan tile (256 lanes x 8 vec4).
@@ -105,18 +105,37 @@ fn scans_match(engine: &Engine) {
     }
 }
 
-/// u64 sums (u32 and u64 inputs) are not chained; they must still be right with SinglePass selected.
-fn wide_unchanged(engine: &Engine) {
-    for n in [0, 1, TILE + 1, 100_003] {
-        let input = inputs(n, 5).remove(1);
-        for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
-            let want: Vec<u64> = prefix_sum(common::cpu(), &input, kind).expect("cpu");
-            let got: Vec<u64> = prefix_sum(engine, &input, kind).expect("gpu");
-            assert!(got == want, "u32->u64 n={n} {kind:?}");
-            let wide: Vec<u64> = input.iter().map(|&v| u64::from(v) << 31 | u64::from(v)).collect();
-            let want = prefix_sum_u64(common::cpu(), &wide, kind).expect("cpu");
-            let got = prefix_sum_u64(engine, &wide, kind).expect("gpu");
-            assert!(got == want, "u64 n={n} {kind:?}");
+/// u64 sums of u32 elements and of u64 elements (chained under SinglePass), inclusive and exclusive.
+fn wide_scans_match(engine: &Engine) {
+    let cpu = common::cpu();
+    for n in sizes() {
+        // The ~4 million sizes once, the others with every input kind.
+        let all = inputs(n, 5);
+        let count = if n > 2_000_000 { 1 } else { all.len() };
+        for (k, input) in all.iter().enumerate().skip(all.len() - count) {
+            let wide: Vec<u64> = input.iter().enumerate().map(|(i, &v)| u64::from(v) << (i % 33) | u64::from(v)).collect();
+            for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
+                let want: Vec<u64> = prefix_sum(cpu, input, kind).expect("cpu");
+                let got: Vec<u64> = prefix_sum(engine, input, kind).expect("gpu");
+                assert!(
+                    got == want,
+                    "u32->u64 n={n} input#{k} {kind:?}: first difference at {:?}",
+                    got.iter().zip(&want).position(|(a, b)| a != b)
+                );
+                let mut into = vec![7u64; n];
+                prefix_sum_into(engine, input, &mut into, kind).expect("gpu scan into");
+                assert!(into == want, "u32->u64 into n={n} input#{k} {kind:?}");
+                let want = prefix_sum_u64(cpu, &wide, kind).expect("cpu");
+                let got = prefix_sum_u64(engine, &wide, kind).expect("gpu");
+                assert!(
+                    got == want,
+                    "u64 n={n} input#{k} {kind:?}: first difference at {:?}",
+                    got.iter().zip(&want).position(|(a, b)| a != b)
+                );
+                let mut into = vec![7u64; n];
+                prefix_sum_u64_into(engine, &wide, &mut into, kind).expect("gpu scan into");
+                assert!(into == want, "u64 into n={n} input#{k} {kind:?}");
+            }
         }
     }
 }
@@ -146,7 +165,7 @@ macro_rules! engines {
     };
 }
 
-engines!(scans_match, wide_unchanged);
+engines!(scans_match, wide_scans_match);
 
 /// Resident (device column) scans with both algorithms give the CPU twin's sums.
 #[test]
@@ -157,6 +176,14 @@ fn resident_column_matches() {
     let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
     let col = single.upload(&input).expect("upload");
     let got = streamliner::scan::prefix_sum_column::<u32>(single, &col, ScanKind::Exclusive).expect("scan");
+    assert!(got.to_vec().expect("read back") == want);
+    let want: Vec<u64> = prefix_sum(common::cpu(), &input, ScanKind::Inclusive).expect("cpu");
+    let got = streamliner::scan::prefix_sum_column::<u64>(single, &col, ScanKind::Inclusive).expect("scan");
+    assert!(got.to_vec().expect("read back") == want);
+    let wide: Vec<u64> = input.iter().map(|&v| u64::from(v) << 32 | u64::from(v)).collect();
+    let want = prefix_sum_u64(common::cpu(), &wide, ScanKind::Exclusive).expect("cpu");
+    let col = single.upload(&wide).expect("upload");
+    let got = streamliner::scan::prefix_sum_u64_column(single, &col, ScanKind::Exclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
 }
 
@@ -194,6 +221,24 @@ fn compare_algorithms() {
                 let ok = last.expect("ran").to_vec().expect("read") == want;
                 eprintln!(
                     "round {round} n=2^{log} {name}: median {:.2} ms (min {:.2}) matches={ok}",
+                    times[2].as_secs_f64() * 1e3,
+                    times[0].as_secs_f64() * 1e3
+                );
+            }
+            for (name, e) in [("SinglePass", &single), ("ReduceThenScan", &classic)] {
+                let col = e.upload(&input).expect("upload");
+                e.synchronize().expect("sync");
+                let mut times = Vec::new();
+                for _ in 0..5 {
+                    let t = std::time::Instant::now();
+                    let out = streamliner::scan::prefix_sum_column::<u64>(e, &col, ScanKind::Exclusive).expect("scan");
+                    e.synchronize().expect("sync");
+                    times.push(t.elapsed());
+                    drop(out);
+                }
+                times.sort();
+                eprintln!(
+                    "round {round} n=2^{log} u32->u64 {name}: median {:.2} ms (min {:.2})",
                     times[2].as_secs_f64() * 1e3,
                     times[0].as_secs_f64() * 1e3
                 );

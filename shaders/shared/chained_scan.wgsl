@@ -19,6 +19,7 @@
 // Loops per invocation: VEC (<= 8) per load/write, log2(WG) or WG / subgroup size in the tile scan, and
 // lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
 // #include "shared/constants.wgsl"
+// #include "shared/scan_sums.wgsl"
 
 override INCLUSIVE: bool = false;
 // Polls of a not-ready predecessor before computing its reduction ourselves.
@@ -44,33 +45,6 @@ var<workgroup> wg_look: vec4<u32>;
 
 const FLAG_AGGREGATE: u32 = 1u;
 const FLAG_INCLUSIVE: u32 = 2u;
-
-// Eight per-lane sums (one per round; rounds 0..4 in `lo`, 4..8 in `hi`).
-struct Sums {
-    lo: vec4<u32>,
-    hi: vec4<u32>,
-}
-
-// Exclusive scan of per-lane Sums over the workgroup, and the workgroup's total.
-struct TileScan {
-    excl: Sums,
-    agg: Sums,
-}
-
-fn sums_add(a: Sums, b: Sums) -> Sums {
-    return Sums(a.lo + b.lo, a.hi + b.hi);
-}
-
-fn sums_sub(a: Sums, b: Sums) -> Sums {
-    return Sums(a.lo - b.lo, a.hi - b.hi);
-}
-
-fn sums_get(s: Sums, r: u32) -> u32 {
-    if (r < 4u) {
-        return s.lo[r];
-    }
-    return s.hi[r - 4u];
-}
 
 fn publish(tile: u32, flag: u32, value: u32) {
     atomicStore(&status[1u + 2u * tile], (flag << 30u) | (value & 0xffffu));
