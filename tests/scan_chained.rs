@@ -113,7 +113,8 @@ fn wide_scans_match(engine: &Engine) {
         let all = inputs(n, 5);
         let count = if n > 2_000_000 { 1 } else { all.len() };
         for (k, input) in all.iter().enumerate().skip(all.len() - count) {
-            let wide: Vec<u64> = input.iter().enumerate().map(|(i, &v)| u64::from(v) << (i % 33) | u64::from(v)).collect();
+            let wide: Vec<u64> =
+                input.iter().enumerate().map(|(i, &v)| u64::from(v) << (i % 33) | u64::from(v)).collect();
             for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
                 let want: Vec<u64> = prefix_sum(cpu, input, kind).expect("cpu");
                 let got: Vec<u64> = prefix_sum(engine, input, kind).expect("gpu");
@@ -196,7 +197,8 @@ static RESIDENT: OnceLock<Option<Engine>> = OnceLock::new();
 #[ignore = "a measurement; run by hand"]
 fn compare_algorithms() {
     let single = single_pass(None, false).build().expect("gpu");
-    let classic = Engine::builder().backend(Backend::Gpu).scan_algorithm(ScanAlgorithm::ReduceThenScan).build().expect("gpu");
+    let classic =
+        Engine::builder().backend(Backend::Gpu).scan_algorithm(ScanAlgorithm::ReduceThenScan).build().expect("gpu");
     let logs: Vec<u32> = std::env::var("SCAN_COMPARE_LOGS")
         .map(|v| v.split(',').map(|l| l.trim().parse().expect("log2 size")).collect())
         .unwrap_or_else(|_| vec![22, 24]);

@@ -31,7 +31,11 @@ pub(crate) fn record_chained(
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
     // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=8.
-    let vec = std::env::var("STREAMLINER_SCAN_VEC").ok().and_then(|v| v.parse().ok()).filter(|v| (1..=8).contains(v)).unwrap_or(VEC);
+    let vec = std::env::var("STREAMLINER_SCAN_VEC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| (1..=8).contains(v))
+        .unwrap_or(VEC);
     let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
     let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
     let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_SG } else { &table::SCAN_CHAINED };
