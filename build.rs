@@ -36,6 +36,7 @@ fn main() {
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut failures = Vec::new();
+    let mut structs = std::collections::BTreeMap::new();
     for path in &files {
         let name = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 shader file name").to_string();
         let mut seen = BTreeSet::new();
@@ -60,7 +61,7 @@ fn main() {
                 continue;
             }
         };
-        emit_shader(&mut out, &name, &resolved_path, &module, &info);
+        emit_shader(&mut out, &mut structs, &name, &resolved_path, &module, &info);
     }
     if !failures.is_empty() {
         for f in &failures {
@@ -143,12 +144,20 @@ fn member_type(module: &Module, shader: &str, ty: naga::Handle<naga::Type>) -> (
     }
 }
 
-/// Mirrors a uniform struct as a #[repr(C)] Pod struct with the WGSL struct's name.
-fn emit_params(out: &mut String, shader: &str, module: &Module, ty: naga::Handle<naga::Type>) {
+/// Mirrors a uniform struct as a #[repr(C)] Pod struct with the WGSL struct's name. A struct of the
+/// same name in several shaders (one shared include) is emitted once; its layouts must agree.
+fn emit_params(
+    all: &mut String,
+    structs: &mut std::collections::BTreeMap<String, String>,
+    shader: &str,
+    module: &Module,
+    ty: naga::Handle<naga::Type>,
+) {
     let t = &module.types[ty];
     let TypeInner::Struct { members, span } = &t.inner else { panic!("{shader}: a uniform binding must be a struct") };
     let sname = t.name.clone().unwrap_or_else(|| format!("{}Params", camel(shader)));
-    let _ = writeln!(out, "/// `{sname}` of `shaders/{shader}.wgsl` (generated from the WGSL struct).");
+    let mut body = String::new();
+    let out = &mut body;
     let _ = writeln!(out, "#[repr(C)]\n#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]");
     let _ = writeln!(out, "pub struct {sname} {{");
     let mut offset = 0u32;
@@ -172,9 +181,23 @@ fn emit_params(out: &mut String, shader: &str, module: &Module, ty: naga::Handle
         emit_pad(out, (total - offset) / 4);
     }
     out.push_str("}\n\n");
+    if let Some(prev) = structs.get(&sname) {
+        assert_eq!(prev, &body, "{shader}: uniform struct {sname} differs from another shader's");
+        return;
+    }
+    let _ = writeln!(all, "/// `{sname}` of `shaders/{shader}.wgsl` (generated from the WGSL struct).");
+    all.push_str(&body);
+    structs.insert(sname, body);
 }
 
-fn emit_shader(out: &mut String, name: &str, resolved: &Path, module: &Module, info: &naga::valid::ModuleInfo) {
+fn emit_shader(
+    out: &mut String,
+    structs: &mut std::collections::BTreeMap<String, String>,
+    name: &str,
+    resolved: &Path,
+    module: &Module,
+    info: &naga::valid::ModuleInfo,
+) {
     let upper = name.to_ascii_uppercase();
     let mut emitted_params = BTreeSet::new();
     let mut entries = String::new();
@@ -191,7 +214,7 @@ fn emit_shader(out: &mut String, name: &str, resolved: &Path, module: &Module, i
             let kind = match gv.space {
                 AddressSpace::Uniform => {
                     if emitted_params.insert(gv.ty) {
-                        emit_params(out, name, module, gv.ty);
+                        emit_params(out, structs, name, module, gv.ty);
                     }
                     "Uniform"
                 }

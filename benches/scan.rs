@@ -79,5 +79,41 @@ fn bench_cpu_scans_vs_memcpy(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_scans, bench_cpu_scans_vs_memcpy);
+/// GPU resident scans with each `ScanAlgorithm` in one group (u32 and u32 -> u64 sums, exclusive), at
+/// 2^20, 2^22 and 2^24 elements. Skipped with `STREAMLINER_SKIP_GPU=1` or without an adapter.
+fn bench_gpu_scan_algorithms(c: &mut Criterion) {
+    use streamliner::scan::ScanAlgorithm;
+    if std::env::var("STREAMLINER_SKIP_GPU").is_ok_and(|v| v == "1") {
+        return;
+    }
+    let build = |a| Engine::builder().backend(streamliner::Backend::Gpu).scan_algorithm(a).build();
+    let (Ok(single), Ok(classic)) = (build(ScanAlgorithm::SinglePass), build(ScanAlgorithm::ReduceThenScan)) else {
+        eprintln!("no GPU adapter: skipping gpu_scan_algorithms");
+        return;
+    };
+    for (name, wide) in [("gpu_scan_algorithms/u32", false), ("gpu_scan_algorithms/u32_to_u64", true)] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        for n in [1usize << 20, 1 << 22, 1 << 24] {
+            let data = engines::values(n);
+            group.throughput(Throughput::Elements(n as u64));
+            for (label, e) in [("single_pass", &single), ("reduce_then_scan", &classic)] {
+                let col = e.upload(&data).expect("upload");
+                group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
+                    b.iter(|| {
+                        let out = if wide {
+                            prefix_sum_column::<u64>(e, &col, ScanKind::Exclusive).map(|c| c.len())
+                        } else {
+                            prefix_sum_column::<u32>(e, &col, ScanKind::Exclusive).map(|c| c.len())
+                        };
+                        e.synchronize().and(out)
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_scans, bench_cpu_scans_vs_memcpy, bench_gpu_scan_algorithms);
 criterion_main!(benches);

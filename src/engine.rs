@@ -197,6 +197,7 @@ pub struct EngineBuilder {
     max_binding_bytes: Option<u64>,
     scan_algorithm: crate::scan::ScanAlgorithm,
     scan_spin_limit: Option<u32>,
+    scan_subgroups: Option<bool>,
 }
 
 impl EngineBuilder {
@@ -213,13 +214,13 @@ impl EngineBuilder {
         self
     }
 
-    /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::ReduceThenScan`].
+    /// The GPU prefix-sum algorithm; without this call, [`crate::scan::ScanAlgorithm::SinglePass`].
     /// Results do not depend on it.
     ///
     /// # Example
     /// ```
     /// use streamliner::{Engine, scan::{prefix_sum, ScanAlgorithm, ScanKind}};
-    /// let engine = Engine::builder().scan_algorithm(ScanAlgorithm::SinglePass).build()?;
+    /// let engine = Engine::builder().scan_algorithm(ScanAlgorithm::ReduceThenScan).build()?;
     /// let sums: Vec<u32> = prefix_sum(&engine, &[1, 2, 3], ScanKind::Inclusive)?;
     /// assert_eq!(sums, vec![1, 3, 6]);
     /// # Ok::<(), streamliner::Error>(())
@@ -237,6 +238,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether the single-pass scan may use subgroup operations where the device offers them (the
+    /// default); tests pass `false` to run its workgroup-memory tile scan.
+    #[doc(hidden)]
+    pub fn scan_subgroups(mut self, allow: bool) -> Self {
+        self.scan_subgroups = Some(allow);
+        self
+    }
+
     /// Applies the builder's scan options to a GPU engine.
     fn configure(&self, engine: Engine) -> Engine {
         if let Some(ctx) = engine.gpu() {
@@ -244,6 +253,9 @@ impl EngineBuilder {
             ctx.scan_single_pass.store(self.scan_algorithm == crate::scan::ScanAlgorithm::SinglePass, Relaxed);
             if let Some(polls) = self.scan_spin_limit {
                 ctx.scan_spin_limit.store(polls, Relaxed);
+            }
+            if let Some(allow) = self.scan_subgroups {
+                ctx.scan_subgroups.store(allow, Relaxed);
             }
         }
         engine

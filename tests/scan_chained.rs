@@ -1,40 +1,78 @@
-//! The single-pass chained scan (`ScanAlgorithm::SinglePass`) against the CPU twin, with the default
-//! spin limit and with 0 (every not-ready predecessor is reduced by the fallback), whole and chunked.
+//! The single-pass chained scan (`ScanAlgorithm::SinglePass`) against the CPU twin: with the subgroup
+//! tile scan (where the device has subgroups) and the workgroup-memory one, with the default spin limit
+//! and with 0 (every not-ready predecessor is reduced by the fallback), whole and chunked (segment
+//! boundaries every 8192 elements); and reduce-then-scan, selected explicitly, on the same inputs.
 
 mod common;
 
 use std::sync::OnceLock;
 
 use common::{Rng, SMALL_BINDING};
-use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into};
+use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_into};
 use streamliner::{Backend, Engine, EngineBuilder};
 
-/// Elements of one chained-scan tile (256 lanes x 4).
-const TILE: usize = 1024;
+/// Elements of one chained-scan tile (256 lanes x 8 vec4).
+const TILE: usize = 8192;
 
-fn single_pass(spin: Option<u32>, small: bool) -> EngineBuilder {
-    let mut b = Engine::builder().backend(Backend::Gpu).scan_algorithm(ScanAlgorithm::SinglePass);
-    if let Some(s) = spin {
+/// One GPU engine configuration of the test matrix.
+#[derive(Clone, Copy)]
+struct Config {
+    algorithm: ScanAlgorithm,
+    /// `None`: the default spin limit.
+    spin: Option<u32>,
+    /// Segments of 8192 elements (`SMALL_BINDING`).
+    small: bool,
+    /// Let the single-pass scan use subgroup operations (where the device has them).
+    subgroups: bool,
+}
+
+fn builder(c: Config) -> EngineBuilder {
+    let mut b = Engine::builder().backend(Backend::Gpu).scan_algorithm(c.algorithm).scan_subgroups(c.subgroups);
+    if let Some(s) = c.spin {
         b = b.scan_spin_limit(s);
     }
-    if small {
+    if c.small {
         b = b.max_binding_bytes(SMALL_BINDING);
     }
     b
 }
 
-fn engine(cell: &'static OnceLock<Option<Engine>>, spin: Option<u32>, small: bool) -> Option<&'static Engine> {
+fn single_pass(spin: Option<u32>, small: bool) -> EngineBuilder {
+    builder(Config { algorithm: ScanAlgorithm::SinglePass, spin, small, subgroups: true })
+}
+
+fn engine(cell: &'static OnceLock<Option<Engine>>, c: Config) -> Option<&'static Engine> {
     cell.get_or_init(|| {
         if std::env::var("STREAMLINER_SKIP_GPU").is_ok_and(|v| v == "1") {
             return None;
         }
-        Some(single_pass(spin, small).build().expect("the GPU tests need an adapter (lavapipe)"))
+        Some(builder(c).build().expect("the GPU tests need an adapter (lavapipe)"))
     })
     .as_ref()
 }
 
 fn sizes() -> Vec<usize> {
-    vec![0, 1, 2, 3, 5, TILE - 1, TILE, TILE + 1, 2 * TILE + 7, 8191, 8192, 8193, 104_729, 1_000_003, 4_000_037]
+    vec![
+        0,
+        1,
+        2,
+        3,
+        5,
+        1023,
+        1024,
+        1025,
+        4095,
+        4096,
+        4097,
+        TILE - 1,
+        TILE,
+        TILE + 1,
+        2 * TILE + 7,
+        3 * TILE - 1,
+        104_729,
+        1_000_003,
+        4_000_037,
+    ]
 }
 
 fn inputs(n: usize, seed: u64) -> Vec<Vec<u32>> {
@@ -67,59 +105,104 @@ fn scans_match(engine: &Engine) {
     }
 }
 
-/// u64 sums are not chained; they must still be right with SinglePass selected.
-fn wide_unchanged(engine: &Engine) {
-    let input = inputs(100_003, 5).remove(1);
-    let want: Vec<u64> = prefix_sum(common::cpu(), &input, ScanKind::Inclusive).expect("cpu");
-    let got: Vec<u64> = prefix_sum(engine, &input, ScanKind::Inclusive).expect("gpu");
-    assert!(got == want);
+/// u64 sums of u32 elements and of u64 elements (chained under SinglePass), inclusive and exclusive.
+fn wide_scans_match(engine: &Engine) {
+    let cpu = common::cpu();
+    for n in sizes() {
+        // The ~4 million sizes once, the others with every input kind.
+        let all = inputs(n, 5);
+        let count = if n > 2_000_000 { 1 } else { all.len() };
+        for (k, input) in all.iter().enumerate().skip(all.len() - count) {
+            let wide: Vec<u64> =
+                input.iter().enumerate().map(|(i, &v)| u64::from(v) << (i % 33) | u64::from(v)).collect();
+            for kind in [ScanKind::Inclusive, ScanKind::Exclusive] {
+                let want: Vec<u64> = prefix_sum(cpu, input, kind).expect("cpu");
+                let got: Vec<u64> = prefix_sum(engine, input, kind).expect("gpu");
+                assert!(
+                    got == want,
+                    "u32->u64 n={n} input#{k} {kind:?}: first difference at {:?}",
+                    got.iter().zip(&want).position(|(a, b)| a != b)
+                );
+                let mut into = vec![7u64; n];
+                prefix_sum_into(engine, input, &mut into, kind).expect("gpu scan into");
+                assert!(into == want, "u32->u64 into n={n} input#{k} {kind:?}");
+                let want = prefix_sum_u64(cpu, &wide, kind).expect("cpu");
+                let got = prefix_sum_u64(engine, &wide, kind).expect("gpu");
+                assert!(
+                    got == want,
+                    "u64 n={n} input#{k} {kind:?}: first difference at {:?}",
+                    got.iter().zip(&want).position(|(a, b)| a != b)
+                );
+                let mut into = vec![7u64; n];
+                prefix_sum_u64_into(engine, &wide, &mut into, kind).expect("gpu scan into");
+                assert!(into == want, "u64 into n={n} input#{k} {kind:?}");
+            }
+        }
+    }
 }
 
+/// The single-pass configurations, by module name, and reduce-then-scan selected explicitly.
 macro_rules! engines {
     ($($name:ident),*) => {
         mod cpu { $( #[test] fn $name() { super::$name(crate::common::cpu()); } )* }
-        mod gpu_default_spin {
+        engines!(@gpu gpu_default_spin, SinglePass, None, false, true; $($name),*);
+        engines!(@gpu gpu_spin0, SinglePass, Some(0), false, true; $($name),*);
+        engines!(@gpu gpu_chunked_default_spin, SinglePass, None, true, true; $($name),*);
+        engines!(@gpu gpu_chunked_spin0, SinglePass, Some(0), true, true; $($name),*);
+        engines!(@gpu gpu_wgmem_default_spin, SinglePass, None, false, false; $($name),*);
+        engines!(@gpu gpu_wgmem_spin0, SinglePass, Some(0), false, false; $($name),*);
+        engines!(@gpu gpu_wgmem_chunked_default_spin, SinglePass, None, true, false; $($name),*);
+        engines!(@gpu gpu_wgmem_chunked_spin0, SinglePass, Some(0), true, false; $($name),*);
+        engines!(@gpu gpu_reduce_then_scan, ReduceThenScan, None, false, true; $($name),*);
+        engines!(@gpu gpu_chunked_reduce_then_scan, ReduceThenScan, None, true, true; $($name),*);
+    };
+    (@gpu $module:ident, $alg:ident, $spin:expr, $small:expr, $sg:expr; $($name:ident),*) => {
+        mod $module {
+            use super::{Config, ScanAlgorithm};
             static E: std::sync::OnceLock<Option<streamliner::Engine>> = std::sync::OnceLock::new();
-            $( #[test] fn $name() { if let Some(e) = super::engine(&E, None, false) { super::$name(e); } } )*
-        }
-        mod gpu_spin0 {
-            static E: std::sync::OnceLock<Option<streamliner::Engine>> = std::sync::OnceLock::new();
-            $( #[test] fn $name() { if let Some(e) = super::engine(&E, Some(0), false) { super::$name(e); } } )*
-        }
-        mod gpu_chunked_default_spin {
-            static E: std::sync::OnceLock<Option<streamliner::Engine>> = std::sync::OnceLock::new();
-            $( #[test] fn $name() { if let Some(e) = super::engine(&E, None, true) { super::$name(e); } } )*
-        }
-        mod gpu_chunked_spin0 {
-            static E: std::sync::OnceLock<Option<streamliner::Engine>> = std::sync::OnceLock::new();
-            $( #[test] fn $name() { if let Some(e) = super::engine(&E, Some(0), true) { super::$name(e); } } )*
+            const C: Config = Config { algorithm: ScanAlgorithm::$alg, spin: $spin, small: $small, subgroups: $sg };
+            $( #[test] fn $name() { if let Some(e) = super::engine(&E, C) { super::$name(e); } } )*
         }
     };
 }
 
-engines!(scans_match, wide_unchanged);
+engines!(scans_match, wide_scans_match);
 
 /// Resident (device column) scans with both algorithms give the CPU twin's sums.
 #[test]
 fn resident_column_matches() {
-    let Some(single) = engine(&RESIDENT, None, false) else { return };
+    let c = Config { algorithm: ScanAlgorithm::SinglePass, spin: None, small: false, subgroups: true };
+    let Some(single) = engine(&RESIDENT, c) else { return };
     let input = inputs(1_000_003, 9).remove(1);
     let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
     let col = single.upload(&input).expect("upload");
     let got = streamliner::scan::prefix_sum::<u32, _>(single, &col, ScanKind::Exclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
+    let want: Vec<u64> = prefix_sum(common::cpu(), &input, ScanKind::Inclusive).expect("cpu");
+    let got = streamliner::scan::prefix_sum_column::<u64>(single, &col, ScanKind::Inclusive).expect("scan");
+    assert!(got.to_vec().expect("read back") == want);
+    let wide: Vec<u64> = input.iter().map(|&v| u64::from(v) << 32 | u64::from(v)).collect();
+    let want = prefix_sum_u64(common::cpu(), &wide, ScanKind::Exclusive).expect("cpu");
+    let col = single.upload(&wide).expect("upload");
+    let got = streamliner::scan::prefix_sum_u64_column(single, &col, ScanKind::Exclusive).expect("scan");
+    assert!(got.to_vec().expect("read back") == want);
 }
 
 static RESIDENT: OnceLock<Option<Engine>> = OnceLock::new();
 
-/// Timing, not a test: resident u32 scans, SinglePass and ReduceThenScan back to back in one process.
+/// Timing, not a test: resident u32 scans, SinglePass and ReduceThenScan back to back in one process,
+/// at 2^22 and 2^24 (or the log2 sizes in `SCAN_COMPARE_LOGS`, e.g. `22,24,26`).
 /// `cargo test --release --test scan_chained -- --ignored --nocapture compare_algorithms`
 #[test]
 #[ignore = "a measurement; run by hand"]
 fn compare_algorithms() {
     let single = single_pass(None, false).build().expect("gpu");
-    let classic = Engine::builder().backend(Backend::Gpu).build().expect("gpu");
-    for log in [22u32, 24] {
+    let classic =
+        Engine::builder().backend(Backend::Gpu).scan_algorithm(ScanAlgorithm::ReduceThenScan).build().expect("gpu");
+    let logs: Vec<u32> = std::env::var("SCAN_COMPARE_LOGS")
+        .map(|v| v.split(',').map(|l| l.trim().parse().expect("log2 size")).collect())
+        .unwrap_or_else(|_| vec![22, 24]);
+    for log in logs {
         let n = 1usize << log;
         let input = Rng::new(3).u32s(n);
         let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");
@@ -140,6 +223,24 @@ fn compare_algorithms() {
                 let ok = last.expect("ran").to_vec().expect("read") == want;
                 eprintln!(
                     "round {round} n=2^{log} {name}: median {:.2} ms (min {:.2}) matches={ok}",
+                    times[2].as_secs_f64() * 1e3,
+                    times[0].as_secs_f64() * 1e3
+                );
+            }
+            for (name, e) in [("SinglePass", &single), ("ReduceThenScan", &classic)] {
+                let col = e.upload(&input).expect("upload");
+                e.synchronize().expect("sync");
+                let mut times = Vec::new();
+                for _ in 0..5 {
+                    let t = std::time::Instant::now();
+                    let out = streamliner::scan::prefix_sum_column::<u64>(e, &col, ScanKind::Exclusive).expect("scan");
+                    e.synchronize().expect("sync");
+                    times.push(t.elapsed());
+                    drop(out);
+                }
+                times.sort();
+                eprintln!(
+                    "round {round} n=2^{log} u32->u64 {name}: median {:.2} ms (min {:.2})",
                     times[2].as_secs_f64() * 1e3,
                     times[0].as_secs_f64() * 1e3
                 );

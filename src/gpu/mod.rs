@@ -41,6 +41,9 @@ pub(crate) struct GpuContext {
     pub scan_single_pass: std::sync::atomic::AtomicBool,
     /// `SPIN_LIMIT` of the chained scan (polls of a not-ready predecessor before the fallback).
     pub scan_spin_limit: std::sync::atomic::AtomicU32,
+    /// Let the chained scan use its subgroup tile scan where the device has `SUBGROUP` (tests clear it
+    /// to run the workgroup-memory tile scan).
+    pub scan_subgroups: std::sync::atomic::AtomicBool,
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
@@ -192,8 +195,9 @@ impl GpuContext {
             info,
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
-            scan_single_pass: std::sync::atomic::AtomicBool::new(false),
+            scan_single_pass: std::sync::atomic::AtomicBool::new(true),
             scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
+            scan_subgroups: std::sync::atomic::AtomicBool::new(true),
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,

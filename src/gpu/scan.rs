@@ -38,8 +38,14 @@ fn record_level(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    if !input_wide && !output_wide && ctx.scan_single_pass.load(std::sync::atomic::Ordering::Relaxed) {
-        return super::scan_chained::record_chained(batch, input, n, output, inclusive, carry_in, carry_out);
+    if ctx.scan_single_pass.load(std::sync::atomic::Ordering::Relaxed) {
+        if !input_wide && !output_wide {
+            return super::scan_chained::record_chained(batch, input, n, output, inclusive, carry_in, carry_out);
+        }
+        // u64 input always gives u64 output.
+        return super::scan_chained::record_chained_wide(
+            batch, input, n, input_wide, output, inclusive, carry_in, carry_out,
+        );
     }
     let tiles = n.div_ceil(tile_elems(input_wide));
     let n32 = n as u32; // n <= segment_elems < 2^32 (see GpuContext::new)

@@ -1,6 +1,8 @@
-//! Host wrapper of `shaders/scan_chained.wgsl`: the single-pass chained scan with decoupled fallback
-//! (Smith, Levien, Owens, SPAA 2025) of wrapping u32 sums, one dispatch per segment, selected with
-//! [`crate::scan::ScanAlgorithm::SinglePass`]. u64 sums and u64 inputs keep reduce-then-scan.
+//! Host wrappers of the single-pass chained scans with decoupled fallback (Smith, Levien, Owens, SPAA
+//! 2025), one dispatch per segment, selected with [`crate::scan::ScanAlgorithm::SinglePass`]:
+//! `shaders/scan_chained*.wgsl` (wrapping u32 sums) and `shaders/scan_chained_wide*.wgsl` (u64 sums of
+//! u32 or u64 elements). The `_sg` variants do the tile scan in subgroup operations and are used where
+//! the device has `Features::SUBGROUP`; the others use workgroup memory.
 
 use std::sync::atomic::Ordering;
 
@@ -13,8 +15,8 @@ use crate::error::Result;
 /// Polls of a not-ready predecessor before a workgroup computes its reduction itself.
 pub(crate) const DEFAULT_SPIN_LIMIT: u32 = 8;
 
-/// Elements of one chained-scan tile: WG lanes of one vec4 each.
-const TILE: u64 = consts::WG as u64 * 4;
+/// vec4<u32> per lane per tile (the shader's `VEC`, 1..=8).
+const VEC: u32 = 8;
 
 /// Records the wrapping u32 scan of `n` u32 elements bound at `input` into `output`, starting from the
 /// low word of `carry_in[0]` and writing the running total (low word; high word 0) into `carry_out[0]`.
@@ -28,14 +30,78 @@ pub(crate) fn record_chained(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    let tiles = n.div_ceil(TILE);
+    // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=8.
+    let vec = std::env::var("STREAMLINER_SCAN_VEC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| (1..=8).contains(v))
+        .unwrap_or(VEC);
+    let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
     let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
-    let kernel =
-        ctx.kernel(&table::SCAN_CHAINED, "scan", &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin))])?;
+    let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_SG } else { &table::SCAN_CHAINED };
+    let kernel = ctx.kernel(
+        shader,
+        "scan",
+        &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin)), ("VEC", f64::from(vec))],
+    )?;
     // n <= segment_elems < 2^32 (see GpuContext::new).
     let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
     // status[0]: the tile counter; then two words per tile. Zeroed on the device before the dispatch.
     let status = ctx.buffer(STORAGE, (1 + 2 * tiles) * 4)?;
+    batch.enc.clear_buffer(status.buffer(), 0, None);
+    batch.dispatch(
+        &kernel,
+        &[
+            ("params", params.whole()),
+            ("input", input),
+            ("carry_in", carry_in.whole()),
+            ("output", output),
+            ("total", carry_out.whole()),
+            ("status", status.whole()),
+        ],
+        tiles,
+    )?;
+    batch.keep(params);
+    batch.keep(status);
+    Ok(())
+}
+
+fn subgroups(ctx: &super::GpuContext) -> bool {
+    ctx.scan_subgroups.load(Ordering::Relaxed) && ctx.device.features().contains(wgpu::Features::SUBGROUP)
+}
+
+/// Records the u64 scan of `n` elements (u32, or u64 when `input_wide`) bound at `input` into the u64
+/// `output`, starting from `carry_in[0]` and writing the running total into `carry_out[0]`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_chained_wide(
+    batch: &mut Batch,
+    input: wgpu::BufferBinding<'_>,
+    n: u64,
+    input_wide: bool,
+    output: wgpu::BufferBinding<'_>,
+    inclusive: bool,
+    carry_in: &PooledBuffer,
+    carry_out: &PooledBuffer,
+) -> Result<()> {
+    let ctx = batch.ctx.clone();
+    let per_vec4: u64 = if input_wide { 2 } else { 4 };
+    let tiles = n.div_ceil(u64::from(consts::WG) * per_vec4 * u64::from(VEC));
+    let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
+    let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_WIDE_SG } else { &table::SCAN_CHAINED_WIDE };
+    let kernel = ctx.kernel(
+        shader,
+        "scan",
+        &[
+            ("INCLUSIVE", flag(inclusive)),
+            ("INPUT_WIDE", flag(input_wide)),
+            ("SPIN_LIMIT", f64::from(spin)),
+            ("VEC", f64::from(VEC)),
+        ],
+    )?;
+    // n <= segment_elems < 2^32 (see GpuContext::new).
+    let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
+    // status[0]: the tile counter; then four words per tile. Zeroed on the device before the dispatch.
+    let status = ctx.buffer(STORAGE, (1 + 4 * tiles) * 4)?;
     batch.enc.clear_buffer(status.buffer(), 0, None);
     batch.dispatch(
         &kernel,

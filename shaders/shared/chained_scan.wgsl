@@ -1,0 +1,189 @@
+// Body of the single-pass chained scan with decoupled fallback (Smith, Levien, Owens, SPAA 2025) of
+// wrapping u32 sums, shared by shaders/scan_chained.wgsl (workgroup-memory tile scan) and
+// shaders/scan_chained_sg.wgsl (subgroup tile scan); each defines `tile_scan` and the entry point.
+//
+// A workgroup takes the next tile id from an atomic counter (status[0]), so tile t's predecessors
+// were all started before it. A tile is VEC rounds of WG lanes x one vec4<u32>: in round r, lane i reads
+// vec4 number tile * WG * VEC + r * WG + i (neighbouring lanes read neighbouring 16 bytes). Each lane
+// scans its vec4s serially in registers; one workgroup scan of two vec4s (component r = the lane's sum
+// in round r) gives every lane its offset in every round. The workgroup publishes its aggregate, then lane
+// 0 alone looks back over the predecessors' published values (no barrier per poll). A predecessor still
+// not ready after SPIN_LIMIT polls is reduced from the input by the whole workgroup (fallback), so no
+// tile waits on another unboundedly. Finally the tile publishes its inclusive prefix and writes.
+//
+// Status of tile t: two atomic words, status[1 + 2t] (low 16 bits of the value) and status[2 + 2t] (high
+// 16 bits), each with the flag in bits 30..31 (0 not ready, 1 aggregate, 2 inclusive prefix). Flag and
+// value share one word, so relaxed atomics suffice; a reader uses a value only when both halves carry
+// the same non-zero flag.
+//
+// Loops per invocation: VEC (<= 8) per load/write, log2(WG) or WG / subgroup size in the tile scan, and
+// lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
+// #include "shared/constants.wgsl"
+// #include "shared/scan_sums.wgsl"
+
+override INCLUSIVE: bool = false;
+// Polls of a not-ready predecessor before computing its reduction ourselves.
+override SPIN_LIMIT: u32 = 8u;
+// vec4<u32> per lane per tile (1..=8): a tile is WG * 4 * VEC elements.
+override VEC: u32 = 8u;
+
+struct ScanChainedParams {
+    n: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: ScanChainedParams;
+@group(0) @binding(1) var<storage, read> input: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> carry_in: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> output: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> total: array<vec2<u32>>;
+@group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
+
+var<workgroup> wg_tile: u32;
+// Lane 0's lookback result: (sum of the values found, 1 = reached an inclusive prefix / 2 = tile z needs
+// the fallback, z, unused).
+var<workgroup> wg_look: vec4<u32>;
+
+const FLAG_AGGREGATE: u32 = 1u;
+const FLAG_INCLUSIVE: u32 = 2u;
+
+fn publish(tile: u32, flag: u32, value: u32) {
+    atomicStore(&status[1u + 2u * tile], (flag << 30u) | (value & 0xffffu));
+    atomicStore(&status[2u + 2u * tile], (flag << 30u) | (value >> 16u));
+}
+
+fn load4(v: u32, n: u32) -> vec4<u32> {
+    let first = v * 4u;
+    var w = vec4<u32>(0u);
+    if (first < n) {
+        w = input[v];
+        if (first + 1u >= n) { w.y = 0u; }
+        if (first + 2u >= n) { w.z = 0u; }
+        if (first + 3u >= n) { w.w = 0u; }
+    }
+    return w;
+}
+
+fn hsum(w: vec4<u32>) -> u32 {
+    return w.x + w.y + w.z + w.w;
+}
+
+// The sum of tile `t` (a full tile: it precedes another), from the input. Uniform control flow.
+fn reduce_tile(li: u32, t: u32, n: u32) -> u32 {
+    var s = 0u;
+    for (var r = 0u; r < VEC; r++) {
+        s = s + hsum(load4((t * VEC + r) * WG + li, n));
+    }
+    let ts = tile_scan(li, Sums(vec4<u32>(s, 0u, 0u, 0u), vec4<u32>(0u)));
+    return ts.agg.lo.x;
+}
+
+// The scan, with `li` the lane's index in the tile (0..WG, a bijection over the workgroup).
+fn chained_scan(li: u32) {
+    let n = params.n;
+    let tiles = (n + WG * 4u * VEC - 1u) / (WG * 4u * VEC);
+    if (li == 0u) {
+        wg_tile = atomicAdd(&status[0], 1u);
+    }
+    let tile = workgroupUniformLoad(&wg_tile);
+    if (tile >= tiles) {
+        return;
+    }
+    var w: array<vec4<u32>, 8>;
+    var lo = vec4<u32>(0u);
+    var hi = vec4<u32>(0u);
+    for (var r = 0u; r < VEC; r++) {
+        w[r] = load4((tile * VEC + r) * WG + li, n);
+        if (r < 4u) {
+            lo[r] = hsum(w[r]);
+        } else {
+            hi[r - 4u] = hsum(w[r]);
+        }
+    }
+    let ts = tile_scan(li, Sums(lo, hi));
+    let aggregate = hsum(ts.agg.lo) + hsum(ts.agg.hi);
+
+    var excl = 0u;
+    if (tile == 0u) {
+        excl = carry_in[0].x;
+        if (li == 0u) {
+            publish(0u, FLAG_INCLUSIVE, excl + aggregate);
+        }
+    } else {
+        if (li == 0u) {
+            publish(tile, FLAG_AGGREGATE, aggregate);
+        }
+        var prev = tile - 1u;
+        loop {
+            if (li == 0u) {
+                var acc = 0u;
+                var p = prev;
+                var spins = 0u;
+                var state = 0u;
+                loop {
+                    let lo = atomicLoad(&status[1u + 2u * p]);
+                    let hi = atomicLoad(&status[2u + 2u * p]);
+                    var st = 0u;
+                    if ((lo >> 30u) == (hi >> 30u)) {
+                        st = lo >> 30u;
+                    }
+                    let value = (lo & 0xffffu) | ((hi & 0xffffu) << 16u);
+                    if (st == FLAG_INCLUSIVE) {
+                        acc = acc + value;
+                        state = 1u;
+                        break;
+                    }
+                    if (st == FLAG_AGGREGATE) {
+                        // p >= 1 here: tile 0 publishes only an inclusive prefix.
+                        acc = acc + value;
+                        p = p - 1u;
+                        spins = 0u;
+                        continue;
+                    }
+                    spins = spins + 1u;
+                    if (spins > SPIN_LIMIT) {
+                        state = 2u;
+                        break;
+                    }
+                }
+                wg_look = vec4<u32>(acc, state, p, 0u);
+            }
+            // Also orders the previous tile_scan's workgroup-memory reads before its next writes.
+            let look = workgroupUniformLoad(&wg_look);
+            excl = excl + look.x;
+            if (look.y == 1u) {
+                break;
+            }
+            // Fallback: reduce tile look.z ourselves.
+            excl = excl + reduce_tile(li, look.z, n);
+            if (look.z == 0u) {
+                excl = excl + carry_in[0].x;
+                break;
+            }
+            prev = look.z - 1u;
+            // Everyone has read wg_look and the tile scan's memory before lane 0 writes again.
+            workgroupBarrier();
+        }
+        if (li == 0u) {
+            publish(tile, FLAG_INCLUSIVE, excl + aggregate);
+        }
+    }
+
+    // Offset of round r within the tile: the sum of the earlier rounds' aggregates.
+    var round_off = 0u;
+    for (var r = 0u; r < VEC; r++) {
+        let v = (tile * VEC + r) * WG + li;
+        if (v * 4u < n) {
+            let x = w[r];
+            let lane_incl = vec4<u32>(x.x, x.x + x.y, x.x + x.y + x.z, x.x + x.y + x.z + x.w);
+            var o = vec4<u32>(excl + round_off + sums_get(ts.excl, r)) + lane_incl;
+            if (!INCLUSIVE) {
+                o = o - x;
+            }
+            output[v] = o;
+        }
+        round_off = round_off + sums_get(ts.agg, r);
+    }
+    if (tile == tiles - 1u && li == 0u) {
+        total[0] = vec2<u32>(excl + aggregate, 0u);
+    }
+}
