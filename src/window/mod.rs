@@ -304,7 +304,10 @@ impl Engine {
         // UTF-8 byte prefixes are the offsets themselves: no copy, no scan.
         let a: std::borrow::Cow<'_, [u64]> = match unit {
             LengthUnit::Utf8Bytes => std::borrow::Cow::Borrowed(&parts.offsets),
-            LengthUnit::CodePoints => std::borrow::Cow::Owned(parts_prefix(self, parts, unit)?.to_vec()?),
+            // The CPU twin directly (this is the CPU path): its vector, not a copy of a column's.
+            LengthUnit::CodePoints => {
+                std::borrow::Cow::Owned(crate::cpu::strings::char_positions(&parts.values, &parts.offsets))
+            }
         };
         let ranges = match semantics {
             Semantics::Egregora => bytes::egregora_chain(&a, p),
