@@ -23,9 +23,13 @@ fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray, args: &wg
     for q in 0..mark.segments.len() {
         let n = mark.seg_len(q);
         for t in 0..out.segments.len() {
-            let params =
-                MarkParams { n: n as u32, dst_len: out.seg_len(t) as u32, dst_start: u64_words(t as u64 * out.seg_elems) };
-            let bindings = [("mark_in", mark.seg_binding(q)), ("jump", jump.seg_binding(q)), ("mark_out", out.seg_binding(t))];
+            let params = MarkParams {
+                n: n as u32,
+                dst_len: out.seg_len(t) as u32,
+                dst_start: u64_words(t as u64 * out.seg_elems),
+            };
+            let bindings =
+                [("mark_in", mark.seg_binding(q)), ("jump", jump.seg_binding(q)), ("mark_out", out.seg_binding(t))];
             batch.run(&kernel, &params, &bindings, Groups::Indirect(args, 12 * q as u64))?;
         }
     }

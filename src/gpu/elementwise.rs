@@ -85,7 +85,12 @@ pub(crate) fn gather_indirect(
                 src_start: u64_words(s as u64 * src.seg_elems),
                 ..Default::default()
             };
-            batch.run(&kernel, &params, &[("src", binding), ("idx", idx.seg_binding(q)), ("dst", out.seg_binding(q))], groups)?;
+            batch.run(
+                &kernel,
+                &params,
+                &[("src", binding), ("idx", idx.seg_binding(q)), ("dst", out.seg_binding(q))],
+                groups,
+            )?;
         }
     }
     batch.submit();

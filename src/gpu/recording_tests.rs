@@ -75,10 +75,12 @@ fn reuse_under_pressure_in_one_recording() {
                 let up = ctx.upload(&fresh).expect("upload");
                 let sum = map_pair(ctx, &dev, &up, PairOp::WrappingAdd).expect("add");
                 drop(up);
-                let idx = map_scalar(ctx, &iota(ctx, n as u64, k).expect("iota"), ScalarOp::Min, n as u64 - 1)
-                    .expect("min");
+                let idx =
+                    map_scalar(ctx, &iota(ctx, n as u64, k).expect("iota"), ScalarOp::Min, n as u64 - 1).expect("min");
                 dev = gather(ctx, &sum, &idx).expect("gather");
-                host = (0..n).map(|i| host[(i + k as usize).min(n - 1)].wrapping_add(fresh[(i + k as usize).min(n - 1)])).collect();
+                host = (0..n)
+                    .map(|i| host[(i + k as usize).min(n - 1)].wrapping_add(fresh[(i + k as usize).min(n - 1)]))
+                    .collect();
                 if k % 13 == 5 {
                     assert_eq!(ctx.read::<u64>(&dev).expect("read"), host, "n = {n}, step {k} (mid-recording)");
                 }
