@@ -67,20 +67,19 @@ pub(crate) struct Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         let Some(ctx) = self.ctx.take() else { return };
-        let cmds = {
-            let mut rec = ctx.recording.lock().unwrap_or_else(|p| p.into_inner());
-            match rec.as_mut() {
-                Some(r) if r.depth > 1 => {
-                    r.depth -= 1;
-                    return;
-                }
-                Some(_) => rec.take().map(|r| r.cmds).unwrap_or_default(),
-                None => return,
+        // Submission and the pool's state change under the lock: another thread's recording may open
+        // right after, and must find deferring on from its start.
+        let mut rec = ctx.recording.lock().unwrap_or_else(|p| p.into_inner());
+        match rec.as_mut() {
+            Some(r) if r.depth > 1 => r.depth -= 1,
+            Some(_) => {
+                let cmds = rec.take().map(|r| r.cmds).unwrap_or_default();
+                ctx.queue.submit(cmds);
+                ctx.pool.set_deferring(false);
+                ctx.pool.retire();
             }
-        };
-        ctx.queue.submit(cmds);
-        ctx.pool.set_deferring(false);
-        ctx.pool.retire();
+            None => {}
+        }
     }
 }
 
@@ -298,13 +297,9 @@ impl GpuContext {
     /// a wait sees their results; the buffers retired so far go back to the pool.
     pub(crate) fn submit_recorded(&self) {
         let me = std::thread::current().id();
-        let cmds = {
-            let mut rec = self.recording.lock().unwrap_or_else(|p| p.into_inner());
-            match rec.as_mut().filter(|r| r.owner == me) {
-                Some(r) => std::mem::take(&mut r.cmds),
-                None => return,
-            }
-        };
+        let mut rec = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(r) = rec.as_mut().filter(|r| r.owner == me) else { return };
+        let cmds = std::mem::take(&mut r.cmds);
         if !cmds.is_empty() {
             self.queue.submit(cmds);
         }

@@ -117,3 +117,37 @@ fn another_thread_while_recording() {
     drop(recording);
     assert_eq!(ctx.read::<u64>(&b).expect("read"), x.iter().map(|v| v + 7).collect::<Vec<_>>());
 }
+
+/// Threads that open and close recordings at the same time, each dropping inputs and uploading
+/// between its kernels: a recording that closes must not turn deferring off under one just opened.
+#[test]
+fn concurrent_recordings() {
+    let Some(engine) = engine(None) else { return };
+    let ctx = ctx(&engine).clone();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let ctx = ctx.clone();
+            std::thread::spawn(move || {
+                for round in 0..25u64 {
+                    let n = 4097 + (round as usize % 3);
+                    let (x, y) = (values(n, 100 * t + round), values(n, 7 + 100 * t + round));
+                    let recording = ctx.record();
+                    let a = ctx.upload(&x).expect("upload");
+                    let b = map_scalar(&ctx, &a, ScalarOp::AddSat, t + 1).expect("add");
+                    drop(a);
+                    let c = ctx.upload(&y).expect("upload");
+                    let d = map_pair(&ctx, &b, &c, PairOp::WrappingAdd).expect("add");
+                    drop((b, c));
+                    let e = map_scalar(&ctx, &d, ScalarOp::AddSat, round).expect("add");
+                    drop(d);
+                    drop(recording);
+                    let want: Vec<u64> = x.iter().zip(&y).map(|(p, q)| p + t + 1 + q + round).collect();
+                    assert_eq!(ctx.read::<u64>(&e).expect("read"), want, "thread {t}, round {round}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a recording thread");
+    }
+}
