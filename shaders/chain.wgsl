@@ -38,6 +38,24 @@ fn mark(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
 }
 
+// Early stop of pointer jumping without a readback. The host records every round up front; the mark
+// and doubling passes read their workgroups from `args` (x, y, z per segment). Once the doubled jump
+// of row 0 equals the previous one (the walk repeats: later rounds mark nothing new), `stop` zeroes
+// `args`, so every later pass dispatches no workgroup.
+@group(0) @binding(8) var<storage, read> prev: array<vec2<u32>>;
+@group(0) @binding(9) var<storage, read> now: array<vec2<u32>>;
+@group(0) @binding(10) var<storage, read_write> args: array<u32>;
+
+@compute @workgroup_size(1)
+fn stop() {
+    if (all(prev[0] == now[0])) {
+        // A few words: three per segment (the binding may hold a little more, zeroed alike).
+        for (var i = 0u; i < arrayLength(&args); i++) {
+            args[i] = 0u;
+        }
+    }
+}
+
 // The clamps of a byte-window chain, fused (one pass instead of four or five elementwise ones). Row
 // `row` = base + i of the chain over rows 0..=n (a segment at a time):
 // ends:  end[row] = min(max(min(j[row] - 1 (saturating), cut[row]), row + 1), n), where `j` is the

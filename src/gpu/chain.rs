@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use super::elementwise::{gather, map_scalar};
-use super::memory::GpuArray;
+use super::elementwise::{gather_indirect, map_scalar};
+use super::memory::{GpuArray, INDIRECT};
 use super::pipelines::table::{self, ClampParams, MarkParams};
-use super::{Batch, GpuContext, item_groups, u64_words};
+use super::{Batch, GpuContext, Groups, indirect_args, item_groups, u64_words};
 use crate::cpu::elementwise::ScalarOp;
 use crate::error::Result;
 
-/// One mark round: a copy of `mark` with `jump[i]` marked for every marked row `i`.
-fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray) -> Result<GpuArray> {
+/// One mark round: a copy of `mark` with `jump[i]` marked for every marked row `i`. Source segment
+/// `q`'s dispatches read their workgroups from the indirect arguments at byte `12 * q` of `args`.
+fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray, args: &wgpu::Buffer) -> Result<GpuArray> {
     let out = ctx.alloc(mark.len, 8)?;
     let kernel = ctx.kernel(&table::CHAIN, "mark", &[])?;
     let mut batch = Batch::new(ctx);
@@ -22,64 +23,64 @@ fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray) -> Result
     for q in 0..mark.segments.len() {
         let n = mark.seg_len(q);
         for t in 0..out.segments.len() {
-            let params = ctx.params(&MarkParams {
+            let params = MarkParams {
                 n: n as u32,
                 dst_len: out.seg_len(t) as u32,
                 dst_start: u64_words(t as u64 * out.seg_elems),
-            })?;
-            batch.dispatch(
-                &kernel,
-                &[
-                    ("params", params.whole()),
-                    ("mark_in", mark.seg_binding(q)),
-                    ("jump", jump.seg_binding(q)),
-                    ("mark_out", out.seg_binding(t)),
-                ],
-                item_groups(n),
-            )?;
-            batch.keep(params);
+            };
+            let bindings =
+                [("mark_in", mark.seg_binding(q)), ("jump", jump.seg_binding(q)), ("mark_out", out.seg_binding(t))];
+            batch.run(&kernel, &params, &bindings, Groups::Indirect(args, 12 * q as u64))?;
         }
     }
     batch.submit();
     Ok(out)
 }
 
-/// The first element of `arr` (which is not empty), read back.
-fn first(ctx: &Arc<GpuContext>, arr: &GpuArray) -> Result<u64> {
-    let mut v = [0u64; 1];
-    ctx.read_buffer(&arr.segments[0], &mut v)?;
-    Ok(v[0])
-}
-
 /// 1 for every row on the walk `0, next[0], next[next[0]], ...`, else 0 (u64). Every value of `next`
 /// must be a row (`< next.len`). Round `k` marks the rows `next^m(0)` with `m < 2^(k+1)`; the rounds
 /// stop once `2^(k+1)` reaches the length, or earlier once the walk is seen to repeat
-/// (`next^(2^(k+1))(0) == next^(2^k)(0)`: every later row of the walk is one already marked). A round
-/// reads 8 bytes back to decide; nothing else leaves the device.
+/// (`next^(2^(k+1))(0) == next^(2^k)(0)`: every later row of the walk is one already marked).
+///
+/// All rounds are recorded in one submission, and nothing is read back: the mark and doubling passes
+/// take their workgroups from indirect arguments, which the `stop` kernel zeroes on the device once the
+/// walk repeats, so the later rounds dispatch nothing (only their copy of the marks remains).
 pub(crate) fn walk_marks(ctx: &Arc<GpuContext>, next: &GpuArray) -> Result<GpuArray> {
     let len = next.len;
     if len == 0 {
         return ctx.alloc(0, 8);
     }
-    // Zeros, then row 0 marked (queue writes land before the next submission's commands).
+    let _recording = ctx.record();
+    // Per segment of `next`, its workgroups; written before any command of the submission runs.
+    let counts: Vec<u32> = (0..next.segments.len()).flat_map(|q| indirect_args(item_groups(next.seg_len(q)))).collect();
+    let args = ctx.buffer(INDIRECT, size_of_val(counts.as_slice()) as u64)?;
+    ctx.queue.write_buffer(args.buffer(), 0, bytemuck::cast_slice(&counts));
+    // Zeros, then row 0 marked by a copy recorded after them (a queue write would land before them).
     let mut mark = map_scalar(ctx, next, ScalarOp::Min, 0)?;
-    ctx.queue.write_buffer(mark.segments[0].buffer(), 0, bytemuck::bytes_of(&1u64));
+    {
+        let one = ctx.storage_from(&[1u64])?;
+        let mut batch = Batch::new(ctx);
+        batch.enc.copy_buffer_to_buffer(one.buffer(), 0, mark.segments[0].buffer(), 0, 8);
+        batch.keep(one);
+        batch.submit();
+    }
+    let stop = ctx.kernel(&table::CHAIN, "stop", &[])?;
     let mut jump: Option<GpuArray> = None;
-    let mut at = 0u64; // next^(2^k)(0): row 0 before the first round
     let mut reach = 1u64; // 2^k
     loop {
         let j = jump.as_ref().unwrap_or(next);
-        mark = mark_round(ctx, &mark, j)?;
+        mark = mark_round(ctx, &mark, j, args.buffer())?;
         reach = reach.saturating_mul(2);
         if reach >= len {
             break;
         }
-        let doubled = gather(ctx, j, j)?;
-        let now = first(ctx, &doubled)?;
-        if now == at && jump.is_some() {
-            break;
+        let doubled = gather_indirect(ctx, j, j, Some(args.buffer()))?;
+        if jump.is_some() {
+            let mut batch = Batch::new(ctx);
+            let bindings = [("prev", j.seg_binding(0)), ("now", doubled.seg_binding(0)), ("args", args.whole())];
+            batch.dispatch(&stop, &bindings, 1)?;
+            batch.submit();
         }
-        at = now;
         jump = Some(doubled);
     }
     Ok(mark)
@@ -104,26 +105,16 @@ fn clamp_pass(
     let out = ctx.alloc(x.len, 8)?;
     let kernel = ctx.kernel(&table::CHAIN, entry, op)?;
     let mut batch = Batch::new(ctx);
-    for i in 0..x.segments.len() {
+    batch.per_segment(&kernel, x.segments.len(), |i| {
         let n = x.seg_len(i);
-        let params = ctx.params(&ClampParams {
+        let params = ClampParams {
             len: n as u32,
             base: u64_words(i as u64 * x.seg_elems),
             last: u64_words(last),
             ..Default::default()
-        })?;
-        batch.dispatch(
-            &kernel,
-            &[
-                ("clamp_params", params.whole()),
-                ("x", x.seg_binding(i)),
-                ("y", y.seg_binding(i)),
-                ("out", out.seg_binding(i)),
-            ],
-            item_groups(n),
-        )?;
-        batch.keep(params);
-    }
+        };
+        (params, vec![("x", x.seg_binding(i)), ("y", y.seg_binding(i)), ("out", out.seg_binding(i))], item_groups(n))
+    })?;
     batch.submit();
     Ok(out)
 }

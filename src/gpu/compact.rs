@@ -21,8 +21,7 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
     }
     let pos = scan_array(ctx, mask, ScanSpec { inclusive: false, wide: true })?;
     // Where each input segment's kept rows start in the output: they span at most two output segments.
-    let starts: Vec<u64> = (0..mask.segments.len() as u64).map(|i| i * mask.seg_elems).collect();
-    let first = ctx.read::<u64>(&gather(ctx, &pos, &ctx.upload(&starts)?)?)?;
+    let first = segment_firsts(ctx, &pos)?;
     let kernel = ctx.kernel(&table::COMPACT, "compact", &[])?;
     let mut batch = Batch::new(ctx);
     for (i, &first) in first.iter().enumerate() {
@@ -30,28 +29,29 @@ pub(crate) fn compact(ctx: &Arc<GpuContext>, mask: &GpuArray) -> Result<GpuArray
         let lo = (first / out.seg_elems) as usize;
         let hi = ((first + n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
         for j in lo..hi {
-            let params = ctx.params(&CompactParams {
+            let params = CompactParams {
                 n: n as u32,
                 out_len: out.seg_len(j) as u32,
                 base: u64_words(i as u64 * mask.seg_elems),
                 out_start: u64_words(j as u64 * out.seg_elems),
                 ..Default::default()
-            })?;
-            batch.dispatch(
-                &kernel,
-                &[
-                    ("params", params.whole()),
-                    ("mask", mask.seg_binding(i)),
-                    ("pos", pos.seg_binding(i)),
-                    ("out", out.seg_binding(j)),
-                ],
-                item_groups(n),
-            )?;
-            batch.keep(params);
+            };
+            let bindings = [("mask", mask.seg_binding(i)), ("pos", pos.seg_binding(i)), ("out", out.seg_binding(j))];
+            batch.run(&kernel, &params, &bindings, item_groups(n))?;
         }
     }
     batch.submit();
     Ok(out)
+}
+
+/// The exclusive scan `pos` at the first row of each of its segments, read back; a single segment's is
+/// 0, with no readback (so a one-segment compaction waits only for its total).
+fn segment_firsts(ctx: &Arc<GpuContext>, pos: &GpuArray) -> Result<Vec<u64>> {
+    if pos.segments.len() <= 1 {
+        return Ok(vec![0; pos.segments.len()]);
+    }
+    let starts: Vec<u64> = (0..pos.segments.len() as u64).map(|i| i * pos.seg_elems).collect();
+    ctx.read::<u64>(&gather(ctx, pos, &ctx.upload(&starts)?)?)
 }
 
 /// Indices (u64) of the set bits of `words` (a bitmap of 32 rows a u32, bits past the last row clear), in
@@ -63,16 +63,11 @@ pub(crate) fn compact_bits(ctx: &Arc<GpuContext>, words: &GpuArray) -> Result<Gp
     let counts = ctx.alloc(words.len, 4)?;
     let count_kernel = ctx.kernel(&table::COMPACT, "bit_counts", &[])?;
     let mut batch = Batch::new(ctx);
-    for i in 0..words.segments.len() {
+    batch.per_segment(&count_kernel, words.segments.len(), |i| {
         let n = words.seg_len(i);
-        let params = ctx.params(&CompactParams { n: n as u32, ..Default::default() })?;
-        batch.dispatch(
-            &count_kernel,
-            &[("params", params.whole()), ("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))],
-            item_groups(n),
-        )?;
-        batch.keep(params);
-    }
+        let bindings = vec![("words", words.seg_binding(i)), ("counts", counts.seg_binding(i))];
+        (CompactParams { n: n as u32, ..Default::default() }, bindings, item_groups(n))
+    })?;
     batch.submit();
     let total = reduce_array(ctx, &counts, false, ReduceOp::Sum)?.unwrap_or(0);
     let out = ctx.alloc(total, 8)?;
@@ -80,8 +75,7 @@ pub(crate) fn compact_bits(ctx: &Arc<GpuContext>, words: &GpuArray) -> Result<Gp
         return Ok(out);
     }
     let pos = scan_array(ctx, &counts, ScanSpec { inclusive: false, wide: true })?;
-    let starts: Vec<u64> = (0..words.segments.len() as u64).map(|i| i * words.seg_elems).collect();
-    let first = ctx.read::<u64>(&gather(ctx, &pos, &ctx.upload(&starts)?)?)?;
+    let first = segment_firsts(ctx, &pos)?;
     let kernel = ctx.kernel(&table::COMPACT, "compact_bits", &[])?;
     let mut batch = Batch::new(ctx);
     for (i, &first) in first.iter().enumerate() {
@@ -90,24 +84,16 @@ pub(crate) fn compact_bits(ctx: &Arc<GpuContext>, words: &GpuArray) -> Result<Gp
         let lo = (first / out.seg_elems) as usize;
         let hi = ((first + 32 * n).div_ceil(out.seg_elems) as usize).min(out.segments.len());
         for j in lo..hi {
-            let params = ctx.params(&CompactParams {
+            let params = CompactParams {
                 n: n as u32,
                 out_len: out.seg_len(j) as u32,
                 base: u64_words(i as u64 * words.seg_elems * 32),
                 out_start: u64_words(j as u64 * out.seg_elems),
                 ..Default::default()
-            })?;
-            batch.dispatch(
-                &kernel,
-                &[
-                    ("params", params.whole()),
-                    ("words", words.seg_binding(i)),
-                    ("word_pos", pos.seg_binding(i)),
-                    ("out", out.seg_binding(j)),
-                ],
-                item_groups(n),
-            )?;
-            batch.keep(params);
+            };
+            let bindings =
+                [("words", words.seg_binding(i)), ("word_pos", pos.seg_binding(i)), ("out", out.seg_binding(j))];
+            batch.run(&kernel, &params, &bindings, item_groups(n))?;
         }
     }
     batch.submit();

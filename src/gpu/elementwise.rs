@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::memory::GpuArray;
 use super::pipelines::table::{self, GatherParams, MapParams};
-use super::{Batch, GpuContext, item_groups, u64_words};
+use super::{Batch, GpuContext, Groups, item_groups, u64_words};
 use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::error::{Error, Result};
 
@@ -13,16 +13,11 @@ pub(crate) fn map_scalar(ctx: &Arc<GpuContext>, a: &GpuArray, op: ScalarOp, k: u
     let out = ctx.alloc(a.len, 8)?;
     let kernel = ctx.kernel(&table::ELEMENTWISE, "map_scalar", &[("OP", f64::from(op.code()))])?;
     let mut batch = Batch::new(ctx);
-    for i in 0..a.segments.len() {
+    batch.per_segment(&kernel, a.segments.len(), |i| {
         let n = a.seg_len(i);
-        let params = ctx.params(&MapParams { n: n as u32, k: u64_words(k), ..Default::default() })?;
-        batch.dispatch(
-            &kernel,
-            &[("map_params", params.whole()), ("a", a.seg_binding(i)), ("out", out.seg_binding(i))],
-            item_groups(n),
-        )?;
-        batch.keep(params);
-    }
+        let params = MapParams { n: n as u32, k: u64_words(k), ..Default::default() };
+        (params, vec![("a", a.seg_binding(i)), ("out", out.seg_binding(i))], item_groups(n))
+    })?;
     batch.submit();
     Ok(out)
 }
@@ -34,21 +29,11 @@ pub(crate) fn map_pair(ctx: &Arc<GpuContext>, a: &GpuArray, b: &GpuArray, op: Pa
     let out = ctx.alloc(a.len, 8)?;
     let kernel = ctx.kernel(&table::ELEMENTWISE, "map_pair", &[("OP", f64::from(op.code()))])?;
     let mut batch = Batch::new(ctx);
-    for i in 0..a.segments.len() {
+    batch.per_segment(&kernel, a.segments.len(), |i| {
         let n = a.seg_len(i);
-        let params = ctx.params(&MapParams { n: n as u32, ..Default::default() })?;
-        batch.dispatch(
-            &kernel,
-            &[
-                ("map_params", params.whole()),
-                ("a", a.seg_binding(i)),
-                ("b", b.seg_binding(i)),
-                ("out", out.seg_binding(i)),
-            ],
-            item_groups(n),
-        )?;
-        batch.keep(params);
-    }
+        let bindings = vec![("a", a.seg_binding(i)), ("b", b.seg_binding(i)), ("out", out.seg_binding(i))];
+        (MapParams { n: n as u32, ..Default::default() }, bindings, item_groups(n))
+    })?;
     batch.submit();
     Ok(out)
 }
@@ -57,19 +42,28 @@ pub(crate) fn iota(ctx: &Arc<GpuContext>, len: u64, start: u64) -> Result<GpuArr
     let out = ctx.alloc(len, 8)?;
     let kernel = ctx.kernel(&table::ELEMENTWISE, "iota", &[])?;
     let mut batch = Batch::new(ctx);
-    for i in 0..out.segments.len() {
+    batch.per_segment(&kernel, out.segments.len(), |i| {
         let n = out.seg_len(i);
         let base = i as u64 * out.seg_elems;
-        let params =
-            ctx.params(&MapParams { n: n as u32, k: u64_words(start), base: u64_words(base), ..Default::default() })?;
-        batch.dispatch(&kernel, &[("map_params", params.whole()), ("out", out.seg_binding(i))], item_groups(n))?;
-        batch.keep(params);
-    }
+        let params = MapParams { n: n as u32, k: u64_words(start), base: u64_words(base), ..Default::default() };
+        (params, vec![("out", out.seg_binding(i))], item_groups(n))
+    })?;
     batch.submit();
     Ok(out)
 }
 
 pub(crate) fn gather(ctx: &Arc<GpuContext>, src: &GpuArray, idx: &GpuArray) -> Result<GpuArray> {
+    gather_indirect(ctx, src, idx, None)
+}
+
+/// [`gather`]; with `args`, each index segment `q`'s dispatches read their workgroups from the indirect
+/// arguments at byte `12 * q` of `args` (where they may have been set to zero on the device).
+pub(crate) fn gather_indirect(
+    ctx: &Arc<GpuContext>,
+    src: &GpuArray,
+    idx: &GpuArray,
+    args: Option<&wgpu::Buffer>,
+) -> Result<GpuArray> {
     let out = ctx.alloc(idx.len, 8)?;
     let kernel = ctx.kernel(&table::ELEMENTWISE, "gather", &[])?;
     let mut batch = Batch::new(ctx);
@@ -77,27 +71,26 @@ pub(crate) fn gather(ctx: &Arc<GpuContext>, src: &GpuArray, idx: &GpuArray) -> R
     let src_segments = src.segments.len().max(1);
     for q in 0..idx.segments.len() {
         let n = idx.seg_len(q);
+        let groups = match args {
+            Some(args) => Groups::Indirect(args, 12 * q as u64),
+            None => Groups::Count(item_groups(n)),
+        };
         for s in 0..src_segments {
             let (binding, src_len) =
                 if src.len == 0 { (idx.seg_binding(q), 0) } else { (src.seg_binding(s), src.seg_len(s)) };
-            let params = ctx.params(&GatherParams {
+            let params = GatherParams {
                 n: n as u32,
                 src_len: src_len as u32,
                 first: u32::from(s == 0),
                 src_start: u64_words(s as u64 * src.seg_elems),
                 ..Default::default()
-            })?;
-            batch.dispatch(
+            };
+            batch.run(
                 &kernel,
-                &[
-                    ("gather_params", params.whole()),
-                    ("src", binding),
-                    ("idx", idx.seg_binding(q)),
-                    ("dst", out.seg_binding(q)),
-                ],
-                item_groups(n),
+                &params,
+                &[("src", binding), ("idx", idx.seg_binding(q)), ("dst", out.seg_binding(q))],
+                groups,
             )?;
-            batch.keep(params);
         }
     }
     batch.submit();

@@ -14,6 +14,8 @@ pub(crate) const STORAGE: wgpu::BufferUsages =
     wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_DST).union(wgpu::BufferUsages::COPY_SRC);
 /// Usage of uniform parameter buffers.
 pub(crate) const UNIFORM: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
+/// Usage of indirect dispatch arguments, which a kernel may also write.
+pub(crate) const INDIRECT: wgpu::BufferUsages = wgpu::BufferUsages::INDIRECT.union(STORAGE);
 /// Usage of readback buffers.
 pub(crate) const STAGING: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
@@ -28,27 +30,73 @@ pub(crate) struct BufferPool {
     inner: Mutex<PoolInner>,
 }
 
+type Classes = HashMap<(u32, u64), Vec<wgpu::Buffer>>;
+
 #[derive(Default)]
 struct PoolInner {
-    free: HashMap<(u32, u64), Vec<wgpu::Buffer>>,
+    free: Classes,
     bytes: u64,
+    /// Buffers released while a recording is open (see [`GpuContext::record`]). Commands recorded but
+    /// not submitted yet may still use them, so they are not handed out as targets of queue writes
+    /// (which land before every command of the next submission) until those commands are submitted;
+    /// a later *command* may reuse them at once ([`GpuContext::alloc`]), since the queue runs commands
+    /// in the order they were recorded.
+    retiring: Classes,
+    /// Whether a recording is open: released buffers go to `retiring` rather than `free`.
+    deferring: bool,
+}
+
+impl PoolInner {
+    fn free(&mut self, buf: wgpu::Buffer) {
+        let size = buf.size();
+        if self.bytes + size <= POOL_CAP_BYTES {
+            self.bytes += size;
+            self.free.entry((buf.usage().bits(), size)).or_default().push(buf);
+        }
+    }
 }
 
 impl BufferPool {
-    fn take(&self, usage: wgpu::BufferUsages, size: u64) -> Option<wgpu::Buffer> {
+    /// An idle buffer of the class; with `for_commands`, also one still retiring (see `PoolInner`).
+    fn take(&self, usage: wgpu::BufferUsages, size: u64, for_commands: bool) -> Option<wgpu::Buffer> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let buf = inner.free.get_mut(&(usage.bits(), size))?.pop()?;
+        let key = (usage.bits(), size);
+        if for_commands && let Some(buf) = inner.retiring.get_mut(&key).and_then(Vec::pop) {
+            return Some(buf);
+        }
+        let buf = inner.free.get_mut(&key)?.pop()?;
         inner.bytes -= size;
         Some(buf)
     }
 
     fn give(&self, buf: wgpu::Buffer) {
-        let size = buf.size();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.bytes + size <= POOL_CAP_BYTES {
-            inner.bytes += size;
-            inner.free.entry((buf.usage().bits(), size)).or_default().push(buf);
+        if inner.deferring {
+            inner.retiring.entry((buf.usage().bits(), buf.size())).or_default().push(buf);
+        } else {
+            inner.free(buf);
         }
+    }
+
+    /// Opens (`true`) or closes (`false`) the deferring state.
+    pub fn set_deferring(&self, on: bool) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).deferring = on;
+    }
+
+    /// Returns the retiring buffers to the free list: every command that may use them is submitted, and
+    /// work submitted later (queue writes included) is ordered after it on the one queue.
+    pub fn retire(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let retiring = std::mem::take(&mut inner.retiring);
+        for buf in retiring.into_values().flatten() {
+            inner.free(buf);
+        }
+    }
+
+    /// Buffers now waiting in the retiring list.
+    #[cfg(test)]
+    pub fn retiring_len(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).retiring.values().map(Vec::len).sum()
     }
 
     pub fn clear(&self) {
@@ -59,7 +107,10 @@ impl BufferPool {
 }
 
 /// A buffer from the pool; it goes back to the pool when dropped. Reuse is safe because every use of a
-/// buffer is ordered on the one queue: work submitted later sees only what was written later.
+/// buffer is ordered on the one queue: work submitted later sees only what was written later. While a
+/// recording is open (commands recorded but not submitted), a dropped buffer waits in the pool's
+/// retiring list until the recorded commands are submitted, so no later kernel of the same submission
+/// can be handed it and overwrite what an earlier one still reads.
 pub(crate) struct PooledBuffer {
     buf: Option<wgpu::Buffer>,
     ctx: Arc<GpuContext>,
@@ -99,8 +150,14 @@ impl GpuContext {
         if pow <= self.max_buffer_size { pow } else { size }
     }
 
-    /// A buffer of at least `size` bytes, from the pool or new.
+    /// A buffer of at least `size` bytes, from the pool or new: safe to write with the queue.
     pub(crate) fn buffer(self: &Arc<Self>, usage: wgpu::BufferUsages, size: u64) -> Result<PooledBuffer> {
+        self.pooled(usage, size, false)
+    }
+
+    /// A buffer from the pool or new; with `for_commands` it may be one still retiring, which only
+    /// commands recorded from now on may write (never the queue).
+    fn pooled(self: &Arc<Self>, usage: wgpu::BufferUsages, size: u64, for_commands: bool) -> Result<PooledBuffer> {
         let class = self.size_class(size);
         if class > self.max_buffer_size {
             return Err(Error::LimitExceeded {
@@ -109,7 +166,7 @@ impl GpuContext {
                 limit: self.max_buffer_size,
             });
         }
-        let buf = match self.pool.take(usage, class) {
+        let buf = match self.pool.take(usage, class, for_commands) {
             Some(b) => b,
             None => {
                 let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -170,14 +227,19 @@ impl GpuContext {
         })
     }
 
-    /// A device array of `len` elements of `elem_bytes` each, contents undefined.
+    /// A device array of `len` elements of `elem_bytes` each, contents undefined: only commands may
+    /// write it (inside a recording its buffers may be ones that earlier recorded commands still use,
+    /// so a queue write would land before those commands run).
     pub(crate) fn alloc(self: &Arc<Self>, len: u64, elem_bytes: u64) -> Result<GpuArray> {
         let seg = self.segment_elems;
+        // Retiring buffers only for this thread's own recording: its commands run after the ones that
+        // used them; another thread's would be submitted first.
+        let here = self.records_here();
         let mut segments = Vec::new();
         let mut start = 0;
         while start < len {
             let n = seg.min(len - start);
-            segments.push(self.buffer(STORAGE, n * elem_bytes)?);
+            segments.push(self.pooled(STORAGE, n * elem_bytes, here)?);
             start += n;
         }
         Ok(GpuArray { segments, len, elem_bytes, seg_elems: seg })
@@ -190,8 +252,10 @@ impl GpuContext {
         self.wait("upload")
     }
 
-    /// Waits for all submitted work; reports GPU errors raised meanwhile.
+    /// Waits for all submitted work (this thread's recorded commands submitted first); reports GPU
+    /// errors raised meanwhile.
     pub(crate) fn wait(&self, operation: &str) -> Result<()> {
+        self.submit_recorded();
         self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::gpu(operation, e))?;
         self.take_error(operation)
     }
@@ -204,6 +268,8 @@ impl GpuContext {
         if dst.is_empty() {
             return Ok(());
         }
+        // This thread's recorded commands first: the copy below must see what they write.
+        self.submit_recorded();
         let size = (dst.len() as u64).div_ceil(4) * 4;
         let staging = self.buffer(STAGING, size)?;
         let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);

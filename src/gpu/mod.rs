@@ -7,6 +7,8 @@ pub(crate) mod elementwise;
 pub(crate) mod ids;
 pub(crate) mod memory;
 pub(crate) mod pipelines;
+#[cfg(test)]
+mod recording_tests;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod scan_chained;
@@ -47,6 +49,41 @@ pub(crate) struct GpuContext {
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
+    /// The open recording, if any (see [`GpuContext::record`]).
+    recording: Mutex<Option<Recording>>,
+}
+
+/// Command buffers recorded on one thread and not yet submitted: they go to the queue together, in one
+/// submission, when the outermost [`Recorder`] is dropped (or earlier, before a readback or a wait).
+struct Recording {
+    owner: std::thread::ThreadId,
+    depth: u32,
+    cmds: Vec<wgpu::CommandBuffer>,
+}
+
+/// An open recording (see [`GpuContext::record`]); dropping it submits what was recorded, without
+/// waiting. Inactive (everything submits at once, as without it) when another thread records already.
+pub(crate) struct Recorder {
+    ctx: Option<Arc<GpuContext>>,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let Some(ctx) = self.ctx.take() else { return };
+        // Submission and the pool's state change under the lock: another thread's recording may open
+        // right after, and must find deferring on from its start.
+        let mut rec = ctx.recording.lock().unwrap_or_else(|p| p.into_inner());
+        match rec.as_mut() {
+            Some(r) if r.depth > 1 => r.depth -= 1,
+            Some(_) => {
+                let cmds = rec.take().map(|r| r.cmds).unwrap_or_default();
+                ctx.queue.submit(cmds);
+                ctx.pool.set_deferring(false);
+                ctx.pool.retire();
+            }
+            None => {}
+        }
+    }
 }
 
 /// An adapter found by enumeration, with why it may or may not be used.
@@ -201,6 +238,7 @@ impl GpuContext {
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,
+            recording: Mutex::new(None),
         }))
     }
 
@@ -216,6 +254,60 @@ impl GpuContext {
 
     pub(crate) fn encoder(&self) -> wgpu::CommandEncoder {
         self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("streamliner") })
+    }
+
+    /// Opens a recording on this thread: until the returned guard is dropped, every [`Batch`] this
+    /// thread submits is held back and the lot goes to the queue in one submission (a readback or a
+    /// wait submits what is held first, so results stay right). Buffers released meanwhile wait in
+    /// the pool's retiring list until the commands that may use them are submitted.
+    ///
+    /// Queue writes (`queue.write_buffer`, uploads, parameters) land before every command of the next
+    /// submission: inside a recording, write only buffers that no recorded command has used.
+    /// Recordings nest; one opened while another thread records is inactive.
+    pub(crate) fn record(self: &Arc<Self>) -> Recorder {
+        let me = std::thread::current().id();
+        let mut rec = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+        match rec.as_mut() {
+            Some(r) if r.owner == me => r.depth += 1,
+            Some(_) => return Recorder { ctx: None },
+            None => {
+                self.pool.set_deferring(true);
+                *rec = Some(Recording { owner: me, depth: 1, cmds: Vec::new() });
+            }
+        }
+        Recorder { ctx: Some(self.clone()) }
+    }
+
+    /// Whether this thread has a recording open.
+    pub(crate) fn records_here(&self) -> bool {
+        let me = std::thread::current().id();
+        self.recording.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|r| r.owner == me)
+    }
+
+    /// Submits `cmd`, or holds it back when this thread records.
+    pub(crate) fn submit(&self, cmd: wgpu::CommandBuffer) {
+        {
+            let me = std::thread::current().id();
+            let mut rec = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = rec.as_mut().filter(|r| r.owner == me) {
+                r.cmds.push(cmd);
+                return;
+            }
+        }
+        self.queue.submit(Some(cmd));
+    }
+
+    /// Submits this thread's recorded commands now (the recording stays open), so that a readback or
+    /// a wait sees their results; the buffers retired so far go back to the pool.
+    pub(crate) fn submit_recorded(&self) {
+        let me = std::thread::current().id();
+        let mut rec = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(r) = rec.as_mut().filter(|r| r.owner == me) else { return };
+        let cmds = std::mem::take(&mut r.cmds);
+        if !cmds.is_empty() {
+            self.queue.submit(cmds);
+        }
+        self.pool.retire();
     }
 }
 
@@ -236,19 +328,49 @@ pub(crate) fn byte_words(bytes: &[u8]) -> Vec<u32> {
     w
 }
 
-/// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row).
-pub(crate) fn dispatch(encoder: &mut wgpu::CommandEncoder, kernel: &Kernel, bind_group: &wgpu::BindGroup, groups: u64) {
-    if groups == 0 {
+/// How many workgroups a dispatch runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Groups<'a> {
+    /// This many (2D when past one row).
+    Count(u64),
+    /// As the device finds them when the dispatch runs: three u32 (x, y, z) at this byte offset of a
+    /// buffer with `INDIRECT` usage ([`indirect_args`] gives a count's).
+    Indirect(&'a wgpu::Buffer, u64),
+}
+
+impl From<u64> for Groups<'_> {
+    fn from(groups: u64) -> Self {
+        Groups::Count(groups)
+    }
+}
+
+/// `groups` workgroups as the (x, y, 1) arguments of an indirect dispatch (2D when past one row).
+pub(crate) fn indirect_args(groups: u64) -> [u32; 3] {
+    let per_row = u64::from(consts::MAX_GROUPS_X);
+    [groups.min(per_row) as u32, groups.div_ceil(per_row) as u32, 1]
+}
+
+/// Records one dispatch of `kernel`, its workgroups counted or read from an indirect buffer.
+pub(crate) fn dispatch_groups(
+    encoder: &mut wgpu::CommandEncoder,
+    kernel: &Kernel,
+    bind_group: &wgpu::BindGroup,
+    groups: Groups<'_>,
+) {
+    if let Groups::Count(0) = groups {
         return;
     }
-    let per_row = u64::from(consts::MAX_GROUPS_X);
-    let x = groups.min(per_row) as u32;
-    let y = groups.div_ceil(per_row) as u32;
     let mut pass = encoder
         .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes: None });
     pass.set_pipeline(&kernel.pipeline);
     pass.set_bind_group(0, bind_group, &[]);
-    pass.dispatch_workgroups(x, y, 1);
+    match groups {
+        Groups::Count(n) => {
+            let [x, y, _] = indirect_args(n);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        Groups::Indirect(buffer, offset) => pass.dispatch_workgroups_indirect(buffer, offset),
+    }
 }
 
 /// A command encoder and the pooled buffers its commands use: they go back to the pool only once the
@@ -276,13 +398,65 @@ impl Batch {
         bindings: &[(&str, wgpu::BufferBinding<'_>)],
         groups: u64,
     ) -> Result<()> {
+        self.dispatch_groups(kernel, bindings, Groups::Count(groups))
+    }
+
+    /// [`Batch::dispatch`] with the workgroups counted or read from an indirect buffer.
+    pub fn dispatch_groups(
+        &mut self,
+        kernel: &Kernel,
+        bindings: &[(&str, wgpu::BufferBinding<'_>)],
+        groups: Groups<'_>,
+    ) -> Result<()> {
         let bg = kernel.bind(&self.ctx.device, bindings)?;
-        dispatch(&mut self.enc, kernel, &bg, groups);
+        dispatch_groups(&mut self.enc, kernel, &bg, groups);
         Ok(())
     }
 
-    /// Submits without waiting (resident work; a later readback or `wait` completes it).
+    /// Records one dispatch of `kernel` with a uniform buffer holding `params` bound to the kernel's
+    /// uniform binding, beside `bindings`, over `groups` workgroups; the uniform buffer is kept until
+    /// the batch is submitted.
+    pub fn run<'g, P: bytemuck::Pod>(
+        &mut self,
+        kernel: &Kernel,
+        params: &P,
+        bindings: &[(&str, wgpu::BufferBinding<'_>)],
+        groups: impl Into<Groups<'g>>,
+    ) -> Result<()> {
+        let uniform = kernel.desc.bindings.iter().find(|b| b.kind == pipelines::BindingKind::Uniform);
+        let Some(uniform) = uniform else {
+            return Err(Error::gpu(kernel.shader.name, format!("entry point {} has no uniform", kernel.desc.name)));
+        };
+        let buf = self.ctx.params(params)?;
+        let mut all = Vec::with_capacity(bindings.len() + 1);
+        all.push((uniform.name, buf.whole()));
+        all.extend(bindings.iter().cloned());
+        self.dispatch_groups(kernel, &all, groups.into())?;
+        self.keep(buf);
+        Ok(())
+    }
+
+    /// Per segment `i` of `segments`: one [`Batch::run`] with what `each(i)` gives (parameters,
+    /// bindings, workgroups).
+    pub fn per_segment<'b, P: bytemuck::Pod>(
+        &mut self,
+        kernel: &Kernel,
+        segments: usize,
+        each: impl Fn(usize) -> (P, Vec<(&'static str, wgpu::BufferBinding<'b>)>, u64),
+    ) -> Result<()> {
+        for i in 0..segments {
+            let (params, bindings, groups) = each(i);
+            self.run(kernel, &params, &bindings, groups)?;
+        }
+        Ok(())
+    }
+
+    /// Submits without waiting (resident work; a later readback or `wait` completes it). Inside a
+    /// recording ([`GpuContext::record`]) the commands are held back for its one submission.
     pub fn submit(self) {
-        self.ctx.queue.submit(Some(self.enc.finish()));
+        let Batch { ctx, enc, keep } = self;
+        ctx.submit(enc.finish());
+        // Released after the commands are submitted or held (then they retire until submission).
+        drop(keep);
     }
 }

@@ -99,9 +99,16 @@ fn window_table(engine: &Engine, a: &Column<u64>, end: &Column<u64>, next: &Colu
     Ok(starts.into_iter().zip(ends).zip(units).filter(|((s, _), _)| *s < n).map(|((s, e), u)| (s, e, u)).collect())
 }
 
+/// On a GPU, a recording: every kernel of the chain up to the compaction's total goes to the device in
+/// one submission, with one wait for that total (then the gathers, and the window table's readback).
+fn record(engine: &Engine) -> Option<crate::gpu::Recorder> {
+    engine.gpu().map(|ctx| ctx.record())
+}
+
 /// The egregora chain from `end[s]` and `next[s]` computed for every row at once, followed where the
 /// engine computes.
 pub(crate) fn egregora_batched(engine: &Engine, a: &Column<u64>, p: ByteParams) -> Result<Table> {
+    let _recording = record(engine);
     let n = a.len() - 1;
     let n64 = n as u64;
     // Queries a[s + 1] + M; end = clamp(upper_bound - 1, s + 1, n).
@@ -130,6 +137,7 @@ pub(crate) fn strict_batched(
     ts: Option<&Column<u64>>,
     p: ByteParams,
 ) -> Result<Table> {
+    let _recording = record(engine);
     let n = a.len() - 1;
     let n64 = n as u64;
     let time = match (ts, p.max_time) {
