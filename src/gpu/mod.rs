@@ -14,6 +14,7 @@ pub(crate) mod search;
 pub(crate) mod strings;
 pub(crate) mod text;
 pub(crate) mod text_match;
+pub(crate) mod timing;
 pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,8 @@ pub(crate) struct GpuContext {
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
+    /// Timestamp queries of an open device-timing scope ([`timing`]).
+    timer: timing::Slot,
 }
 
 /// An adapter found by enumeration, with why it may or may not be used.
@@ -197,6 +200,7 @@ impl GpuContext {
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,
+            timer: timing::Slot::default(),
         }))
     }
 
@@ -232,16 +236,28 @@ pub(crate) fn byte_words(bytes: &[u8]) -> Vec<u32> {
     w
 }
 
-/// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row).
-pub(crate) fn dispatch(encoder: &mut wgpu::CommandEncoder, kernel: &Kernel, bind_group: &wgpu::BindGroup, groups: u64) {
+/// Records one dispatch of `kernel` over `groups` workgroups (2D when past one row), writing the
+/// pass's begin and end timestamps to `timestamps` (a query set and the first of two indices) if given.
+pub(crate) fn dispatch(
+    encoder: &mut wgpu::CommandEncoder,
+    kernel: &Kernel,
+    bind_group: &wgpu::BindGroup,
+    groups: u64,
+    timestamps: Option<(wgpu::QuerySet, u32)>,
+) {
     if groups == 0 {
         return;
     }
+    let timestamp_writes = timestamps.as_ref().map(|(set, i)| wgpu::ComputePassTimestampWrites {
+        query_set: set,
+        beginning_of_pass_write_index: Some(*i),
+        end_of_pass_write_index: Some(i + 1),
+    });
     let per_row = u64::from(consts::MAX_GROUPS_X);
     let x = groups.min(per_row) as u32;
     let y = groups.div_ceil(per_row) as u32;
-    let mut pass = encoder
-        .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes: None });
+    let mut pass =
+        encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes });
     pass.set_pipeline(&kernel.pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     pass.dispatch_workgroups(x, y, 1);
@@ -273,7 +289,8 @@ impl Batch {
         groups: u64,
     ) -> Result<()> {
         let bg = kernel.bind(&self.ctx.device, bindings)?;
-        dispatch(&mut self.enc, kernel, &bg, groups);
+        let timestamps = if groups == 0 { None } else { timing::next_pass(&self.ctx) };
+        dispatch(&mut self.enc, kernel, &bg, groups, timestamps);
         Ok(())
     }
 
