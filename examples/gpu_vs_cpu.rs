@@ -373,12 +373,15 @@ impl Out {
     }
 }
 
+/// A kernel over u64 columns.
+type ColumnOp<'a> = dyn Fn(&Engine, &[&Column<u64>]) -> streamliner::Result<Column<u64>> + 'a;
+
 /// `op` on host columns: on the CPU engine a column made before the timing; on the GPU engine the host
 /// data uploaded, `op` run and the result read back, all timed.
 fn column_call<'a>(
     host_cols: &'a [&'a Column<u64>],
     host_data: &'a [&'a [u64]],
-    op: &'a dyn Fn(&Engine, &[&Column<u64>]) -> streamliner::Result<Column<u64>>,
+    op: &'a ColumnOp<'a>,
 ) -> impl Fn(&Engine) -> streamliner::Result<Out> + 'a {
     move |e: &Engine| {
         if e.is_gpu() {
@@ -392,13 +395,7 @@ fn column_call<'a>(
 }
 
 /// A row of a column kernel (`op` over u64 columns), with its resident form.
-fn column_row(
-    b: &Bench,
-    kernel: &str,
-    n: usize,
-    inputs: &[&[u64]],
-    op: &dyn Fn(&Engine, &[&Column<u64>]) -> streamliner::Result<Column<u64>>,
-) -> AnyResult<Row> {
+fn column_row(b: &Bench, kernel: &str, n: usize, inputs: &[&[u64]], op: &ColumnOp<'_>) -> AnyResult<Row> {
     let host_cols = inputs.iter().map(|d| b.cpu.upload(d)).collect::<streamliner::Result<Vec<_>>>()?;
     let host_refs: Vec<&Column<u64>> = host_cols.iter().collect();
     let bytes = (inputs.iter().map(|d| d.len()).sum::<usize>()).max(n) * 8;
@@ -702,7 +699,7 @@ fn text_match_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<
     let uuids: arrow_array::StringArray = (0..n)
         .map(|_| {
             let r = rng.next();
-            if r % 4 == 0 {
+            if r.is_multiple_of(4) {
                 Some(hex(&set[(r >> 8) as usize % set.len()]).to_uppercase())
             } else {
                 let mut u = [0u8; 16];
