@@ -452,9 +452,10 @@ impl Engine {
         }
     }
 
-    /// Runs `f` and measures, with the device's timestamp queries, the milliseconds the device spent
-    /// in the compute passes `f` recorded on this engine: kernel time alone, without host recording,
-    /// submission gaps, uploads, readbacks or buffer copies. The second value is `None` on the CPU
+    /// Runs `f` and measures, with the device's timestamp queries, the milliseconds during which the
+    /// device had one of the compute passes `f` recorded on this engine in flight (the union of the
+    /// passes' intervals): kernel time alone, without host recording, idle gaps between submissions,
+    /// uploads, readbacks or buffer copies. The second value is `None` on the CPU
     /// backend and on devices without `TIMESTAMP_QUERY` (see [`AdapterInfo::features`]). The device is
     /// waited for before and after `f`. Meant for benchmarks: passes that other threads record on this
     /// engine meanwhile are counted too.

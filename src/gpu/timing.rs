@@ -2,9 +2,10 @@
 //!
 //! While a [`Recorder`] is installed on a context, every compute pass that [`super::Batch`] records
 //! writes a timestamp at its beginning and at its end (compute-pass `timestamp_writes`, which need
-//! only `TIMESTAMP_QUERY`, not `TIMESTAMP_QUERY_INSIDE_ENCODERS`). [`GpuContext::device_time`] sums
-//! `end - begin` over the passes and scales the ticks by `queue.get_timestamp_period()`: the time the
-//! device spent inside our compute passes, without host recording, submission gaps or copies.
+//! only `TIMESTAMP_QUERY`, not `TIMESTAMP_QUERY_INSIDE_ENCODERS`). [`GpuContext::device_time`] takes
+//! the union of the passes' `[begin, end]` intervals ([`busy_ticks`]) and scales its ticks by
+//! `queue.get_timestamp_period()`: the time during which the device had one of our compute passes in
+//! flight, without host recording, idle gaps between submissions, or copies outside passes.
 
 use std::sync::Mutex;
 
@@ -63,6 +64,28 @@ pub(crate) fn next_pass(ctx: &GpuContext) -> Option<(wgpu::QuerySet, u32)> {
     slot.as_mut().map(|r| r.next_pair(&ctx.device))
 }
 
+/// Ticks during which at least one pass was in flight: the union of the `[begin, end]` intervals of
+/// `ticks` (pairs). Passes overlap where one is queued behind another: its begin timestamp (top of the
+/// pipe) is written when the device reaches it, its end only once the earlier passes are done, so
+/// summing `end - begin` per pass would count the earlier pass twice.
+pub(crate) fn busy_ticks(ticks: &[u64]) -> u64 {
+    let mut spans: Vec<(u64, u64)> = ticks.chunks_exact(2).map(|p| (p[0], p[1].max(p[0]))).collect();
+    spans.sort_unstable();
+    let mut total = 0;
+    let mut current: Option<(u64, u64)> = None;
+    for (b, e) in spans {
+        current = match current {
+            Some((cb, ce)) if b <= ce => Some((cb, ce.max(e))),
+            Some((cb, ce)) => {
+                total += ce - cb;
+                Some((b, e))
+            }
+            None => Some((b, e)),
+        };
+    }
+    total + current.map_or(0, |(b, e)| e - b)
+}
+
 impl GpuContext {
     /// True when the device was created with `TIMESTAMP_QUERY`.
     pub(crate) fn has_timestamps(&self) -> bool {
@@ -90,8 +113,7 @@ impl GpuContext {
         };
         let ticks = self.resolve(&recorder)?;
         let ns = f64::from(self.queue.get_timestamp_period());
-        let total: u64 = ticks.chunks_exact(2).map(|p| p[1].saturating_sub(p[0])).sum();
-        Ok((out, Some(total as f64 * ns / 1e6)))
+        Ok((out, Some(busy_ticks(&ticks) as f64 * ns / 1e6)))
     }
 
     /// Resolves every used query of `recorder` and reads the ticks back, in pass order.
@@ -135,5 +157,22 @@ impl GpuContext {
             ticks.extend_from_slice(&all[start..start + recorder.count(i) as usize]);
         }
         Ok(ticks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::busy_ticks;
+
+    #[test]
+    fn busy_ticks_is_the_union_of_the_passes() {
+        assert_eq!(busy_ticks(&[]), 0);
+        assert_eq!(busy_ticks(&[5, 9]), 4);
+        // Disjoint: the gap between them is not counted.
+        assert_eq!(busy_ticks(&[0, 2, 10, 13]), 5);
+        // A pass queued behind another: its begin is early, the overlap counts once.
+        assert_eq!(busy_ticks(&[0, 10, 3, 15]), 15);
+        // Nested, out of order, and an end before its begin (read as empty).
+        assert_eq!(busy_ticks(&[20, 30, 0, 100, 50, 40]), 100);
     }
 }
