@@ -102,9 +102,9 @@ fn bench_gpu_scan_algorithms(c: &mut Criterion) {
                 group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                     b.iter(|| {
                         let out = if wide {
-                            prefix_sum_column::<u64>(e, &col, ScanKind::Exclusive).map(|c| c.len())
+                            prefix_sum::<u64, _>(e, &col, ScanKind::Exclusive).map(|c| c.len())
                         } else {
-                            prefix_sum_column::<u32>(e, &col, ScanKind::Exclusive).map(|c| c.len())
+                            prefix_sum::<u32, _>(e, &col, ScanKind::Exclusive).map(|c| c.len())
                         };
                         e.synchronize().and(out)
                     })

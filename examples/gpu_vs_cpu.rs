@@ -1,36 +1,56 @@
-//! GPU against CPU, kernel by kernel, as a markdown table.
+//! Every kernel family on the CPU and the GPU engine, against a copy of the same bytes, as a markdown table.
 //!
 //! ```text
-//! cargo run --release --example gpu_vs_cpu -- [--quick] [--runs N] [--sizes 65536,1048576]
+//! cargo run --release --example gpu_vs_cpu -- [--quick] [--runs N] [--sizes 1048576,16777216]
+//!     [--backend cpu|gpu|both] [--skip-gpu] [--families scan,search,...]
 //! ```
 //!
-//! It always runs the GPU path, even on a software adapter (lavapipe), and says so. Columns:
-//! - `cpu ms`: the CPU twin, host slice in, host vector out;
-//! - `gpu ms (upload+run+readback)`: the same call on the GPU engine, host slice in, host vector out;
+//! `--backend cpu` (or `--skip-gpu`) builds no GPU engine: the CPU columns alone, for sizes (2^26) that a
+//! software adapter would take too long on. `--backend gpu` times only the GPU forms (the CPU twin still
+//! runs once, untimed, for `match`). Families: scan, search, reduce, compact, elementwise, strings,
+//! text_match, ids, time, chain (all by default). Text families run at a sixteenth of the size (each row is
+//! a whole message, about 50 bytes of text); the others at the size itself.
+//!
+//! Columns:
+//! - `bytes`: the bytes the copy columns move: the larger of the kernel's input bytes (all inputs
+//!   together) and its output bytes;
+//! - `cpu ms`: the CPU twin (host data in, host data out);
+//! - `gpu ms (upload+run+readback)`: the same call on the GPU engine, host data in, host data out;
 //! - `gpu ms (resident)`: the kernel on data already on the device, output left there (submit + wait);
-//! - `memcpy ms`: a plain CPU copy of the input's bytes, in the same run, as a yardstick;
-//! - `match`: whether the GPU output equals the CPU output element by element.
+//! - `gpu ms (device timer)`: the device's own time inside the kernel's compute passes, from timestamp
+//!   queries (`Engine::device_time_ms`), of the resident call where there is one, else of the
+//!   upload+run+readback call (its passes only); `n/a` where the device offers no `TIMESTAMP_QUERY`;
+//! - `memcpy ms`: a CPU copy of `bytes` bytes between two reused buffers, in the same run;
+//! - `device copy ms`: a `copy_buffer_to_buffer` of `bytes` bytes on a device of the engine's adapter,
+//!   timed like the resident rows (record, submit, wait);
+//! - `cpu / copy`: `memcpy ms / cpu ms`, the CPU twin's throughput relative to the copy (1.00 = the
+//!   kernel moves its bytes as fast as a memcpy);
+//! - `gpu resident / copy`: `device copy ms / gpu ms (resident)`;
+//! - `match`: whether every GPU output equals the CPU output (`n/a` without a GPU engine).
 //!
 //! Times are medians of `--runs` runs (default 5) after one warm-up run.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use arrow_array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
-use streamliner::compact::indices;
-use streamliner::etl::{author_uuids, message_ids};
-use streamliner::scan::{ScanKind, prefix_sum};
-use streamliner::search::{Bound, Check, Haystack, search_sorted};
-use streamliner::strings::{LengthUnit, lengths};
-use streamliner::text_match::extract_urls;
-use streamliner::time::local_to_utc;
-use streamliner::{Backend, Engine};
+use arrow_array::Array;
+use streamliner::{Backend, Column, Engine};
 
 #[path = "common/mod.rs"]
 mod common;
 
+type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const FAMILIES: [&str; 10] =
+    ["scan", "search", "reduce", "compact", "elementwise", "strings", "text_match", "ids", "time", "chain"];
+
 struct Options {
     sizes: Vec<usize>,
     runs: usize,
+    cpu: bool,
+    gpu: bool,
+    families: Vec<String>,
 }
 
 fn parse_args() -> Result<Options, lexopt::Error> {
@@ -38,6 +58,8 @@ fn parse_args() -> Result<Options, lexopt::Error> {
     let mut quick = false;
     let mut runs = 5;
     let mut sizes = None;
+    let (mut cpu, mut gpu) = (true, true);
+    let mut families: Vec<String> = FAMILIES.iter().map(|s| s.to_string()).collect();
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
         match arg {
@@ -48,8 +70,29 @@ fn parse_args() -> Result<Options, lexopt::Error> {
                 let parsed: Result<Vec<usize>, _> = text.split(',').map(|s| s.trim().parse::<usize>()).collect();
                 sizes = Some(parsed.map_err(|e| lexopt::Error::Custom(format!("--sizes: {e}").into()))?);
             }
+            Long("backend") => {
+                let text: String = parser.value()?.parse()?;
+                (cpu, gpu) = match text.as_str() {
+                    "cpu" => (true, false),
+                    "gpu" => (false, true),
+                    "both" => (true, true),
+                    other => return Err(lexopt::Error::Custom(format!("--backend: {other}: cpu, gpu or both").into())),
+                };
+            }
+            Long("skip-gpu") => (cpu, gpu) = (true, false),
+            Long("families") => {
+                let text: String = parser.value()?.parse()?;
+                families = text.split(',').map(|s| s.trim().to_string()).collect();
+                if let Some(bad) = families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
+                    return Err(lexopt::Error::Custom(format!("--families: {bad}: one of {FAMILIES:?}").into()));
+                }
+            }
             Long("help") | Short('h') => {
-                common::outln!("usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...]");
+                common::outln!(
+                    "usage: gpu_vs_cpu [--quick] [--runs N] [--sizes N,N,...] [--backend cpu|gpu|both] [--skip-gpu] \
+                     [--families {}]",
+                    FAMILIES.join(",")
+                );
                 std::process::exit(0);
             }
             _ => return Err(arg.unexpected()),
@@ -58,7 +101,7 @@ fn parse_args() -> Result<Options, lexopt::Error> {
     let sizes = sizes.unwrap_or_else(|| {
         if quick { vec![1 << 16, 1 << 20, 1 << 22] } else { vec![1 << 16, 1 << 20, 1 << 24, 1 << 26] }
     });
-    Ok(Options { sizes, runs })
+    Ok(Options { sizes, runs, cpu, gpu, families })
 }
 
 /// Median wall time of `runs` calls after one warm-up call.
@@ -78,347 +121,649 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
-fn memcpy_ms<T: Copy>(runs: usize, data: &[T]) -> Duration {
-    let mut dst: Vec<T> = data.to_vec();
-    median(runs, || {
-        dst.copy_from_slice(std::hint::black_box(data));
-        std::hint::black_box(&dst);
-    })
-    .0
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map_or("n/a".to_string(), f)
+}
+
+/// A device-to-device copy on a device of the engine's adapter (`copy_buffer_to_buffer`), timed like the
+/// resident rows: the floor a resident kernel (one read, one write) can be compared with in the same run.
+struct DeviceCopier {
+    device: streamliner::wgpu::Device,
+    queue: streamliner::wgpu::Queue,
+}
+
+impl DeviceCopier {
+    fn new(adapter_name: &str) -> AnyResult<Self> {
+        use streamliner::wgpu;
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let adapter = adapters
+            .into_iter()
+            .find(|a| a.get_info().name == adapter_name)
+            .ok_or_else(|| format!("adapter {adapter_name} not found again"))?;
+        let (device, queue) = pollster::block_on(
+            adapter.request_device(&wgpu::DeviceDescriptor { required_limits: adapter.limits(), ..Default::default() }),
+        )?;
+        Ok(DeviceCopier { device, queue })
+    }
+
+    /// Median time of copying `bytes` bytes (rounded up to 4) from one device buffer to another; the copy
+    /// is checked once against the source. Buffers larger than the device allows are copied in pieces
+    /// of at most a quarter of the largest buffer (two buffers a piece).
+    fn time(&self, bytes: usize, runs: usize) -> AnyResult<Duration> {
+        use streamliner::wgpu;
+        let total = (bytes as u64).div_ceil(4).max(1) * 4;
+        let piece = total.min((self.device.limits().max_buffer_size / 4) & !3);
+        let make = |usage| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: piece,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let src = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let dst = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let pattern: Vec<u32> = (0..piece / 4).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect();
+        self.queue.write_buffer(&src, 0, bytemuck::cast_slice(&pattern));
+        let wait = || self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| e.to_string());
+        wait()?;
+        let (t, r) = median(runs, || {
+            let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+            let mut left = total;
+            while left > 0 {
+                let size = left.min(piece);
+                enc.copy_buffer_to_buffer(&src, 0, &dst, 0, size);
+                left -= size;
+            }
+            self.queue.submit(Some(enc.finish()));
+            wait()
+        });
+        r?;
+        let staging = make(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        enc.copy_buffer_to_buffer(&dst, 0, &staging, 0, piece);
+        self.queue.submit(Some(enc.finish()));
+        staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        wait()?;
+        let same = staging.slice(..).get_mapped_range().map_err(|e| e.to_string())?[..]
+            == *bytemuck::cast_slice::<u32, u8>(&pattern);
+        if !same {
+            return Err("the device copy differs from its source".into());
+        }
+        Ok(t)
+    }
+}
+
+/// The engines, the options, and the copy timings of each byte count (measured once per run).
+struct Bench {
+    cpu: Engine,
+    gpu: Option<Engine>,
+    time_cpu: bool,
+    runs: usize,
+    copier: Option<DeviceCopier>,
+    memcpy: RefCell<HashMap<usize, Duration>>,
+    device_copy: RefCell<HashMap<usize, Duration>>,
 }
 
 struct Row {
-    kernel: &'static str,
+    kernel: String,
     n: usize,
-    cpu: Duration,
-    gpu: Duration,
-    /// None where the kernel has no device-resident form.
+    bytes: usize,
+    cpu: Option<Duration>,
+    gpu: Option<Duration>,
     resident: Option<Duration>,
+    device: Option<f64>,
     memcpy: Duration,
-    matches: bool,
+    device_copy: Option<Duration>,
+    matches: Option<bool>,
+}
+
+fn print_header() {
+    common::outln!(
+        "| kernel | n | bytes | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | gpu ms (device timer) | \
+         memcpy ms | device copy ms | cpu / copy | gpu resident / copy | match |"
+    );
+    common::outln!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
 }
 
 fn print_row(r: &Row) {
+    let ratio = |copy: Duration, t: Duration| format!("{:.3}", copy.as_secs_f64() / t.as_secs_f64().max(1e-12));
     common::outln!(
-        "| {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
         r.kernel,
         r.n,
-        if r.cpu.is_zero() { "n/a".to_string() } else { ms(r.cpu) },
-        if r.gpu.is_zero() { "n/a".to_string() } else { ms(r.gpu) },
-        r.resident.map_or("n/a".to_string(), ms),
+        r.bytes,
+        opt(r.cpu, ms),
+        opt(r.gpu, ms),
+        opt(r.resident, ms),
+        opt(r.device, |d| format!("{d:.3}")),
         ms(r.memcpy),
-        if r.matches { "yes" } else { "no" }
+        opt(r.device_copy, ms),
+        opt(r.cpu, |t| ratio(r.memcpy, t)),
+        opt(r.resident.zip(r.device_copy), |(t, c)| ratio(c, t)),
+        opt(r.matches, |m| if m { "yes" } else { "NO" }.to_string()),
     );
 }
 
-/// A device-to-device copy of the scan input's bytes (`copy_buffer_to_buffer`), timed like the
-/// resident rows (record, submit, wait), on a device of the same adapter as the engine's: the floor a
-/// resident scan (one read, one write) can be compared with in the same run. The upload column is
-/// and cpu columns are n/a (printed for a zero duration); match checks the copied bytes.
-fn device_copy_row(adapter_name: &str, values: &[u32], runs: usize) -> Result<Row, Box<dyn std::error::Error>> {
-    use streamliner::wgpu;
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    let adapter = adapters
-        .into_iter()
-        .find(|a| a.get_info().name == adapter_name)
-        .ok_or_else(|| format!("adapter {adapter_name} not found again"))?;
-    let (device, queue) = pollster::block_on(
-        adapter.request_device(&wgpu::DeviceDescriptor { required_limits: adapter.limits(), ..Default::default() }),
+impl Bench {
+    fn memcpy(&self, bytes: usize) -> Duration {
+        *self.memcpy.borrow_mut().entry(bytes).or_insert_with(|| {
+            let src = vec![1u8; bytes];
+            let mut dst = vec![0u8; bytes];
+            median(self.runs, || {
+                dst.copy_from_slice(std::hint::black_box(&src));
+                std::hint::black_box(&dst);
+            })
+            .0
+        })
+    }
+
+    fn device_copy(&self, bytes: usize) -> AnyResult<Option<Duration>> {
+        let Some(copier) = &self.copier else { return Ok(None) };
+        if let Some(t) = self.device_copy.borrow().get(&bytes) {
+            return Ok(Some(*t));
+        }
+        let t = copier.time(bytes, self.runs)?;
+        self.device_copy.borrow_mut().insert(bytes, t);
+        Ok(Some(t))
+    }
+
+    /// A row: `f` on the CPU engine and on the GPU engine (host data in; `out` brings its result to the
+    /// host, outside the timing, for `match`).
+    fn row<R, T: PartialEq>(
+        &self,
+        kernel: impl Into<String>,
+        n: usize,
+        bytes: usize,
+        f: impl Fn(&Engine) -> streamliner::Result<R>,
+        out: impl Fn(R) -> streamliner::Result<T>,
+    ) -> AnyResult<(Row, Option<T>)> {
+        let kernel = kernel.into();
+        common::errln!("  {kernel} at {n}");
+        let (cpu_t, c) = if self.time_cpu {
+            let (t, c) = median(self.runs, || f(&self.cpu));
+            (Some(t), out(c?)?)
+        } else {
+            (None, out(f(&self.cpu)?)?)
+        };
+        let (gpu_t, matches) = match &self.gpu {
+            Some(gpu) => {
+                let (t, g) = median(self.runs, || f(gpu));
+                (Some(t), Some(out(g?)? == c))
+            }
+            None => (None, None),
+        };
+        let row = Row {
+            kernel,
+            n,
+            bytes,
+            cpu: cpu_t,
+            gpu: gpu_t,
+            resident: None,
+            device: None,
+            memcpy: self.memcpy(bytes),
+            device_copy: self.device_copy(bytes)?,
+            matches,
+        };
+        Ok((row, Some(c)))
+    }
+
+    /// Median device time of `f` on the GPU engine (`None` without timestamp queries).
+    fn device_timer<R>(&self, gpu: &Engine, f: impl Fn(&Engine) -> streamliner::Result<R>) -> AnyResult<Option<f64>> {
+        let mut times = Vec::with_capacity(self.runs);
+        for _ in 0..=self.runs {
+            match gpu.device_time_ms(|| f(gpu))?.1 {
+                Some(t) => times.push(t),
+                None => return Ok(None),
+            }
+        }
+        times.remove(0); // the warm-up
+        times.sort_by(f64::total_cmp);
+        Ok(Some(times[times.len() / 2]))
+    }
+
+    /// The device timer of the row's upload+run+readback call (for kernels without a resident form).
+    fn host_timer<R>(&self, row: &mut Row, f: impl Fn(&Engine) -> streamliner::Result<R>) -> AnyResult<()> {
+        if let Some(gpu) = &self.gpu {
+            row.device = self.device_timer(gpu, f)?;
+        }
+        Ok(())
+    }
+
+    /// The resident form of a row: `f` on device-resident inputs, output left on the device (timed with a
+    /// wait); `check` compares the last output with the CPU's.
+    fn resident<R>(
+        &self,
+        row: &mut Row,
+        f: impl Fn(&Engine) -> streamliner::Result<R>,
+        check: impl FnOnce(R) -> streamliner::Result<bool>,
+    ) -> AnyResult<()> {
+        let Some(gpu) = &self.gpu else { return Ok(()) };
+        let (t, r) = median(self.runs, || f(gpu).and_then(|r| gpu.synchronize().map(|_| r)));
+        row.resident = Some(t);
+        row.device = self.device_timer(gpu, &f)?;
+        let ok = check(r?)?;
+        row.matches = Some(row.matches.unwrap_or(true) && ok);
+        Ok(())
+    }
+
+    /// `data` on the GPU engine (None without one).
+    fn upload<T: streamliner::Element>(&self, data: &[T]) -> AnyResult<Option<Column<T>>> {
+        Ok(match &self.gpu {
+            Some(g) => Some(g.upload(data)?),
+            None => None,
+        })
+    }
+}
+
+/// A column result brought to the host, or a host vector (column kernels: the CPU engine keeps its
+/// column, the GPU engine's upload+run+readback form reads it back inside the timing).
+enum Out {
+    Col(Column<u64>),
+    Vec(Vec<u64>),
+}
+
+impl Out {
+    fn host(self) -> streamliner::Result<Vec<u64>> {
+        match self {
+            Out::Col(c) => c.to_vec(),
+            Out::Vec(v) => Ok(v),
+        }
+    }
+}
+
+/// A kernel over u64 columns.
+type ColumnOp<'a> = dyn Fn(&Engine, &[&Column<u64>]) -> streamliner::Result<Column<u64>> + 'a;
+
+/// `op` on host columns: on the CPU engine a column made before the timing; on the GPU engine the host
+/// data uploaded, `op` run and the result read back, all timed.
+fn column_call<'a>(
+    host_cols: &'a [&'a Column<u64>],
+    host_data: &'a [&'a [u64]],
+    op: &'a ColumnOp<'a>,
+) -> impl Fn(&Engine) -> streamliner::Result<Out> + 'a {
+    move |e: &Engine| {
+        if e.is_gpu() {
+            let cols = host_data.iter().map(|d| e.upload(d)).collect::<streamliner::Result<Vec<_>>>()?;
+            let refs: Vec<&Column<u64>> = cols.iter().collect();
+            op(e, &refs)?.to_vec().map(Out::Vec)
+        } else {
+            op(e, host_cols).map(Out::Col)
+        }
+    }
+}
+
+/// A row of a column kernel (`op` over u64 columns), with its resident form.
+fn column_row(b: &Bench, kernel: &str, n: usize, inputs: &[&[u64]], op: &ColumnOp<'_>) -> AnyResult<Row> {
+    let host_cols = inputs.iter().map(|d| b.cpu.upload(d)).collect::<streamliner::Result<Vec<_>>>()?;
+    let host_refs: Vec<&Column<u64>> = host_cols.iter().collect();
+    let bytes = (inputs.iter().map(|d| d.len()).sum::<usize>()).max(n) * 8;
+    let call = column_call(&host_refs, inputs, op);
+    let (mut row, c) = b.row(kernel, n, bytes, &call, Out::host)?;
+    if let Some(gpu) = &b.gpu {
+        let dev = inputs.iter().map(|d| gpu.upload(d)).collect::<streamliner::Result<Vec<_>>>()?;
+        let dev_refs: Vec<&Column<u64>> = dev.iter().collect();
+        b.resident(&mut row, |e| op(e, &dev_refs), |r| Ok(Some(r.to_vec()?) == c))?;
+    }
+    Ok(row)
+}
+
+fn main() -> AnyResult<()> {
+    common::quiet_mesa();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let opts = parse_args()?;
+    let cpu = Engine::new(Backend::Cpu)?;
+    let gpu = if opts.gpu {
+        Some(Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter (or --skip-gpu): {e}"))?)
+    } else {
+        None
+    };
+    let mut copier = None;
+    match gpu.as_ref().and_then(|g| g.adapter()) {
+        Some(adapter) => {
+            common::outln!("GPU adapter: {adapter}");
+            if adapter.software {
+                common::outln!(
+                    "Note: {} is a software adapter (the GPU path emulated on the CPU). Its timings show correctness \
+                     and overheads, not what a real GPU does; Backend::Auto would not choose it.",
+                    adapter.name
+                );
+            }
+            copier = Some(DeviceCopier::new(&adapter.name)?);
+        }
+        None => common::outln!("GPU: not run (--backend cpu)."),
+    }
+    common::outln!(
+        "CPU: {} threads. Medians of {} runs after a warm-up; the copies move `bytes` bytes (the larger of the \
+         kernel's input and output).",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        opts.runs
+    );
+    common::outln!();
+    print_header();
+    let b = Bench {
+        cpu,
+        gpu,
+        time_cpu: opts.cpu,
+        runs: opts.runs,
+        copier,
+        memcpy: RefCell::default(),
+        device_copy: RefCell::default(),
+    };
+    let mut rng = common::Rng(42);
+    for &n in &opts.sizes {
+        for family in &opts.families {
+            common::errln!("size {n}: {family}");
+            let rows = match family.as_str() {
+                "scan" => scan_rows(&b, &mut rng, n)?,
+                "search" => search_rows(&b, &mut rng, n)?,
+                "reduce" => reduce_rows(&b, &mut rng, n)?,
+                "compact" => compact_rows(&b, &mut rng, n)?,
+                "elementwise" => elementwise_rows(&b, &mut rng, n)?,
+                "strings" => string_rows(&b, &mut rng, (n / 16).max(1))?,
+                "text_match" => text_match_rows(&b, &mut rng, (n / 16).max(1))?,
+                "ids" => id_rows(&b, &mut rng, n)?,
+                "time" => time_rows(&b, &mut rng, n)?,
+                "chain" => chain_rows(&b, &mut rng, n)?,
+                _ => Vec::new(),
+            };
+            rows.iter().for_each(print_row);
+        }
+    }
+    Ok(())
+}
+
+/// Scans: u32 (wrapping), u32 -> u64 and u64, exclusive.
+fn scan_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::scan::{ScanKind, prefix_sum};
+    let values: Vec<u32> = (0..n).map(|_| (rng.next() >> 40) as u32).collect();
+    let col = b.upload(&values)?;
+    let ex = ScanKind::Exclusive;
+    let mut rows = Vec::new();
+    let (mut row, c) = b.row("scan u32", n, n * 4, |e| prefix_sum::<u32, _>(e, &values, ex), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| prefix_sum::<u32, _>(e, col, ex), |r| Ok(Some(r.to_vec()?) == c))?;
+    }
+    rows.push(row);
+    let (mut row, c) = b.row("scan u32->u64", n, n * 8, |e| prefix_sum::<u64, _>(e, &values, ex), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| prefix_sum::<u64, _>(e, col, ex), |r| Ok(Some(r.to_vec()?) == c))?;
+    }
+    rows.push(row);
+    drop(col);
+    let wide: Vec<u64> = values.iter().map(|&v| u64::from(v) << 8 | (v & 0xff) as u64).collect();
+    drop(values);
+    let col = b.upload(&wide)?;
+    let (mut row, c) = b.row("scan u64", n, n * 8, |e| prefix_sum::<u64, _>(e, &wide, ex), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| prefix_sum::<u64, _>(e, col, ex), |r| Ok(Some(r.to_vec()?) == c))?;
+    }
+    rows.push(row);
+    Ok(rows)
+}
+
+/// Searches of `n` queries in a sorted `n`-element u64 haystack: unsorted queries (resident: both on the
+/// device), sorted queries (as the windows issue them; resident: the haystack prepared once with
+/// [`Haystack`](streamliner::search::Haystack), the queries uploaded and read back per call), and sorted
+/// i64 (timestamps). The copies move both arrays.
+fn search_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::search::{Bound, Check, Haystack, search_sorted};
+    let mut haystack: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
+    haystack.sort_unstable();
+    let mut queries: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
+    let bytes = n * 16;
+    let mut rows = Vec::new();
+    let lower = Bound::Lower;
+    {
+        let (mut row, c) = b.row(
+            "lower_bound, unsorted queries",
+            n,
+            bytes,
+            |e| search_sorted(e, &haystack, &queries, lower, Check::Trust),
+            Ok,
+        )?;
+        if let (Some(h), Some(q)) = (b.upload(&haystack)?, b.upload(&queries)?) {
+            b.resident(
+                &mut row,
+                |e| search_sorted(e, &h, &q, lower, Check::Trust),
+                |r| Ok(Some(r.to_vec()?) == c),
+            )?;
+        }
+        rows.push(row);
+    }
+    queries.sort_unstable();
+    {
+        let (mut row, c) = b.row(
+            "lower_bound, sorted queries",
+            n,
+            bytes,
+            |e| search_sorted(e, &haystack, &queries, lower, Check::Trust),
+            Ok,
+        )?;
+        if let Some(gpu) = &b.gpu {
+            let prepared = Haystack::new(gpu, haystack.clone(), Check::Trust)?;
+            b.resident(&mut row, |_| prepared.search(&queries, lower), |r| Ok(Some(r) == c))?;
+        }
+        rows.push(row);
+    }
+    // The same values as i64 timestamps around zero, searched signed.
+    let shift = |v: &u64| (*v as i64).wrapping_sub(1 << 43);
+    let hay_i: Vec<i64> = haystack.iter().map(shift).collect();
+    drop(haystack);
+    let q_i: Vec<i64> = queries.iter().map(shift).collect();
+    drop(queries);
+    let (mut row, c) = b.row(
+        "lower_bound i64, sorted queries",
+        n,
+        bytes,
+        |e| search_sorted(e, &hay_i, &q_i, lower, Check::Trust),
+        Ok,
     )?;
-    let bytes: &[u8] = bytemuck::cast_slice(values);
-    let size = (bytes.len() as u64).max(4);
-    let make =
-        |usage| device.create_buffer(&wgpu::BufferDescriptor { label: None, size, usage, mapped_at_creation: false });
-    let src = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-    let dst = make(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-    let staging = make(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-    queue.write_buffer(&src, 0, bytes);
-    let wait = || device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| e.to_string());
-    wait()?;
-    let (copy_t, r) = median(runs, || {
-        let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        enc.copy_buffer_to_buffer(&src, 0, &dst, 0, size);
-        queue.submit(Some(enc.finish()));
-        wait()
-    });
-    r?;
-    let mut enc = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-    enc.copy_buffer_to_buffer(&dst, 0, &staging, 0, size);
-    queue.submit(Some(enc.finish()));
-    staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
-    wait()?;
-    let matches = staging.slice(..).get_mapped_range().map_err(|e| e.to_string())?[..bytes.len()] == *bytes;
-    let memcpy = memcpy_ms(runs, values);
-    Ok(Row {
-        kernel: "device copy u32 (copy_buffer_to_buffer)",
-        n: values.len(),
-        cpu: Duration::ZERO,
-        gpu: Duration::ZERO,
-        resident: Some(copy_t),
-        memcpy,
-        matches,
-    })
+    if let Some(gpu) = &b.gpu {
+        let prepared = Haystack::new(gpu, hay_i.clone(), Check::Trust)?;
+        b.resident(&mut row, |_| prepared.search(&q_i, lower), |r| Ok(Some(r) == c))?;
+    }
+    rows.push(row);
+    Ok(rows)
+}
+
+/// Reductions of u32 values: sum (to u64), min, max.
+fn reduce_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::reduce::{max, min, sum};
+    let values: Vec<u32> = (0..n).map(|_| rng.next() as u32).collect();
+    let col = b.upload(&values)?;
+    let mut rows = Vec::new();
+    let (mut row, c) = b.row("reduce sum u32", n, n * 4, |e| sum(e, &values), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| sum(e, col), |r| Ok(Some(r) == c))?;
+    }
+    rows.push(row);
+    let (mut row, c) = b.row("reduce min u32", n, n * 4, |e| min(e, &values), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| min(e, col), |r| Ok(Some(r) == c))?;
+    }
+    rows.push(row);
+    let (mut row, c) = b.row("reduce max u32", n, n * 4, |e| max(e, &values), Ok)?;
+    if let Some(col) = &col {
+        b.resident(&mut row, |e| max(e, col), |r| Ok(Some(r) == c))?;
+    }
+    rows.push(row);
+    Ok(rows)
+}
+
+/// Compaction: the indices of the set rows of a mask (a third set). Host form: an Arrow bitmap in, u64
+/// indices out; resident form: a u64 0/1 column in, indices left on the device.
+fn compact_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::compact::indices;
+    let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.next().is_multiple_of(3))).collect();
+    let bools = arrow_array::BooleanArray::from(mask.iter().map(|&m| m == 1).collect::<Vec<_>>());
+    let kept = mask.iter().filter(|&&m| m == 1).count();
+    let bytes = (n.div_ceil(8)).max(kept * 8);
+    let (mut row, c) =
+        b.row("compaction indices (1/3 kept)", n, bytes, |e| indices(e, &bools), |a| Ok(a.values().to_vec()))?;
+    if let Some(col) = b.upload(&mask)? {
+        b.resident(&mut row, |e| indices(e, &col), |r| Ok(Some(r.to_vec()?) == c))?;
+    }
+    Ok(vec![row])
+}
+
+/// Elementwise kernels over u64 columns: a scalar op, a binary op, a gather and iota.
+fn elementwise_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::elementwise::{add_scalar, gather, iota, min};
+    let a: Vec<u64> = (0..n).map(|_| rng.next() >> 1).collect();
+    let bv: Vec<u64> = (0..n).map(|_| rng.next() >> 1).collect();
+    let idx: Vec<u64> = (0..n).map(|_| rng.below(n.max(1) as u64)).collect();
+    let rows = vec![
+        column_row(b, "elementwise add_scalar u64", n, &[&a], &|e, c| add_scalar(e, c[0], 7))?,
+        column_row(b, "elementwise min u64 (binary)", n, &[&a, &bv], &|e, c| min(e, c[0], c[1]))?,
+        column_row(b, "gather u64 (random indices)", n, &[&a, &idx], &|e, c| gather(e, c[0], c[1]))?,
+        column_row(b, "iota u64", n, &[], &|e, _| iota(e, n, 5))?,
+    ];
+    Ok(rows)
 }
 
 const NAMES: [&str; 8] = ["Alice", " Bob", "José\t", "Zoë", "李雷", "Ana María", "Ингрид ", "Noor"];
 const WORDS: [&str; 10] =
     ["the", "café", "😀", "https://example.org/p?id=7", "plan", "日本", "review", "<http://a.b/c>", "ok", "€20"];
+/// uuid.NAMESPACE_OID.
+const NAMESPACE_OID: [u8; 16] =
+    [0x6b, 0xa7, 0xb8, 0x12, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0, 0xc0, 0x4f, 0xd4, 0x30, 0xc8];
 
-/// ETL inputs: texts, authors and local timestamps for `n` messages.
-fn etl_data(rng: &mut common::Rng, n: usize) -> (StringArray, StringArray, TimestampMicrosecondArray) {
-    let texts: Vec<String> = (0..n)
+/// `n` messages of 1 to 12 words.
+fn texts(rng: &mut common::Rng, n: usize) -> arrow_array::StringArray {
+    (0..n)
         .map(|_| {
             let k = 1 + rng.next() % 12;
-            (0..k).map(|_| WORDS[(rng.next() % WORDS.len() as u64) as usize]).collect::<Vec<_>>().join(" ")
+            Some((0..k).map(|_| WORDS[(rng.next() % WORDS.len() as u64) as usize]).collect::<Vec<_>>().join(" "))
         })
-        .collect();
-    let authors: Vec<&str> = (0..n).map(|_| NAMES[(rng.next() % NAMES.len() as u64) as usize]).collect();
+        .collect()
+}
+
+/// `n` local timestamps (microseconds), a few minutes apart.
+fn timestamps(rng: &mut common::Rng, n: usize) -> arrow_array::TimestampMicrosecondArray {
     let mut t = 1_700_000_000_000_000i64;
-    let ts: Vec<i64> = (0..n)
+    (0..n)
         .map(|_| {
             t += (rng.next() % 600_000_000) as i64;
-            t
+            Some(t)
+        })
+        .collect()
+}
+
+/// Strings, at `n` messages: code-point lengths and UUIDv5 of author names (SHA-1).
+fn string_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::strings::{LengthUnit, lengths, uuid5};
+    let text = texts(rng, n);
+    let authors: arrow_array::StringArray =
+        (0..n).map(|_| Some(NAMES[(rng.next() % NAMES.len() as u64) as usize])).collect();
+    let text_bytes = text.value_data().len().max(n * 8);
+    let (mut lens, _) =
+        b.row("code-point lengths", n, text_bytes, |e| lengths(e, &text, LengthUnit::CodePoints), Ok)?;
+    b.host_timer(&mut lens, |e| lengths(e, &text, LengthUnit::CodePoints))?;
+    let uuid_bytes = authors.value_data().len().max(n * 36);
+    let (mut ids, _) = b.row(
+        "uuid5 (SHA-1) of authors",
+        n,
+        uuid_bytes,
+        |e| uuid5(e, &authors, NAMESPACE_OID, "whatsapp:"),
+        |a| Ok(a.to_data()),
+    )?;
+    b.host_timer(&mut ids, |e| uuid5(e, &authors, NAMESPACE_OID, "whatsapp:"))?;
+    Ok(vec![lens, ids])
+}
+
+/// Text matching, at `n` messages: URL extraction, a case-insensitive prefix, UUID set membership.
+fn text_match_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::text_match::{extract_urls, starts_with_ignore_ascii_case, uuid_in_set};
+    let text = texts(rng, n);
+    let tb = text.value_data().len();
+    let (mut urls, _) = b.row("urls (extract)", n, tb, |e| extract_urls(e, &text), |a| Ok(a.to_data()))?;
+    b.host_timer(&mut urls, |e| extract_urls(e, &text))?;
+    let (mut sw, _) =
+        b.row("starts_with_ignore_ascii_case", n, tb, |e| starts_with_ignore_ascii_case(e, &text, "THE "), Ok)?;
+    b.host_timer(&mut sw, |e| starts_with_ignore_ascii_case(e, &text, "THE "))?;
+    let set: Vec<[u8; 16]> = (0..64)
+        .map(|_| {
+            let (h, l) = (rng.next(), rng.next());
+            let mut u = [0u8; 16];
+            u[..8].copy_from_slice(&h.to_be_bytes());
+            u[8..].copy_from_slice(&l.to_be_bytes());
+            u
         })
         .collect();
-    (StringArray::from(texts), StringArray::from(authors), TimestampMicrosecondArray::from(ts))
-}
-
-/// One row of an ETL kernel: the same call on both engines, outputs compared as Arrow arrays.
-fn etl_row<T: PartialEq>(
-    kernel: &'static str,
-    n: usize,
-    runs: usize,
-    input_bytes: &[u8],
-    cpu: &Engine,
-    gpu: &Engine,
-    f: impl Fn(&Engine) -> streamliner::Result<T>,
-) -> Result<Row, Box<dyn std::error::Error>> {
-    let (cpu_t, c) = median(runs, || f(cpu));
-    let (gpu_t, g) = median(runs, || f(gpu));
-    Ok(Row {
-        kernel,
-        n,
-        cpu: cpu_t,
-        gpu: gpu_t,
-        resident: None,
-        memcpy: memcpy_ms(runs, input_bytes),
-        matches: c? == g?,
-    })
-}
-
-/// Searches of sorted queries (as the windows issue them): u64 and i64 (timestamps) haystacks, the
-/// memcpy column copying both arrays' bytes; resident: the haystack prepared once on the device
-/// ([`Haystack`]), the queries uploaded and the positions read back by each call.
-fn sorted_search_rows(
-    cpu: &Engine,
-    gpu: &Engine,
-    runs: usize,
-    haystack: &[u64],
-    queries: &[u64],
-) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
-    let n = queries.len();
-    let mut sorted = queries.to_vec();
-    sorted.sort_unstable();
-    let both: Vec<u64> = haystack.iter().chain(&sorted).copied().collect();
-    let memcpy = memcpy_ms(runs, &both);
-    drop(both);
-    let mut rows = Vec::new();
-    let (cpu_t, c) = median(runs, || search_sorted(cpu, haystack, &sorted, Bound::Lower, Check::Trust));
-    let (gpu_t, g) = median(runs, || search_sorted(gpu, haystack, &sorted, Bound::Lower, Check::Trust));
-    let prepared = Haystack::new(gpu, haystack.to_vec(), Check::Trust)?;
-    let (res_t, r) = median(runs, || prepared.search(&sorted, Bound::Lower));
-    let c = c?;
-    let matches = c == g? && r? == c;
-    rows.push(Row {
-        kernel: "lower_bound, sorted queries",
-        n,
-        cpu: cpu_t,
-        gpu: gpu_t,
-        resident: Some(res_t),
-        memcpy,
-        matches,
-    });
-    // The same values as i64 timestamps around zero, searched signed.
-    let shift = |v: &u64| (*v as i64).wrapping_sub(1 << 43);
-    let hay_i: Vec<i64> = haystack.iter().map(shift).collect();
-    let q_i: Vec<i64> = sorted.iter().map(shift).collect();
-    let (cpu_t, c) = median(runs, || search_sorted(cpu, &hay_i, &q_i, Bound::Lower, Check::Trust));
-    let (gpu_t, g) = median(runs, || search_sorted(gpu, &hay_i, &q_i, Bound::Lower, Check::Trust));
-    let prepared = Haystack::new(gpu, hay_i.clone(), Check::Trust)?;
-    let (res_t, r) = median(runs, || prepared.search(&q_i, Bound::Lower));
-    let c = c?;
-    let matches = c == g? && r? == c;
-    rows.push(Row {
-        kernel: "lower_bound i64, sorted queries",
-        n,
-        cpu: cpu_t,
-        gpu: gpu_t,
-        resident: Some(res_t),
-        memcpy,
-        matches,
-    });
-    Ok(rows)
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::quiet_mesa();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let opts = parse_args()?;
-    let cpu = Engine::new(Backend::Cpu)?;
-    let gpu = Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter: {e}"))?;
-    let Some(adapter) = gpu.adapter() else {
-        return Err("the GPU engine has no adapter".into());
+    let hex = |u: &[u8; 16]| {
+        let s: String = u.iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}-{}-{}-{}-{}", &s[..8], &s[8..12], &s[12..16], &s[16..20], &s[20..])
     };
-    common::outln!("GPU adapter: {adapter}");
-    if adapter.software {
-        common::outln!(
-            "Note: {} is a software adapter (the GPU path emulated on the CPU). Its timings show correctness and \
-             overheads, not what a real GPU does; Backend::Auto would not choose it.",
-            adapter.name
-        );
-    }
-    common::outln!(
-        "CPU: {} threads. Medians of {} runs after a warm-up; memcpy copies the input's bytes.",
-        cpu_threads(),
-        opts.runs
-    );
-    common::outln!();
-    common::outln!("| kernel | n | cpu ms | gpu ms (upload+run+readback) | gpu ms (resident) | memcpy ms | match |");
-    common::outln!("|---|---:|---:|---:|---:|---:|---|");
-
-    let mut rng = common::Rng(42);
-    for &n in &opts.sizes {
-        common::errln!("size {n}: preparing data");
-        let values: Vec<u32> = (0..n).map(|_| (rng.next() >> 40) as u32).collect();
-        let mut haystack: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
-        haystack.sort_unstable();
-        let queries: Vec<u64> = (0..n).map(|_| rng.next() >> 20).collect();
-        let mut rows = Vec::new();
-
-        common::errln!("size {n}: scans");
-        let col = gpu.upload(&values)?;
-        {
-            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u32, _>(&cpu, &values, ScanKind::Exclusive));
-            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u32, _>(&gpu, &values, ScanKind::Exclusive));
-            let (res_t, r) = median(opts.runs, || {
-                prefix_sum::<u32, _>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
-            });
-            let matches = c? == g? && r?.to_vec()? == prefix_sum::<u32, _>(&cpu, &values, ScanKind::Exclusive)?;
-            rows.push(Row {
-                kernel: "scan u32",
-                n,
-                cpu: cpu_t,
-                gpu: gpu_t,
-                resident: Some(res_t),
-                memcpy: memcpy_ms(opts.runs, &values),
-                matches,
-            });
-        }
-        {
-            let (cpu_t, c) = median(opts.runs, || prefix_sum::<u64, _>(&cpu, &values, ScanKind::Exclusive));
-            let (gpu_t, g) = median(opts.runs, || prefix_sum::<u64, _>(&gpu, &values, ScanKind::Exclusive));
-            let (res_t, r) = median(opts.runs, || {
-                prefix_sum::<u64, _>(&gpu, &col, ScanKind::Exclusive).and_then(|c| gpu.synchronize().map(|_| c))
-            });
-            let c = c?;
-            let matches = c == g? && r?.to_vec()? == c;
-            rows.push(Row {
-                kernel: "scan u32->u64",
-                n,
-                cpu: cpu_t,
-                gpu: gpu_t,
-                resident: Some(res_t),
-                memcpy: memcpy_ms(opts.runs, &values),
-                matches,
-            });
-        }
-        drop(col);
-        rows.push(device_copy_row(&adapter.name, &values, opts.runs)?);
-
-        common::errln!("size {n}: searches");
-        let hay_col = gpu.upload(&haystack)?;
-        let q_col = gpu.upload(&queries)?;
-        for (kernel, bound) in [("lower_bound", Bound::Lower), ("upper_bound", Bound::Upper)] {
-            let (cpu_t, c) = median(opts.runs, || search_sorted(&cpu, &haystack, &queries, bound, Check::Trust));
-            let (gpu_t, g) = median(opts.runs, || search_sorted(&gpu, &haystack, &queries, bound, Check::Trust));
-            let (res_t, r) = median(opts.runs, || {
-                search_sorted(&gpu, &hay_col, &q_col, bound, Check::Trust).and_then(|c| gpu.synchronize().map(|_| c))
-            });
-            let c = c?;
-            let matches = c == g? && r?.to_vec()? == c;
-            rows.push(Row {
-                kernel,
-                n,
-                cpu: cpu_t,
-                gpu: gpu_t,
-                resident: Some(res_t),
-                memcpy: memcpy_ms(opts.runs, &queries),
-                matches,
-            });
-        }
-        rows.extend(sorted_search_rows(&cpu, &gpu, opts.runs, &haystack, &queries)?);
-        rows.iter().for_each(print_row);
-    }
-
-    // ETL kernels, at a sixteenth of the sizes (each row is a whole message).
-    for &n in &opts.sizes {
-        let n = (n / 16).max(1);
-        common::errln!("ETL at {n} messages");
-        let (texts, authors, local) = etl_data(&mut rng, n);
-        let text_bytes = texts.value_data();
-        let ts_bytes: &[u8] = bytemuck::cast_slice(local.values());
-        let mut rows = vec![
-            etl_row("text lengths (code points)", n, opts.runs, text_bytes, &cpu, &gpu, |e| {
-                lengths(e, &texts, LengthUnit::CodePoints)
-            })?,
-            etl_row("author uuid5 (SHA-1)", n, opts.runs, authors.value_data(), &cpu, &gpu, |e| {
-                author_uuids(e, &authors)
-            })?,
-            etl_row("urls", n, opts.runs, text_bytes, &cpu, &gpu, |e| extract_urls(e, &texts))?,
-            etl_row("message ids", n, opts.runs, ts_bytes, &cpu, &gpu, |e| message_ids(e, &local))?,
-            etl_row("local to utc (Europe/Paris)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| {
-                local_to_utc(e, &local, "Europe/Paris").map(|a: ArrayRef| a.to_data())
-            })?,
-        ];
-        let mask: Vec<u64> = (0..n).map(|_| u64::from(rng.next().is_multiple_of(3))).collect();
-        let bools = BooleanArray::from(mask.iter().map(|&m| m == 1).collect::<Vec<_>>());
-        let mut compaction =
-            etl_row("compaction (1/3 kept)", n, opts.runs, ts_bytes, &cpu, &gpu, |e| indices(e, &bools))?;
-        let col = gpu.upload(&mask)?;
-        let (res_t, r) = median(opts.runs, || indices(&gpu, &col).and_then(|c| gpu.synchronize().map(|_| c)));
-        compaction.resident = Some(res_t);
-        compaction.matches &= r?.to_vec()? == indices(&cpu, &bools)?.values().to_vec();
-        rows.push(compaction);
-        rows.extend(chain_rows(&mut rng, n, opts.runs, &cpu, &gpu)?);
-        rows.iter().for_each(print_row);
-    }
-    Ok(())
+    let uuids: arrow_array::StringArray = (0..n)
+        .map(|_| {
+            let r = rng.next();
+            if r.is_multiple_of(4) {
+                Some(hex(&set[(r >> 8) as usize % set.len()]).to_uppercase())
+            } else {
+                let mut u = [0u8; 16];
+                u[..8].copy_from_slice(&rng.next().to_le_bytes());
+                u[8..].copy_from_slice(&r.to_le_bytes());
+                Some(hex(&u))
+            }
+        })
+        .collect();
+    let ub = uuids.value_data().len();
+    let (mut inset, _) = b.row("uuid_in_set (64 uuids)", n, ub, |e| uuid_in_set(e, &uuids, &set), Ok)?;
+    b.host_timer(&mut inset, |e| uuid_in_set(e, &uuids, &set))?;
+    Ok(vec![urls, sw, inset])
 }
 
-fn cpu_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+/// Message ids (per-minute sequence numbers from timestamps), at `n` timestamps.
+fn id_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::etl::message_ids;
+    let ts = timestamps(rng, n);
+    let (mut row, _) = b.row("message ids", n, n * 8, |e| message_ids(e, &ts), |a| Ok(a.to_data()))?;
+    b.host_timer(&mut row, |e| message_ids(e, &ts))?;
+    Ok(vec![row])
 }
 
-/// Byte windows (the device chain on the GPU engine, the bisect chain on the CPU engine) and the
-/// pointer-jumping walk alone, at `n` messages: rows of their own, so other helpers' rows merge easily.
-fn chain_rows(
-    rng: &mut common::Rng,
-    n: usize,
-    runs: usize,
-    cpu: &Engine,
-    gpu: &Engine,
-) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+/// Time zones and dates, at `n` timestamps.
+fn time_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
+    use streamliner::time::{local_to_utc, utc_dates};
+    let ts = timestamps(rng, n);
+    let (mut utc, _) =
+        b.row("local_to_utc (Europe/Paris)", n, n * 8, |e| local_to_utc(e, &ts, "Europe/Paris"), |a| Ok(a.to_data()))?;
+    b.host_timer(&mut utc, |e| local_to_utc(e, &ts, "Europe/Paris"))?;
+    let (mut dates, _) = b.row("utc_dates", n, n * 8, |e| utc_dates(e, &ts), Ok)?;
+    b.host_timer(&mut dates, |e| utc_dates(e, &ts))?;
+    Ok(vec![utc, dates])
+}
+
+/// The byte-window chain's kernels at `n` rows (walk, fused clamps), and whole byte windows at `n / 16`
+/// messages (the device chain on the GPU engine, the bisect chain on the CPU engine).
+fn chain_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
     use std::sync::Arc;
-    use streamliner::kernels::chain::walk_marks;
+    use streamliner::kernels::chain::{walk_marks, window_ends, window_nexts};
     use streamliner::window::{Semantics, WindowSpec};
-    let (texts, _, ts) = etl_data(rng, n);
-    let text_bytes = texts.value_data().to_vec();
+    let last = n.saturating_sub(1) as u64;
+    // A byte-window-shaped successor array: forward steps of 1..=20 rows, ending in a self-loop.
+    let next: Vec<u64> = (0..n as u64).map(|s| (s + 1 + rng.next() % 20).min(last)).collect();
+    let j: Vec<u64> = next.iter().map(|&x| (x + 1).min(last + 1)).collect();
+    let cut: Vec<u64> = (0..n as u64).map(|s| s + rng.next() % 30).collect();
+    let end: Vec<u64> = (0..n as u64).map(|s| (s + 1 + rng.next() % 20).min(last)).collect();
+    let raw: Vec<u64> = end.iter().enumerate().map(|(s, &e)| (s as u64 + rng.next() % 25).min(e + 3)).collect();
+    let mut rows = vec![
+        column_row(b, "walk_marks (pointer jumping)", n, &[&next], &|e, c| walk_marks(e, c[0]))?,
+        column_row(b, "window_ends (fused clamps)", n, &[&j, &cut], &|e, c| window_ends(e, c[0], Some(c[1]), last))?,
+        column_row(b, "window_nexts (fused clamps)", n, &[&end, &raw], &|e, c| {
+            window_nexts(e, c[0], c[1], last, false)
+        })?,
+    ];
+    drop((next, j, cut, end, raw));
+    let m = (n / 16).max(1);
+    let text = texts(rng, m);
+    let tb = text.value_data().len();
     let history = arrow_array::RecordBatch::try_from_iter([
-        ("ts", Arc::new(ts.with_timezone("UTC")) as ArrayRef),
-        ("text", Arc::new(texts) as ArrayRef),
+        ("ts", Arc::new(timestamps(rng, m).with_timezone("UTC")) as arrow_array::ArrayRef),
+        ("text", Arc::new(text) as arrow_array::ArrayRef),
     ])?;
-    let mut rows = Vec::new();
     for (kernel, spec) in [
         ("byte windows strict (utf-8, M=2000, r=0.2)", WindowSpec::bytes(2000).overlap(0.2)),
         (
@@ -426,21 +771,9 @@ fn chain_rows(
             WindowSpec::bytes(2000).overlap(0.2).semantics(Semantics::Egregora),
         ),
     ] {
-        rows.push(etl_row(kernel, n, runs, &text_bytes, cpu, gpu, |e| {
-            e.window(&history, &spec).map(|w| w.windows().to_vec())
-        })?);
+        let (mut row, _) = b.row(kernel, m, tb, |e| e.window(&history, &spec).map(|w| w.windows().to_vec()), Ok)?;
+        b.host_timer(&mut row, |e| e.window(&history, &spec))?;
+        rows.push(row);
     }
-    // A byte-window-shaped successor array: forward steps of 1..=20 rows, ending in a self-loop.
-    let last = n.saturating_sub(1) as u64;
-    let next: Vec<u64> = (0..n as u64).map(|s| (s + 1 + rng.next() % 20).min(last)).collect();
-    let next_cpu = cpu.upload(&next)?;
-    let next_gpu = gpu.upload(&next)?;
-    let mut walk = etl_row("walk marks (pointer jumping)", n, runs, bytemuck::cast_slice(&next), cpu, gpu, |e| {
-        walk_marks(e, if e.is_gpu() { &next_gpu } else { &next_cpu }).and_then(|c| c.to_vec())
-    })?;
-    let (res_t, r) = median(runs, || walk_marks(gpu, &next_gpu).and_then(|c| gpu.synchronize().map(|_| c)));
-    walk.resident = Some(res_t);
-    walk.matches &= r?.to_vec()? == walk_marks(cpu, &next_cpu)?.to_vec()?;
-    rows.push(walk);
     Ok(rows)
 }

@@ -463,4 +463,34 @@ impl Engine {
             None => Ok(()),
         }
     }
+
+    /// Runs `f` and measures, with the device's timestamp queries, the milliseconds during which the
+    /// device had one of the compute passes `f` recorded on this engine in flight (the union of the
+    /// passes' intervals): kernel time alone, without host recording, idle gaps between submissions,
+    /// uploads, readbacks or buffer copies. The second value is `None` on the CPU
+    /// backend and on devices without `TIMESTAMP_QUERY` (see [`AdapterInfo::features`]). The device is
+    /// waited for before and after `f`. Meant for benchmarks: passes that other threads record on this
+    /// engine meanwhile are counted too.
+    ///
+    /// # Errors
+    /// The error of `f`; [`Error::Gpu`] when the device reported an error or the timestamps could not
+    /// be read back.
+    ///
+    /// # Example
+    /// ```
+    /// use streamliner::scan::{ScanKind, prefix_sum};
+    /// let engine = streamliner::Engine::from_env()?;
+    /// let (sums, ms) = engine.device_time_ms(|| prefix_sum::<u32>(&engine, &[1, 2, 3], ScanKind::Exclusive))?;
+    /// assert_eq!(sums, vec![0, 1, 3]);
+    /// if let Some(ms) = ms {
+    ///     println!("{ms:.3} ms on the device");
+    /// }
+    /// # Ok::<(), streamliner::Error>(())
+    /// ```
+    pub fn device_time_ms<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, Option<f64>)> {
+        match self.gpu() {
+            Some(ctx) => ctx.device_time(f),
+            None => f().map(|v| (v, None)),
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub(crate) mod search;
 pub(crate) mod strings;
 pub(crate) mod text;
 pub(crate) mod text_match;
+pub(crate) mod timing;
 pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
@@ -51,6 +52,8 @@ pub(crate) struct GpuContext {
     errors: ErrorSink,
     /// The open recording, if any (see [`GpuContext::record`]).
     recording: Mutex<Option<Recording>>,
+    /// Timestamp queries of an open device-timing scope ([`timing`]).
+    timer: timing::Slot,
 }
 
 /// Command buffers recorded on one thread and not yet submitted: they go to the queue together, in one
@@ -239,6 +242,7 @@ impl GpuContext {
             pool: BufferPool::default(),
             errors,
             recording: Mutex::new(None),
+            timer: timing::Slot::default(),
         }))
     }
 
@@ -350,18 +354,25 @@ pub(crate) fn indirect_args(groups: u64) -> [u32; 3] {
     [groups.min(per_row) as u32, groups.div_ceil(per_row) as u32, 1]
 }
 
-/// Records one dispatch of `kernel`, its workgroups counted or read from an indirect buffer.
+/// Records one dispatch of `kernel`, its workgroups counted or read from an indirect buffer, writing the
+/// pass's begin and end timestamps to `timestamps` (a query set and the first of two indices) if given.
 pub(crate) fn dispatch_groups(
     encoder: &mut wgpu::CommandEncoder,
     kernel: &Kernel,
     bind_group: &wgpu::BindGroup,
     groups: Groups<'_>,
+    timestamps: Option<(wgpu::QuerySet, u32)>,
 ) {
     if let Groups::Count(0) = groups {
         return;
     }
-    let mut pass = encoder
-        .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes: None });
+    let timestamp_writes = timestamps.as_ref().map(|(set, i)| wgpu::ComputePassTimestampWrites {
+        query_set: set,
+        beginning_of_pass_write_index: Some(*i),
+        end_of_pass_write_index: Some(i + 1),
+    });
+    let mut pass =
+        encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.desc.name), timestamp_writes });
     pass.set_pipeline(&kernel.pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     match groups {
@@ -409,7 +420,8 @@ impl Batch {
         groups: Groups<'_>,
     ) -> Result<()> {
         let bg = kernel.bind(&self.ctx.device, bindings)?;
-        dispatch_groups(&mut self.enc, kernel, &bg, groups);
+        let timestamps = if let Groups::Count(0) = groups { None } else { timing::next_pass(&self.ctx) };
+        dispatch_groups(&mut self.enc, kernel, &bg, groups, timestamps);
         Ok(())
     }
 
