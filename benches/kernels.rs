@@ -66,21 +66,21 @@ fn bench_columns(c: &mut Criterion) {
 
 /// Sum, min and max of u32 values: host slices on the CPU, resident columns on the GPU.
 fn bench_reduce(c: &mut Criterion) {
-    use streamliner::reduce::{max, max_column, min, min_column, sum, sum_column};
+    use streamliner::reduce::{max, min, sum};
     let (cpu, gpu) = engines::engines();
     type Host = fn(&Engine, &[u32]) -> streamliner::Result<u64>;
     type Resident = fn(&Engine, &Column<u32>) -> streamliner::Result<u64>;
     let kernels: [(&str, Host, Resident); 3] = [
-        ("reduce_sum_u32", |e, v| sum(e, v), |e, c| sum_column(e, c)),
+        ("reduce_sum_u32", |e, v| sum(e, v), |e, c| sum(e, c)),
         (
             "reduce_min_u32",
             |e, v| min(e, v).map(|m| m.map_or(0, u64::from)),
-            |e, c| min_column(e, c).map(|m| m.map_or(0, u64::from)),
+            |e, c| min(e, c).map(|m| m.map_or(0, u64::from)),
         ),
         (
             "reduce_max_u32",
             |e, v| max(e, v).map(|m| m.map_or(0, u64::from)),
-            |e, c| max_column(e, c).map(|m| m.map_or(0, u64::from)),
+            |e, c| max(e, c).map(|m| m.map_or(0, u64::from)),
         ),
     ];
     for (name, host, resident) in kernels {

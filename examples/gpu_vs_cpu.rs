@@ -524,11 +524,7 @@ fn search_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>
             Ok,
         )?;
         if let (Some(h), Some(q)) = (b.upload(&haystack)?, b.upload(&queries)?) {
-            b.resident(
-                &mut row,
-                |e| search_sorted(e, &h, &q, lower, Check::Trust),
-                |r| Ok(Some(r.to_vec()?) == c),
-            )?;
+            b.resident(&mut row, |e| search_sorted(e, &h, &q, lower, Check::Trust), |r| Ok(Some(r.to_vec()?) == c))?;
         }
         rows.push(row);
     }

@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{Rng, SMALL_BINDING};
-use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into, prefix_sum_u64, prefix_sum_u64_into};
+use streamliner::scan::{ScanAlgorithm, ScanKind, prefix_sum, prefix_sum_into};
 use streamliner::{Backend, Engine, EngineBuilder};
 
 /// Elements of one chained-scan tile (256 lanes x 8 vec4).
@@ -126,15 +126,15 @@ fn wide_scans_match(engine: &Engine) {
                 let mut into = vec![7u64; n];
                 prefix_sum_into(engine, input, &mut into, kind).expect("gpu scan into");
                 assert!(into == want, "u32->u64 into n={n} input#{k} {kind:?}");
-                let want = prefix_sum_u64(cpu, &wide, kind).expect("cpu");
-                let got = prefix_sum_u64(engine, &wide, kind).expect("gpu");
+                let want = prefix_sum::<u64, _>(cpu, &wide, kind).expect("cpu");
+                let got = prefix_sum::<u64, _>(engine, &wide, kind).expect("gpu");
                 assert!(
                     got == want,
                     "u64 n={n} input#{k} {kind:?}: first difference at {:?}",
                     got.iter().zip(&want).position(|(a, b)| a != b)
                 );
                 let mut into = vec![7u64; n];
-                prefix_sum_u64_into(engine, &wide, &mut into, kind).expect("gpu scan into");
+                prefix_sum_into(engine, &wide, &mut into, kind).expect("gpu scan into");
                 assert!(into == want, "u64 into n={n} input#{k} {kind:?}");
             }
         }
@@ -179,12 +179,12 @@ fn resident_column_matches() {
     let got = streamliner::scan::prefix_sum::<u32, _>(single, &col, ScanKind::Exclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
     let want: Vec<u64> = prefix_sum(common::cpu(), &input, ScanKind::Inclusive).expect("cpu");
-    let got = streamliner::scan::prefix_sum_column::<u64>(single, &col, ScanKind::Inclusive).expect("scan");
+    let got = prefix_sum::<u64, _>(single, &col, ScanKind::Inclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
     let wide: Vec<u64> = input.iter().map(|&v| u64::from(v) << 32 | u64::from(v)).collect();
-    let want = prefix_sum_u64(common::cpu(), &wide, ScanKind::Exclusive).expect("cpu");
+    let want = prefix_sum::<u64, _>(common::cpu(), &wide, ScanKind::Exclusive).expect("cpu");
     let col = single.upload(&wide).expect("upload");
-    let got = streamliner::scan::prefix_sum_u64_column(single, &col, ScanKind::Exclusive).expect("scan");
+    let got = prefix_sum::<u64, _>(single, &col, ScanKind::Exclusive).expect("scan");
     assert!(got.to_vec().expect("read back") == want);
 }
 
@@ -233,7 +233,7 @@ fn compare_algorithms() {
                 let mut times = Vec::new();
                 for _ in 0..5 {
                     let t = std::time::Instant::now();
-                    let out = streamliner::scan::prefix_sum_column::<u64>(e, &col, ScanKind::Exclusive).expect("scan");
+                    let out = prefix_sum::<u64, _>(e, &col, ScanKind::Exclusive).expect("scan");
                     e.synchronize().expect("sync");
                     times.push(t.elapsed());
                     drop(out);

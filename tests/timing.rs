@@ -19,8 +19,8 @@ fn timed_scan_matches_the_cpu(engine: &Engine) {
     sizes.push(1_000_003);
     for n in sizes {
         let v = rng.u32s(n);
-        let want = prefix_sum::<u32>(common::cpu(), &v, ScanKind::Inclusive).unwrap();
-        let (got, ms) = engine.device_time_ms(|| prefix_sum::<u32>(engine, &v, ScanKind::Inclusive)).unwrap();
+        let want = prefix_sum::<u32, _>(common::cpu(), &v, ScanKind::Inclusive).unwrap();
+        let (got, ms) = engine.device_time_ms(|| prefix_sum::<u32, _>(engine, &v, ScanKind::Inclusive)).unwrap();
         assert_eq!(got, want, "scan of {n}");
         if has_timestamps(engine) {
             let ms = ms.unwrap_or_else(|| panic!("no device time for {n} on a device with timestamps"));
@@ -36,7 +36,7 @@ fn errors_pass_through_and_the_scope_closes(engine: &Engine) {
         engine.device_time_ms(|| Err(streamliner::Error::Gpu { operation: "test".into(), message: "boom".into() }));
     assert!(r.is_err());
     // A later timed call still works and times only its own passes.
-    let (s, _) = engine.device_time_ms(|| prefix_sum::<u32>(engine, &[5, 6], ScanKind::Exclusive)).unwrap();
+    let (s, _) = engine.device_time_ms(|| prefix_sum::<u32, _>(engine, &[5u32, 6], ScanKind::Exclusive)).unwrap();
     assert_eq!(s, vec![0, 5]);
 }
 
@@ -45,7 +45,7 @@ fn many_passes_in_one_scope(engine: &Engine) {
     let v = [1u32, 2, 3];
     let (all, ms) = engine
         .device_time_ms(|| {
-            (0..2100).map(|_| prefix_sum::<u32>(engine, &v, ScanKind::Inclusive)).collect::<Result<Vec<_>, _>>()
+            (0..2100).map(|_| prefix_sum::<u32, _>(engine, &v, ScanKind::Inclusive)).collect::<Result<Vec<_>, _>>()
         })
         .unwrap();
     assert!(all.iter().all(|s| s == &[1, 3, 6]));
