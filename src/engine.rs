@@ -480,7 +480,7 @@ impl Engine {
     /// ```
     /// use streamliner::scan::{ScanKind, prefix_sum};
     /// let engine = streamliner::Engine::from_env()?;
-    /// let (sums, ms) = engine.device_time_ms(|| prefix_sum::<u32>(&engine, &[1, 2, 3], ScanKind::Exclusive))?;
+    /// let (sums, ms) = engine.device_time_ms(|| prefix_sum::<u32, _>(&engine, &[1u32, 2, 3], ScanKind::Exclusive))?;
     /// assert_eq!(sums, vec![0, 1, 3]);
     /// if let Some(ms) = ms {
     ///     println!("{ms:.3} ms on the device");
