@@ -60,9 +60,9 @@ fn stop() {
 // `row` = base + i of the chain over rows 0..=n (a segment at a time):
 // ends:  end[row] = min(max(min(j[row] - 1 (saturating), cut[row]), row + 1), n), where `j` is the
 //        budget's upper bound and `cut` the time limit's (the host binds `j` again when there is none).
-// nexts, OP 0 (egregora): min(max(min(max(raw, row), end), row + 1), n): the overlap start within
+// nexts, OP NEXTS_EGREGORA: min(max(min(max(raw, row), end), row + 1), n): the overlap start within
 //        [row, end], or row + 1 when that is row itself.
-// nexts, OP 1 (strict): n where end = n (the chain stops there), else min(max(raw, row + 1), end).
+// nexts, OP NEXTS_STRICT: n where end = n (the chain stops there), else min(max(raw, row + 1), end).
 override OP: u32 = 0u;
 
 struct ClampParams {
@@ -101,7 +101,7 @@ fn nexts(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let raw = y[i];
     let n = clamp_params.last;
     var r: vec2<u32>;
-    if (OP == 0u) {
+    if (OP == NEXTS_EGREGORA) {
         r = u64_min(u64_max(u64_min(u64_max(raw, row), end), row1), n);
     } else if (end.x == n.x && end.y == n.y) {
         r = n;

@@ -4,10 +4,9 @@
 // #include "shared/u64.wgsl"
 // #include "shared/tile.wgsl"
 
-// map_scalar: 0: a + k (saturating), 1: a - k (saturating at 0), 2: min(a, k), 3: max(a, k),
-//             4: a >= k (1 or 0), 5: a < k (1 or 0), 6: a (two's-complement i64) floor-divided by k.
-// map_pair: 0: max(a, b), 1: min(a, b), 2: a - b (saturating at 0), 3: a + b (wrapping),
-//           4: a - b (wrapping), 5: a <= b (1 or 0).
+// The op: one of the SCALAR_* codes for map_scalar, PAIR_* for map_pair (shared/constants.wgsl). Saturating
+// ops stop at 0 and 2^64 - 1; comparisons give 1 or 0; FLOOR_DIV_SIGNED divides a two's-complement i64 a
+// by k, rounding down.
 override OP: u32 = 0u;
 
 struct MapParams {
@@ -82,13 +81,13 @@ fn map_scalar(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     let k = map_params.k;
     var r: vec2<u32>;
     switch OP {
-        case 0u: { r = add_sat(x, k); }
-        case 1u: { r = sub_sat(x, k); }
-        case 2u: { r = u64_min(x, k); }
-        case 3u: { r = u64_max(x, k); }
-        case 4u: { r = u64_from(select(0u, 1u, !u64_lt(x, k))); }
-        case 5u: { r = u64_from(select(0u, 1u, u64_lt(x, k))); }
-        default: { r = floor_div_signed(x, k); }
+        case SCALAR_ADD_SAT: { r = add_sat(x, k); }
+        case SCALAR_SUB_SAT: { r = sub_sat(x, k); }
+        case SCALAR_MIN: { r = u64_min(x, k); }
+        case SCALAR_MAX: { r = u64_max(x, k); }
+        case SCALAR_GE: { r = u64_from(select(0u, 1u, !u64_lt(x, k))); }
+        case SCALAR_LT: { r = u64_from(select(0u, 1u, u64_lt(x, k))); }
+        default: { r = floor_div_signed(x, k); } // SCALAR_FLOOR_DIV_SIGNED
     }
     out[i] = r;
 }
@@ -103,12 +102,12 @@ fn map_pair(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
     let y = b[i];
     var r: vec2<u32>;
     switch OP {
-        case 0u: { r = u64_max(x, y); }
-        case 1u: { r = u64_min(x, y); }
-        case 2u: { r = sub_sat(x, y); }
-        case 3u: { r = u64_add(x, y); }
-        case 4u: { r = u64_sub(x, y); }
-        default: { r = u64_from(select(0u, 1u, !u64_lt(y, x))); }
+        case PAIR_MAX: { r = u64_max(x, y); }
+        case PAIR_MIN: { r = u64_min(x, y); }
+        case PAIR_SUB_SAT: { r = sub_sat(x, y); }
+        case PAIR_WRAPPING_ADD: { r = u64_add(x, y); }
+        case PAIR_WRAPPING_SUB: { r = u64_sub(x, y); }
+        default: { r = u64_from(select(0u, 1u, !u64_lt(y, x))); } // PAIR_LE
     }
     out[i] = r;
 }

@@ -4,7 +4,7 @@
 // #include "shared/u64.wgsl"
 // #include "shared/tile.wgsl"
 
-// 0: sum (u64, wrapping at 2^64), 1: min, 2: max.
+// REDUCE_SUM (u64, wrapping at 2^64), REDUCE_MIN or REDUCE_MAX (shared/constants.wgsl).
 override OP: u32 = 0u;
 // Elements are u64 (two words) rather than u32.
 override INPUT_WIDE: bool = false;
@@ -20,17 +20,17 @@ struct ReduceParams {
 var<workgroup> scratch: array<vec2<u32>, WG>;
 
 fn identity() -> vec2<u32> {
-    if (OP == 1u) {
+    if (OP == REDUCE_MIN) {
         return vec2<u32>(0xffffffffu, 0xffffffffu);
     }
     return vec2<u32>(0u, 0u);
 }
 
 fn combine(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
-    if (OP == 1u) {
+    if (OP == REDUCE_MIN) {
         return u64_min(a, b);
     }
-    if (OP == 2u) {
+    if (OP == REDUCE_MAX) {
         return u64_max(a, b);
     }
     return u64_add(a, b);

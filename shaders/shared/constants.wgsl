@@ -9,3 +9,27 @@ const TILE_WORDS: u32 = 4096u;
 const ITEM_WG: u32 = 256u;
 // Workgroups per row of a 2D dispatch (the per-dimension limit is 65535).
 const MAX_GROUPS_X: u32 = 32768u;
+
+// Op codes of the `OP` overrides, named once here for the shaders and (through build.rs) the host.
+// elementwise.wgsl map_scalar: a op k.
+const SCALAR_ADD_SAT: u32 = 0u;
+const SCALAR_SUB_SAT: u32 = 1u;
+const SCALAR_MIN: u32 = 2u;
+const SCALAR_MAX: u32 = 3u;
+const SCALAR_GE: u32 = 4u;
+const SCALAR_LT: u32 = 5u;
+const SCALAR_FLOOR_DIV_SIGNED: u32 = 6u;
+// elementwise.wgsl map_pair: a op b.
+const PAIR_MAX: u32 = 0u;
+const PAIR_MIN: u32 = 1u;
+const PAIR_SUB_SAT: u32 = 2u;
+const PAIR_WRAPPING_ADD: u32 = 3u;
+const PAIR_WRAPPING_SUB: u32 = 4u;
+const PAIR_LE: u32 = 5u;
+// reduce.wgsl.
+const REDUCE_SUM: u32 = 0u;
+const REDUCE_MIN: u32 = 1u;
+const REDUCE_MAX: u32 = 2u;
+// chain.wgsl nexts: the semantics of the window after a window.
+const NEXTS_EGREGORA: u32 = 0u;
+const NEXTS_STRICT: u32 = 1u;

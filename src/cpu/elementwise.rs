@@ -50,11 +50,6 @@ impl ScalarOp {
             }
         }
     }
-
-    /// The `OP` override in the shader.
-    pub fn code(self) -> u32 {
-        self as u32
-    }
 }
 
 impl PairOp {
@@ -67,11 +62,6 @@ impl PairOp {
             PairOp::WrappingSub => x.wrapping_sub(y),
             PairOp::Le => u64::from(x <= y),
         }
-    }
-
-    /// The `OP` override in the shader.
-    pub fn code(self) -> u32 {
-        self as u32
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::elementwise::{gather_indirect, map_scalar};
 use super::memory::{GpuArray, INDIRECT};
-use super::pipelines::table::{self, ClampParams, MarkParams};
+use super::pipelines::table::{self, ClampParams, MarkParams, consts};
 use super::{Batch, GpuContext, Groups, indirect_args, item_groups, u64_words};
 use crate::cpu::elementwise::ScalarOp;
 use crate::error::Result;
@@ -132,6 +132,6 @@ pub(crate) fn nexts(
     last: u64,
     strict: bool,
 ) -> Result<GpuArray> {
-    let op = [("OP", super::pipelines::flag(strict))];
+    let op = [("OP", f64::from(if strict { consts::NEXTS_STRICT } else { consts::NEXTS_EGREGORA }))];
     clamp_pass(ctx, "nexts", &op, end, raw, last)
 }

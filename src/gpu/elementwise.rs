@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use super::memory::GpuArray;
-use super::pipelines::table::{self, GatherParams, MapParams};
+use super::pipelines::table::{self, GatherParams, MapParams, consts};
 use super::{Batch, GpuContext, Groups, item_groups, u64_words};
 use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::error::{Error, Result};
 
 pub(crate) fn map_scalar(ctx: &Arc<GpuContext>, a: &GpuArray, op: ScalarOp, k: u64) -> Result<GpuArray> {
     let out = ctx.alloc(a.len, 8)?;
-    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_scalar", &[("OP", f64::from(op.code()))])?;
+    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_scalar", &[("OP", f64::from(scalar_code(op)))])?;
     let mut batch = Batch::new(ctx);
     batch.per_segment(&kernel, a.segments.len(), |i| {
         let n = a.seg_len(i);
@@ -27,7 +27,7 @@ pub(crate) fn map_pair(ctx: &Arc<GpuContext>, a: &GpuArray, b: &GpuArray, op: Pa
         return Err(Error::invalid("column length", b.len, format!("must equal the first column's {}", a.len)));
     }
     let out = ctx.alloc(a.len, 8)?;
-    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_pair", &[("OP", f64::from(op.code()))])?;
+    let kernel = ctx.kernel(&table::ELEMENTWISE, "map_pair", &[("OP", f64::from(pair_code(op)))])?;
     let mut batch = Batch::new(ctx);
     batch.per_segment(&kernel, a.segments.len(), |i| {
         let n = a.seg_len(i);
@@ -95,4 +95,29 @@ pub(crate) fn gather_indirect(
     }
     batch.submit();
     Ok(out)
+}
+
+/// The `OP` override of `map_scalar` for `op` (codes named in `shaders/shared/constants.wgsl`).
+fn scalar_code(op: ScalarOp) -> u32 {
+    match op {
+        ScalarOp::AddSat => consts::SCALAR_ADD_SAT,
+        ScalarOp::SubSat => consts::SCALAR_SUB_SAT,
+        ScalarOp::Min => consts::SCALAR_MIN,
+        ScalarOp::Max => consts::SCALAR_MAX,
+        ScalarOp::Ge => consts::SCALAR_GE,
+        ScalarOp::Lt => consts::SCALAR_LT,
+        ScalarOp::FloorDivSigned => consts::SCALAR_FLOOR_DIV_SIGNED,
+    }
+}
+
+/// The `OP` override of `map_pair` for `op` (codes named in `shaders/shared/constants.wgsl`).
+fn pair_code(op: PairOp) -> u32 {
+    match op {
+        PairOp::Max => consts::PAIR_MAX,
+        PairOp::Min => consts::PAIR_MIN,
+        PairOp::SubSat => consts::PAIR_SUB_SAT,
+        PairOp::WrappingAdd => consts::PAIR_WRAPPING_ADD,
+        PairOp::WrappingSub => consts::PAIR_WRAPPING_SUB,
+        PairOp::Le => consts::PAIR_LE,
+    }
 }

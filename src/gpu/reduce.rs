@@ -13,9 +13,9 @@ use crate::error::Result;
 /// The `OP` override of `shaders/reduce.wgsl` for `op`.
 pub(crate) fn reduce_op_code(op: ReduceOp) -> u32 {
     match op {
-        ReduceOp::Sum => 0,
-        ReduceOp::Min => 1,
-        ReduceOp::Max => 2,
+        ReduceOp::Sum => consts::REDUCE_SUM,
+        ReduceOp::Min => consts::REDUCE_MIN,
+        ReduceOp::Max => consts::REDUCE_MAX,
     }
 }
 

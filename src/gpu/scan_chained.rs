@@ -30,12 +30,7 @@ pub(crate) fn record_chained(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    // Tuning knob for measurements only (not documented): STREAMLINER_SCAN_VEC in 1..=8.
-    let vec = std::env::var("STREAMLINER_SCAN_VEC")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v| (1..=8).contains(v))
-        .unwrap_or(VEC);
+    let vec = vec4s_per_lane();
     let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
     let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
     let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_SG } else { &table::SCAN_CHAINED };
@@ -118,4 +113,17 @@ pub(crate) fn record_chained_wide(
     batch.keep(params);
     batch.keep(status);
     Ok(())
+}
+
+/// vec4s each lane scans per tile: [`VEC`], or `STREAMLINER_SCAN_VEC` (1 to 8; a tuning knob for
+/// measurements, read once per process, see docs/scan.md).
+fn vec4s_per_lane() -> u32 {
+    static VEC4S: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *VEC4S.get_or_init(|| {
+        std::env::var("STREAMLINER_SCAN_VEC")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|v| (1..=8).contains(v))
+            .unwrap_or(VEC)
+    })
 }
