@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 
 use super::Batch;
 use super::memory::{PooledBuffer, STORAGE};
-use super::pipelines::flag;
 use super::pipelines::table::{self, ScanChainedParams, consts};
+use super::pipelines::{Kernel, flag};
 use crate::error::Result;
 
 /// Polls of a not-ready predecessor before a workgroup computes its reduction itself.
@@ -39,24 +39,35 @@ pub(crate) fn record_chained(
         "scan",
         &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin)), ("VEC", f64::from(vec))],
     )?;
-    // n <= segment_elems < 2^32 (see GpuContext::new).
-    let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
-    // status[0]: the tile counter; then two words per tile. Zeroed on the device before the dispatch.
-    let status = ctx.buffer(STORAGE, (1 + 2 * tiles) * 4)?;
+    // Two status words per tile: the tile's sum in 16-bit halves with flag bits.
+    dispatch_tiles(batch, &kernel, tiles, 2, n, [input, output], carry_in, carry_out)
+}
+
+/// Records one chained-scan dispatch of `kernel` over `tiles` tiles of the `n` elements bound at
+/// `[input, output]`, with a fresh status buffer (the tile counter, then `words_per_tile` words a tile)
+/// zeroed on the device first.
+#[allow(clippy::too_many_arguments)]
+fn dispatch_tiles(
+    batch: &mut Batch,
+    kernel: &Kernel,
+    tiles: u64,
+    words_per_tile: u64,
+    n: u64,
+    [input, output]: [wgpu::BufferBinding<'_>; 2],
+    carry_in: &PooledBuffer,
+    carry_out: &PooledBuffer,
+) -> Result<()> {
+    let status = batch.ctx.buffer(STORAGE, (1 + words_per_tile * tiles) * 4)?;
     batch.enc.clear_buffer(status.buffer(), 0, None);
-    batch.dispatch(
-        &kernel,
-        &[
-            ("params", params.whole()),
-            ("input", input),
-            ("carry_in", carry_in.whole()),
-            ("output", output),
-            ("total", carry_out.whole()),
-            ("status", status.whole()),
-        ],
-        tiles,
-    )?;
-    batch.keep(params);
+    let bindings = [
+        ("input", input),
+        ("carry_in", carry_in.whole()),
+        ("output", output),
+        ("total", carry_out.whole()),
+        ("status", status.whole()),
+    ];
+    // n <= segment_elems < 2^32 (see GpuContext::new).
+    batch.run(kernel, &ScanChainedParams { n: n as u32, ..Default::default() }, &bindings, tiles)?;
     batch.keep(status);
     Ok(())
 }
@@ -93,26 +104,8 @@ pub(crate) fn record_chained_wide(
             ("VEC", f64::from(VEC)),
         ],
     )?;
-    // n <= segment_elems < 2^32 (see GpuContext::new).
-    let params = ctx.params(&ScanChainedParams { n: n as u32, ..Default::default() })?;
-    // status[0]: the tile counter; then four words per tile. Zeroed on the device before the dispatch.
-    let status = ctx.buffer(STORAGE, (1 + 4 * tiles) * 4)?;
-    batch.enc.clear_buffer(status.buffer(), 0, None);
-    batch.dispatch(
-        &kernel,
-        &[
-            ("params", params.whole()),
-            ("input", input),
-            ("carry_in", carry_in.whole()),
-            ("output", output),
-            ("total", carry_out.whole()),
-            ("status", status.whole()),
-        ],
-        tiles,
-    )?;
-    batch.keep(params);
-    batch.keep(status);
-    Ok(())
+    // Four status words per tile: the tile's u64 sum in 16-bit pieces with flag bits.
+    dispatch_tiles(batch, &kernel, tiles, 4, n, [input, output], carry_in, carry_out)
 }
 
 /// vec4s each lane scans per tile: [`VEC`], or `STREAMLINER_SCAN_VEC` (1 to 8; a tuning knob for
