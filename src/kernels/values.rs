@@ -101,65 +101,28 @@ fn host<O: Element>(out: Computed<O>) -> Result<Vec<O>> {
     }
 }
 
-impl<T: Copy> sealed::Sealed for [T] {}
-impl<T: Copy> Values for [T] {
-    type Item = T;
-    fn source(&self) -> Source<'_, T> {
-        Source::Host(self, None)
-    }
-    type Output<O: Element> = Vec<O>;
-    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
-        host(out)
-    }
+/// `Values` of a host container: its values with no validity, results as a `Vec`.
+macro_rules! host_values {
+    ([$($generics:tt)*] $container:ty) => {
+        impl<$($generics)*> sealed::Sealed for $container {}
+        impl<$($generics)*> Values for $container {
+            type Item = T;
+            fn source(&self) -> Source<'_, T> {
+                Source::Host(self, None)
+            }
+            type Output<O: Element> = Vec<O>;
+            fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
+                host(out)
+            }
+        }
+    };
 }
 
-impl<T: Copy, const N: usize> sealed::Sealed for [T; N] {}
-impl<T: Copy, const N: usize> Values for [T; N] {
-    type Item = T;
-    fn source(&self) -> Source<'_, T> {
-        Source::Host(self, None)
-    }
-    type Output<O: Element> = Vec<O>;
-    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
-        host(out)
-    }
-}
-
-impl<T: Copy> sealed::Sealed for Vec<T> {}
-impl<T: Copy> Values for Vec<T> {
-    type Item = T;
-    fn source(&self) -> Source<'_, T> {
-        Source::Host(self, None)
-    }
-    type Output<O: Element> = Vec<O>;
-    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
-        host(out)
-    }
-}
-
-impl<T: ArrowNativeType> sealed::Sealed for ScalarBuffer<T> {}
-impl<T: ArrowNativeType> Values for ScalarBuffer<T> {
-    type Item = T;
-    fn source(&self) -> Source<'_, T> {
-        Source::Host(self, None)
-    }
-    type Output<O: Element> = Vec<O>;
-    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
-        host(out)
-    }
-}
-
-impl<T: Copy> sealed::Sealed for Cow<'_, [T]> {}
-impl<T: Copy> Values for Cow<'_, [T]> {
-    type Item = T;
-    fn source(&self) -> Source<'_, T> {
-        Source::Host(self, None)
-    }
-    type Output<O: Element> = Vec<O>;
-    fn wrap<O: Element>(&self, out: Computed<O>) -> Result<Vec<O>> {
-        host(out)
-    }
-}
+host_values!([T: Copy] [T]);
+host_values!([T: Copy, const N: usize] [T; N]);
+host_values!([T: Copy] Vec<T>);
+host_values!([T: ArrowNativeType] ScalarBuffer<T>);
+host_values!([T: Copy] Cow<'_, [T]>);
 
 impl<A: ArrowPrimitiveType> sealed::Sealed for PrimitiveArray<A> {}
 impl<A: ArrowPrimitiveType> Values for PrimitiveArray<A> {
