@@ -139,6 +139,37 @@ impl<T: Element> Column<T> {
         }
     }
 
+    /// Several columns' elements ([`Column::to_vec`] of each), the device columns of one device read
+    /// back together: one submission and one wait rather than one each.
+    pub(crate) fn to_vecs<const N: usize>(cols: [&Column<T>; N]) -> Result<[Vec<T>; N]> {
+        let device: Vec<&GpuArray> = cols
+            .iter()
+            .filter_map(|c| match &c.repr {
+                Repr::Device(a) if !a.segments.is_empty() => Some(a),
+                _ => None,
+            })
+            .collect();
+        let ctx = device.first().and_then(|a| a.context());
+        let same = ctx.is_some_and(|ctx| device.iter().all(|a| a.context().is_some_and(|c| Arc::ptr_eq(c, ctx))));
+        let mut read = match ctx {
+            Some(ctx) if same => ctx.read_all::<T>(&device)?.into_iter(),
+            _ => Vec::new().into_iter(),
+        };
+        let vecs: Vec<Vec<T>> = cols
+            .iter()
+            .map(|c| match &c.repr {
+                Repr::Device(a) if same && !a.segments.is_empty() => {
+                    // One result per device column, in order (`device` was collected the same way).
+                    Ok(read.next().unwrap_or_default())
+                }
+                _ => c.to_vec(),
+            })
+            .collect::<Result<_>>()?;
+        let mut vecs = vecs.into_iter();
+        // `vecs` holds N vectors, one per column.
+        Ok(std::array::from_fn(|_| vecs.next().unwrap_or_default()))
+    }
+
     pub(crate) fn host(data: Vec<T>) -> Self {
         Column { repr: Repr::Host(Arc::new(data)) }
     }

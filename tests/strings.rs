@@ -6,7 +6,7 @@ use arrow_array::{Array, LargeStringArray, StringArray, StringViewArray};
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use common::Rng;
 use streamliner::Engine;
-use streamliner::strings::{LengthUnit, length_prefix};
+use streamliner::strings::{LengthUnit, length_prefix, lengths};
 
 const PIECES: [&str; 8] = ["a", "é", "€", "😀", " ", "\n", "ß", "𝄞"];
 
@@ -30,8 +30,14 @@ fn expected(rows: &[Option<&str>], unit: LengthUnit) -> Vec<u64> {
 
 fn check(engine: &Engine, array: &dyn Array, rows: &[Option<&str>]) {
     for unit in [LengthUnit::Utf8Bytes, LengthUnit::CodePoints] {
+        let want = expected(rows, unit);
         let got = length_prefix(engine, array, unit).unwrap().to_vec().unwrap();
-        assert!(got == expected(rows, unit), "{unit:?} prefix of {} rows of {:?}", rows.len(), array.data_type());
+        assert!(got == want, "{unit:?} prefix of {} rows of {:?}", rows.len(), array.data_type());
+        // Per row (a kernel of its own for code points): the prefix's differences, nulls kept.
+        let per_row = lengths(engine, array, unit).unwrap();
+        let want_rows: Vec<u64> = want.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(per_row.values().as_ref() == want_rows.as_slice(), "{unit:?} lengths of {} rows", rows.len());
+        assert_eq!(per_row.logical_nulls(), array.logical_nulls(), "{unit:?} nulls");
     }
 }
 

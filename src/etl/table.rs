@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::io::whatsapp::{Chat, ChatMessage};
 use crate::kernels::compact::filter_batch;
 use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
-use crate::kernels::text_match::{MatchText, starts_with_on, urls_on};
+use crate::kernels::text_match::{MatchText, chars_on, starts_with_on, urls_on};
 use crate::kernels::time::local_to_utc;
 
 /// How to build the message table.
@@ -270,9 +270,9 @@ fn table_rows(
     let row: Vec<u64> = (0..n as u64).map(|i| first_pos + i).collect();
     let msg_id = ids_column(engine, &delta, &row, TimeUnit::Microsecond, limit)?;
     let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
-    let text_chars = lengths(engine, text.as_ref(), LengthUnit::CodePoints)?;
-    // The text goes to the device once for the URLs and the command mask.
+    // The text goes to the device once for the code points, the URLs and the command mask.
     let matched = MatchText::new(engine, text.as_ref())?;
+    let text_chars = chars_on(engine, &matched)?;
     let urls = urls_on(engine, &matched)?;
     let attrs: Vec<String> = rows.iter().map(|r| attrs_json(r.0, r.1)).collect();
     let attrs = string_column(attrs.iter().map(String::as_str), limit_usize);

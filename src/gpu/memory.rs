@@ -16,6 +16,9 @@ pub(crate) const STORAGE: wgpu::BufferUsages =
 pub(crate) const UNIFORM: wgpu::BufferUsages = wgpu::BufferUsages::UNIFORM.union(wgpu::BufferUsages::COPY_DST);
 /// Usage of indirect dispatch arguments, which a kernel may also write.
 pub(crate) const INDIRECT: wgpu::BufferUsages = wgpu::BufferUsages::INDIRECT.union(STORAGE);
+/// Readbacks are grouped into staging buffers of at most this many bytes (see
+/// [`GpuContext::read_regions`]).
+const READ_GROUP_BYTES: u64 = 64 << 20;
 /// Usage of readback buffers.
 pub(crate) const STAGING: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
@@ -260,24 +263,56 @@ impl GpuContext {
         self.take_error(operation)
     }
 
-    /// Copies `dst.len()` bytes at `offset` of `src` into `dst`, in a new submission, and waits. The copy
-    /// is rounded up to 4 bytes (wgpu's copy alignment); every buffer here is allocated in 16-byte steps.
-    /// Errors raised by this thread meanwhile are caught by error scopes (thread-local in wgpu), so they
-    /// are reported here and not to another thread's call.
+    /// Copies `dst.len()` bytes at `offset` of `src` into `dst`, in a new submission, and waits.
     fn read_into(self: &Arc<Self>, src: &wgpu::Buffer, offset: u64, dst: &mut [u8]) -> Result<()> {
-        if dst.is_empty() {
+        self.read_regions(&mut [(src, offset, dst)])
+    }
+
+    /// Copies each region (`dst.len()` bytes at `offset` of `src`) into its `dst`: regions are taken in
+    /// groups of up to [`READ_GROUP_BYTES`] (a larger region alone), each group in one submission
+    /// through one staging buffer with one wait, so many small reads cost one wait and a large one
+    /// holds one group of staging memory at a time.
+    fn read_regions(self: &Arc<Self>, regions: &mut [(&wgpu::Buffer, u64, &mut [u8])]) -> Result<()> {
+        let mut rest = regions;
+        while !rest.is_empty() {
+            let mut take = 1;
+            let mut bytes = rest[0].2.len() as u64;
+            while take < rest.len() && bytes + rest[take].2.len() as u64 <= READ_GROUP_BYTES {
+                bytes += rest[take].2.len() as u64;
+                take += 1;
+            }
+            let (group, later) = rest.split_at_mut(take);
+            self.read_group(group)?;
+            rest = later;
+        }
+        Ok(())
+    }
+
+    /// [`Self::read_regions`] for one group. Each copy is rounded up to 4 bytes (wgpu's copy
+    /// alignment); every buffer here is allocated in 16-byte steps. Errors raised by this thread
+    /// meanwhile are caught by error scopes (thread-local in wgpu), so they are reported here and not to
+    /// another thread's call.
+    fn read_group(self: &Arc<Self>, regions: &mut [(&wgpu::Buffer, u64, &mut [u8])]) -> Result<()> {
+        let sizes: Vec<u64> = regions.iter().map(|(_, _, dst)| (dst.len() as u64).div_ceil(4) * 4).collect();
+        let total: u64 = sizes.iter().sum();
+        if total == 0 {
             return Ok(());
         }
-        // This thread's recorded commands first: the copy below must see what they write.
+        // This thread's recorded commands first: the copies below must see what they write.
         self.submit_recorded();
-        let size = (dst.len() as u64).div_ceil(4) * 4;
-        let staging = self.buffer(STAGING, size)?;
+        let staging = self.buffer(STAGING, total)?;
         let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(src, offset, staging.buffer(), 0, size);
+        let mut at = 0;
+        for ((src, offset, _), &size) in regions.iter().zip(&sizes) {
+            if size > 0 {
+                encoder.copy_buffer_to_buffer(src, *offset, staging.buffer(), at, size);
+            }
+            at += size;
+        }
         self.queue.submit(Some(encoder.finish()));
         let (tx, rx) = std::sync::mpsc::channel();
-        staging.buffer().map_async(wgpu::MapMode::Read, 0..size, move |r| {
+        staging.buffer().map_async(wgpu::MapMode::Read, 0..total, move |r| {
             let _ = tx.send(r);
         });
         let waited = self.wait("readback");
@@ -290,9 +325,13 @@ impl GpuContext {
             Ok(Err(e)) => return Err(Error::gpu("mapping a readback buffer", e)),
             Err(e) => return Err(Error::gpu("mapping a readback buffer", e)),
         }
-        let copied = match staging.buffer().get_mapped_range(0..size) {
+        let copied = match staging.buffer().get_mapped_range(0..total) {
             Ok(view) => {
-                dst.copy_from_slice(&view[..dst.len()]);
+                let mut at = 0;
+                for ((_, _, dst), &size) in regions.iter_mut().zip(&sizes) {
+                    dst.copy_from_slice(&view[at..at + dst.len()]);
+                    at += size as usize;
+                }
                 Ok(())
             }
             Err(e) => Err(Error::gpu("readback", e)),
@@ -302,15 +341,37 @@ impl GpuContext {
         copied
     }
 
-    /// Reads a whole device array back.
+    /// Reads a whole device array back (every segment in one submission and one wait).
     pub(crate) fn read<T: Pod>(self: &Arc<Self>, arr: &GpuArray) -> Result<Vec<T>> {
-        debug_assert_eq!(arr.elem_bytes, size_of::<T>() as u64);
-        let mut out: Vec<T> = vec![T::zeroed(); arr.len as usize];
-        let seg = arr.seg_elems as usize;
-        for (i, chunk) in out.chunks_mut(seg.max(1)).enumerate() {
-            self.read_into(arr.segments[i].buffer(), 0, bytemuck::cast_slice_mut(chunk))?;
+        Ok(self.read_all(&[arr])?.pop().unwrap_or_default())
+    }
+
+    /// Reads several whole device arrays back, all in one submission and one wait.
+    pub(crate) fn read_all<T: Pod>(self: &Arc<Self>, arrs: &[&GpuArray]) -> Result<Vec<Vec<T>>> {
+        let mut outs: Vec<Vec<T>> = arrs
+            .iter()
+            .map(|arr| {
+                debug_assert_eq!(arr.elem_bytes, size_of::<T>() as u64);
+                vec![T::zeroed(); arr.len as usize]
+            })
+            .collect();
+        let mut regions = Vec::new();
+        for (arr, out) in arrs.iter().zip(outs.iter_mut()) {
+            let seg = (arr.seg_elems as usize).max(1);
+            for (i, chunk) in out.chunks_mut(seg).enumerate() {
+                regions.push((arr.segments[i].buffer(), 0, bytemuck::cast_slice_mut::<T, u8>(chunk)));
+            }
         }
-        Ok(out)
+        self.read_regions(&mut regions)?;
+        Ok(outs)
+    }
+
+    /// Reads `out.len()` elements from the start of each `buf`, in one submission and one wait (per
+    /// group of [`READ_GROUP_BYTES`]).
+    pub(crate) fn read_buffers<T: Pod>(self: &Arc<Self>, reads: &mut [(&PooledBuffer, &mut [T])]) -> Result<()> {
+        let mut regions: Vec<(&wgpu::Buffer, u64, &mut [u8])> =
+            reads.iter_mut().map(|(buf, out)| (buf.buffer(), 0, bytemuck::cast_slice_mut::<T, u8>(out))).collect();
+        self.read_regions(&mut regions)
     }
 
     /// Reads `out.len()` elements from the start of `buf`.

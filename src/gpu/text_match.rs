@@ -1,10 +1,10 @@
-//! Host wrapper of `shaders/text_match.wgsl`: case-insensitive prefixes, URL spans and UUID-set
-//! membership, chunk by chunk (see `text.rs`).
+//! Host wrapper of `shaders/text_match.wgsl`: case-insensitive prefixes, URL spans, code points per
+//! row and UUID-set membership, chunk by chunk (see `text.rs`).
 
 use std::sync::Arc;
 
 use super::memory::STORAGE;
-use super::pipelines::table::{self, PrefixParams, SetParams, UrlParams};
+use super::pipelines::table::{self, CharsParams, PrefixParams, SetParams, UrlParams};
 use super::text::chunks;
 use super::{Batch, GpuContext, byte_words, item_groups};
 use crate::error::Result;
@@ -62,6 +62,57 @@ pub(crate) fn prefix_ci(ctx: &Arc<GpuContext>, text: &DeviceText, pattern: &[u8]
         ctx.read_buffer(&flags, &mut out[c.rows.clone()])?;
     }
     Ok((out, oversized))
+}
+
+/// Words of a row one pass of the `chars` kernel counts.
+const CHARS_BUDGET: u32 = 4096;
+
+/// The code points of each row, and the rows too large for the device (0 here): every chunk's
+/// passes in one submission, then one readback.
+pub(crate) fn row_chars(ctx: &Arc<GpuContext>, text: &DeviceText) -> Result<(Vec<u64>, Vec<usize>)> {
+    let mut out = vec![0u64; text.rows];
+    let kernel = ctx.kernel(&table::TEXT_MATCH, "chars", &[])?;
+    let mut batch = Batch::new(ctx);
+    let mut counts = Vec::with_capacity(text.chunks.len());
+    for c in &text.chunks {
+        let buf = ctx.buffer(STORAGE, c.len() * 8)?;
+        // A row of b bytes spans at most b / 4 + 2 words.
+        let passes = (c.max_row_bytes / 4 + 2).div_ceil(u64::from(CHARS_BUDGET));
+        for pass in 0..passes {
+            let params = ctx.params(&CharsParams {
+                n: c.len() as u32,
+                budget: CHARS_BUDGET,
+                round: pass as u32,
+                ..Default::default()
+            })?;
+            batch.dispatch(
+                &kernel,
+                &[
+                    ("text_words", c.words.whole()),
+                    ("text_offsets", c.offsets.whole()),
+                    ("chars_params", params.whole()),
+                    ("row_chars", buf.whole()),
+                ],
+                item_groups(c.len()),
+            )?;
+            batch.keep(params);
+        }
+        counts.push(buf);
+    }
+    batch.submit();
+    let mut regions = Vec::with_capacity(counts.len());
+    let mut rest = out.as_mut_slice();
+    let mut at = 0;
+    for (c, buf) in text.chunks.iter().zip(&counts) {
+        // Chunks hold ascending, disjoint row ranges.
+        let (_, tail) = rest.split_at_mut(c.rows.start - at);
+        let (mine, later) = tail.split_at_mut(c.rows.len());
+        regions.push((buf, mine));
+        rest = later;
+        at = c.rows.end;
+    }
+    ctx.read_buffers(&mut regions)?;
+    Ok((out, text.oversized.clone()))
 }
 
 /// URL spans per row, the spans of all rows in order, and the rows left to the CPU.

@@ -111,9 +111,8 @@ pub(crate) fn parts_prefix(engine: &Engine, parts: &TextParts<'_>, unit: LengthU
         (LengthUnit::Utf8Bytes, _) => engine.upload(&parts.offsets),
         (LengthUnit::CodePoints, None) => Ok(Column::host(cpu::strings::char_positions(&parts.values, &parts.offsets))),
         (LengthUnit::CodePoints, Some(ctx)) => {
-            let words = ctx.upload_words(&parts.values)?;
             let offsets = ctx.upload(&parts.offsets)?;
-            Ok(Column::device(gpu::strings::char_positions(ctx, &words, parts.values.len() as u64, &offsets)?))
+            Ok(Column::device(gpu::strings::char_positions(ctx, &parts.values, &parts.offsets, &offsets)?))
         }
     }
 }
@@ -126,9 +125,10 @@ pub(crate) fn char_positions(engine: &Engine, bytes: &[u8], offsets: &[u64]) -> 
     let sorted: Vec<u64> = order.iter().map(|&i| offsets[i]).collect();
     let found = match engine.gpu() {
         Some(ctx) if !sorted.is_empty() => {
-            let words = ctx.upload_words(bytes)?;
-            let offs = ctx.upload(&sorted)?;
-            ctx.read(&gpu::strings::char_positions(ctx, &words, bytes.len() as u64, &offs)?)?
+            // The GPU kernel takes offsets within the text, as the CPU twin clamps them.
+            let clamped: Vec<u64> = sorted.iter().map(|&o| o.min(bytes.len() as u64)).collect();
+            let offs = ctx.upload(&clamped)?;
+            ctx.read(&gpu::strings::char_positions(ctx, bytes, &clamped, &offs)?)?
         }
         _ => cpu::strings::char_positions(bytes, &sorted),
     };
@@ -157,6 +157,13 @@ pub(crate) fn char_positions(engine: &Engine, bytes: &[u8], offsets: &[u64]) -> 
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn lengths(engine: &Engine, text: &dyn Array, unit: LengthUnit) -> Result<arrow_array::UInt64Array> {
+    if unit == LengthUnit::CodePoints {
+        // Per row on the rows' chunks (on a GPU, the upload the matchers share).
+        return crate::kernels::text_match::chars_on(
+            engine,
+            &crate::kernels::text_match::MatchText::new(engine, text)?,
+        );
+    }
     let parts = text_parts(text)?;
     let n = parts.offsets.len() - 1;
     let prefix = parts_prefix(engine, &parts, unit)?;

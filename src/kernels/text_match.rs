@@ -3,7 +3,7 @@
 //! passes of bounded work; a row larger than one storage binding is handled by the CPU twin.
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{Array, BooleanArray, ListArray};
+use arrow_array::{Array, BooleanArray, ListArray, UInt64Array};
 
 use crate::cpu;
 use crate::engine::Engine;
@@ -148,6 +148,27 @@ pub(crate) fn urls_on(engine: &Engine, text: &MatchText<'_>) -> Result<ListArray
         builder.append(true);
     }
     Ok(builder.finish())
+}
+
+/// The code points of each row (a null row gives a null), as [`strings::lengths`] in
+/// [`LengthUnit::CodePoints`], over a column made ready by [`MatchText::new`] on `engine`: on a GPU it
+/// reads the rows already on the device, so the text is not uploaded again.
+///
+/// [`strings::lengths`]: crate::strings::lengths
+/// [`LengthUnit::CodePoints`]: crate::strings::LengthUnit::CodePoints
+pub(crate) fn chars_on(engine: &Engine, text: &MatchText<'_>) -> Result<UInt64Array> {
+    let parts = &text.parts;
+    let values = match (engine.gpu(), &text.device) {
+        (Some(ctx), Some(dt)) => {
+            let (mut v, oversized) = gpu::text_match::row_chars(ctx, dt)?;
+            for i in oversized {
+                v[i] = cpu::strings::count_chars(row(parts, i));
+            }
+            v
+        }
+        _ => cpu::strings::char_positions(&parts.values, &parts.offsets).windows(2).map(|w| w[1] - w[0]).collect(),
+    };
+    Ok(UInt64Array::new(values.into(), parts.nulls.clone()))
 }
 
 /// Whether each row is a UUID in canonical text (36 characters, hyphenated, hex of either case) that is

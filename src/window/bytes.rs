@@ -94,13 +94,15 @@ fn window_table(engine: &Engine, a: &Column<u64>, end: &Column<u64>, next: &Colu
     };
     let ends = ew::gather(engine, end, &starts)?;
     let units = ew::sub(engine, &ew::gather(engine, a, &ends)?, &ew::gather(engine, a, &starts)?)?;
-    let (starts, ends, units) = (starts.to_vec()?, ends.to_vec()?, units.to_vec()?);
+    // The table, read back in one go.
+    let [starts, ends, units] = Column::to_vecs([&starts, &ends, &units])?;
     // Row n (the walk's end) is marked when reached; it starts no window.
     Ok(starts.into_iter().zip(ends).zip(units).filter(|((s, _), _)| *s < n).map(|((s, e), u)| (s, e, u)).collect())
 }
 
 /// On a GPU, a recording: every kernel of the chain up to the compaction's total goes to the device in
-/// one submission, with one wait for that total (then the gathers, and the window table's readback).
+/// one submission, with one wait for that total; then the gathers and the window table's readback, with
+/// one more.
 fn record(engine: &Engine) -> Option<crate::gpu::Recorder> {
     engine.gpu().map(|ctx| ctx.record())
 }
