@@ -20,10 +20,9 @@
 // lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
 // #include "shared/constants.wgsl"
 // #include "shared/scan_sums.wgsl"
+// #include "shared/lookback.wgsl"
 
 override INCLUSIVE: bool = false;
-// Polls of a not-ready predecessor before computing its reduction ourselves.
-override SPIN_LIMIT: u32 = 8u;
 // vec4<u32> per lane per tile (1..=8): a tile is WG * 4 * VEC elements.
 override VEC: u32 = 8u;
 
@@ -39,16 +38,18 @@ struct ScanChainedParams {
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> wg_tile: u32;
-// Lane 0's lookback result: (sum of the values found, 1 = reached an inclusive prefix / 2 = tile z needs
-// the fallback, z, unused).
-var<workgroup> wg_look: vec4<u32>;
-
-const FLAG_AGGREGATE: u32 = 1u;
-const FLAG_INCLUSIVE: u32 = 2u;
 
 fn publish(tile: u32, flag: u32, value: u32) {
     atomicStore(&status[1u + 2u * tile], (flag << 30u) | (value & 0xffffu));
     atomicStore(&status[2u + 2u * tile], (flag << 30u) | (value >> 16u));
+}
+
+// Tile p's status for shared/lookback.wgsl: (flag, value, 0).
+fn read_status(p: u32) -> vec3<u32> {
+    let lo = atomicLoad(&status[1u + 2u * p]);
+    let hi = atomicLoad(&status[2u + 2u * p]);
+    let flag = select(0u, lo >> 30u, (lo >> 30u) == (hi >> 30u));
+    return vec3<u32>(flag, (lo & 0xffffu) | ((hi & 0xffffu) << 16u), 0u);
 }
 
 fn load4(v: u32, n: u32) -> vec4<u32> {
@@ -75,6 +76,10 @@ fn reduce_tile(li: u32, t: u32, n: u32) -> u32 {
     }
     let ts = tile_scan(li, Sums(vec4<u32>(s, 0u, 0u, 0u), vec4<u32>(0u)));
     return ts.agg.lo.x;
+}
+
+fn reduce_tile64(li: u32, t: u32, n: u32) -> vec2<u32> {
+    return vec2<u32>(reduce_tile(li, t, n), 0u);
 }
 
 // The scan, with `li` the lane's index in the tile (0..WG, a bijection over the workgroup).
@@ -112,57 +117,8 @@ fn chained_scan(li: u32) {
         if (li == 0u) {
             publish(tile, FLAG_AGGREGATE, aggregate);
         }
-        var prev = tile - 1u;
-        loop {
-            if (li == 0u) {
-                var acc = 0u;
-                var p = prev;
-                var spins = 0u;
-                var state = 0u;
-                loop {
-                    let lo = atomicLoad(&status[1u + 2u * p]);
-                    let hi = atomicLoad(&status[2u + 2u * p]);
-                    var st = 0u;
-                    if ((lo >> 30u) == (hi >> 30u)) {
-                        st = lo >> 30u;
-                    }
-                    let value = (lo & 0xffffu) | ((hi & 0xffffu) << 16u);
-                    if (st == FLAG_INCLUSIVE) {
-                        acc = acc + value;
-                        state = 1u;
-                        break;
-                    }
-                    if (st == FLAG_AGGREGATE) {
-                        // p >= 1 here: tile 0 publishes only an inclusive prefix.
-                        acc = acc + value;
-                        p = p - 1u;
-                        spins = 0u;
-                        continue;
-                    }
-                    spins = spins + 1u;
-                    if (spins > SPIN_LIMIT) {
-                        state = 2u;
-                        break;
-                    }
-                }
-                wg_look = vec4<u32>(acc, state, p, 0u);
-            }
-            // Also orders the previous tile_scan's workgroup-memory reads before its next writes.
-            let look = workgroupUniformLoad(&wg_look);
-            excl = excl + look.x;
-            if (look.y == 1u) {
-                break;
-            }
-            // Fallback: reduce tile look.z ourselves.
-            excl = excl + reduce_tile(li, look.z, n);
-            if (look.z == 0u) {
-                excl = excl + carry_in[0].x;
-                break;
-            }
-            prev = look.z - 1u;
-            // Everyone has read wg_look and the tile scan's memory before lane 0 writes again.
-            workgroupBarrier();
-        }
+        // Modulo 2^32: the low word.
+        excl = predecessors(li, tile, n).x;
         if (li == 0u) {
             publish(tile, FLAG_INCLUSIVE, excl + aggregate);
         }

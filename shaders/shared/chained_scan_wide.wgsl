@@ -13,12 +13,11 @@
 // #include "shared/u64.wgsl"
 // #include "shared/tile.wgsl"
 // #include "shared/scan_sums.wgsl"
+// #include "shared/lookback.wgsl"
 
 override INCLUSIVE: bool = false;
 // Elements are u64 (two words) rather than u32.
 override INPUT_WIDE: bool = false;
-// Polls of a not-ready predecessor before computing its reduction ourselves.
-override SPIN_LIMIT: u32 = 8u;
 // vec4<u32> per lane per tile (1..=8): a tile is WG * VEC vec4s (4 u32 or 2 u64 elements each).
 override VEC: u32 = 8u;
 
@@ -34,12 +33,6 @@ struct ScanChainedParams {
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> wg_tile: u32;
-// Lane 0's lookback result: (sum low, sum high, 1 = reached an inclusive prefix / 2 = tile w needs the
-// fallback, w).
-var<workgroup> wg_look: vec4<u32>;
-
-const FLAG_AGGREGATE: u32 = 1u;
-const FLAG_INCLUSIVE: u32 = 2u;
 
 fn elems_per_vec4() -> u32 {
     return select(4u, 2u, INPUT_WIDE);
@@ -55,6 +48,17 @@ fn publish(tile: u32, flag: u32, value: vec2<u32>) {
     atomicStore(&status[2u + 4u * tile], f | (value.x >> 16u));
     atomicStore(&status[3u + 4u * tile], f | (value.y & 0xffffu));
     atomicStore(&status[4u + 4u * tile], f | (value.y >> 16u));
+}
+
+// Tile p's status for shared/lookback.wgsl: (flag, value low, value high).
+fn read_status(p: u32) -> vec3<u32> {
+    let a = atomicLoad(&status[1u + 4u * p]);
+    let b = atomicLoad(&status[2u + 4u * p]);
+    let c = atomicLoad(&status[3u + 4u * p]);
+    let d = atomicLoad(&status[4u + 4u * p]);
+    let f = a >> 30u;
+    let flag = select(0u, f, f == (b >> 30u) && f == (c >> 30u) && f == (d >> 30u));
+    return vec3<u32>(flag, (a & 0xffffu) | ((b & 0xffffu) << 16u), (c & 0xffffu) | ((d & 0xffffu) << 16u));
 }
 
 // l0 + l1 * 2^16 + l2 * 2^32 + l3 * 2^48, modulo 2^64.
@@ -83,7 +87,7 @@ fn limb_sums(l: Lanes) -> vec4<u32> {
 }
 
 // The sum of tile `t` (a full tile: it precedes another), from the input. Uniform control flow.
-fn reduce_tile(li: u32, t: u32, n: u32) -> vec2<u32> {
+fn reduce_tile64(li: u32, t: u32, n: u32) -> vec2<u32> {
     var s = vec4<u32>(0u);
     for (var r = 0u; r < VEC; r++) {
         s = s + limb_sums(load_lanes((t * VEC + r) * WG + li, n));
@@ -150,59 +154,7 @@ fn chained_scan(li: u32) {
         if (li == 0u) {
             publish(tile, FLAG_AGGREGATE, aggregate);
         }
-        var prev = tile - 1u;
-        loop {
-            if (li == 0u) {
-                var acc = vec2<u32>(0u);
-                var p = prev;
-                var spins = 0u;
-                var state = 0u;
-                loop {
-                    let a = atomicLoad(&status[1u + 4u * p]);
-                    let b = atomicLoad(&status[2u + 4u * p]);
-                    let c = atomicLoad(&status[3u + 4u * p]);
-                    let d = atomicLoad(&status[4u + 4u * p]);
-                    var st = 0u;
-                    if ((a >> 30u) == (b >> 30u) && (a >> 30u) == (c >> 30u) && (a >> 30u) == (d >> 30u)) {
-                        st = a >> 30u;
-                    }
-                    let value = vec2<u32>((a & 0xffffu) | ((b & 0xffffu) << 16u), (c & 0xffffu) | ((d & 0xffffu) << 16u));
-                    if (st == FLAG_INCLUSIVE) {
-                        acc = u64_add(acc, value);
-                        state = 1u;
-                        break;
-                    }
-                    if (st == FLAG_AGGREGATE) {
-                        // p >= 1 here: tile 0 publishes only an inclusive prefix.
-                        acc = u64_add(acc, value);
-                        p = p - 1u;
-                        spins = 0u;
-                        continue;
-                    }
-                    spins = spins + 1u;
-                    if (spins > SPIN_LIMIT) {
-                        state = 2u;
-                        break;
-                    }
-                }
-                wg_look = vec4<u32>(acc, state, p);
-            }
-            // Also orders the previous tile_scan's workgroup-memory reads before its next writes.
-            let look = workgroupUniformLoad(&wg_look);
-            excl = u64_add(excl, look.xy);
-            if (look.z == 1u) {
-                break;
-            }
-            // Fallback: reduce tile look.w ourselves.
-            excl = u64_add(excl, reduce_tile(li, look.w, n));
-            if (look.w == 0u) {
-                excl = u64_add(excl, carry_in[0]);
-                break;
-            }
-            prev = look.w - 1u;
-            // Everyone has read wg_look and the tile scan's memory before lane 0 writes again.
-            workgroupBarrier();
-        }
+        excl = predecessors(li, tile, n);
         if (li == 0u) {
             publish(tile, FLAG_INCLUSIVE, u64_add(excl, aggregate));
         }
