@@ -20,31 +20,14 @@
 // lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
 // #include "shared/constants.wgsl"
 // #include "shared/scan_sums.wgsl"
-// #include "shared/lookback.wgsl"
-
-override INCLUSIVE: bool = false;
-// vec4<u32> per lane per tile (1..=8): a tile is WG * 4 * VEC elements.
-override VEC: u32 = 8u;
-
-struct ScanChainedParams {
-    n: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: ScanChainedParams;
-@group(0) @binding(1) var<storage, read> input: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> carry_in: array<vec2<u32>>;
-@group(0) @binding(3) var<storage, read_write> output: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> total: array<vec2<u32>>;
-@group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
-
-var<workgroup> wg_tile: u32;
+// #include "shared/chained_common.wgsl"
 
 fn publish(tile: u32, flag: u32, value: u32) {
     atomicStore(&status[1u + 2u * tile], (flag << 30u) | (value & 0xffffu));
     atomicStore(&status[2u + 2u * tile], (flag << 30u) | (value >> 16u));
 }
 
-// Tile p's status for shared/lookback.wgsl: (flag, value, 0).
+// Tile p's status for shared/chained_common.wgsl: (flag, value, 0).
 fn read_status(p: u32) -> vec3<u32> {
     let lo = atomicLoad(&status[1u + 2u * p]);
     let hi = atomicLoad(&status[2u + 2u * p]);

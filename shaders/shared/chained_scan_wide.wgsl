@@ -13,26 +13,10 @@
 // #include "shared/u64.wgsl"
 // #include "shared/tile.wgsl"
 // #include "shared/scan_sums.wgsl"
-// #include "shared/lookback.wgsl"
+// #include "shared/chained_common.wgsl"
 
-override INCLUSIVE: bool = false;
 // Elements are u64 (two words) rather than u32.
 override INPUT_WIDE: bool = false;
-// vec4<u32> per lane per tile (1..=8): a tile is WG * VEC vec4s (4 u32 or 2 u64 elements each).
-override VEC: u32 = 8u;
-
-struct ScanChainedParams {
-    n: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: ScanChainedParams;
-@group(0) @binding(1) var<storage, read> input: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> carry_in: array<vec2<u32>>;
-@group(0) @binding(3) var<storage, read_write> output: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> total: array<vec2<u32>>;
-@group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
-
-var<workgroup> wg_tile: u32;
 
 fn elems_per_vec4() -> u32 {
     return select(4u, 2u, INPUT_WIDE);
@@ -50,7 +34,7 @@ fn publish(tile: u32, flag: u32, value: vec2<u32>) {
     atomicStore(&status[4u + 4u * tile], f | (value.y >> 16u));
 }
 
-// Tile p's status for shared/lookback.wgsl: (flag, value low, value high).
+// Tile p's status for shared/chained_common.wgsl: (flag, value low, value high).
 fn read_status(p: u32) -> vec3<u32> {
     let a = atomicLoad(&status[1u + 4u * p]);
     let b = atomicLoad(&status[2u + 4u * p]);

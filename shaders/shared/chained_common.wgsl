@@ -1,12 +1,31 @@
-// The decoupled lookback of the chained scans (shared/chained_scan.wgsl, u32 sums, and
-// shared/chained_scan_wide.wgsl, u64 sums), written once over u64 values: a u32 scan keeps the low word,
-// which is its sum modulo 2^32. The including file defines
+// What the chained scans (shared/chained_scan.wgsl, u32 sums, and shared/chained_scan_wide.wgsl, u64
+// sums) share: their overrides, bindings and tile counter, and the decoupled lookback, written once
+// over u64 values (a u32 scan keeps the low word, which is its sum modulo 2^32). The including file
+// defines
 // - `fn read_status(p: u32) -> vec3<u32>`: tile p's published (flag, value low, value high), flag 0 while
 //   not ready or while its words disagree (torn);
 // - `fn reduce_tile64(li: u32, t: u32, n: u32) -> vec2<u32>`: the sum of tile t from the input, in
-//   uniform control flow;
-// - the binding `carry_in` (the sum before the first tile).
+//   uniform control flow.
 // #include "shared/u64.wgsl"
+
+override INCLUSIVE: bool = false;
+// vec4<u32> per lane per tile (1..=8): a tile is WG * VEC vec4s.
+override VEC: u32 = 8u;
+
+struct ScanChainedParams {
+    n: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: ScanChainedParams;
+@group(0) @binding(1) var<storage, read> input: array<vec4<u32>>;
+// carry_in[0]: the sum before the first tile.
+@group(0) @binding(2) var<storage, read> carry_in: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read_write> output: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> total: array<vec2<u32>>;
+// status[0]: the tile counter; then each tile's published value, in the including file's layout.
+@group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>>;
+
+var<workgroup> wg_tile: u32;
 
 // Polls of a not-ready predecessor before computing its reduction ourselves.
 override SPIN_LIMIT: u32 = 8u;
