@@ -151,3 +151,21 @@ fn concurrent_recordings() {
         t.join().expect("a recording thread");
     }
 }
+
+/// A pool full of one size's idle buffers still keeps the buffer just released (the oldest is dropped
+/// instead), so a kernel called in a loop at another size reuses its output buffer.
+#[test]
+fn a_full_pool_keeps_the_buffer_just_released() {
+    use super::memory::STORAGE;
+    let Some(engine) = engine(None) else { return };
+    let ctx = ctx(&engine);
+    // Four idle 256 MiB buffers fill the pool's 1 GiB (buffers are not written, so lavapipe holds no
+    // memory for them).
+    let big: Vec<_> = (0..4).map(|_| ctx.buffer(STORAGE, 256 << 20).expect("buffer")).collect();
+    drop(big);
+    let small = ctx.buffer(STORAGE, 64 << 20).expect("buffer");
+    let first = small.buffer().clone();
+    drop(small);
+    let again = ctx.buffer(STORAGE, 64 << 20).expect("buffer");
+    assert!(*again.buffer() == first, "the 64 MiB buffer just released is reused");
+}
