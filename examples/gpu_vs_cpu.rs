@@ -415,7 +415,13 @@ fn main() -> AnyResult<()> {
     let opts = parse_args()?;
     let cpu = Engine::new(Backend::Cpu)?;
     let gpu = if opts.gpu {
-        Some(Engine::new(Backend::Gpu).map_err(|e| format!("gpu_vs_cpu needs a GPU adapter (or --skip-gpu): {e}"))?)
+        // `GPU_VS_CPU_LOOKBACK_LANES=N` (1..=256): the single-pass scan's lookback reads N predecessors a
+        // round (default all 256; 1 is a serial lookback), to compare the two.
+        let mut b = Engine::builder().backend(Backend::Gpu);
+        if let Some(lanes) = std::env::var("GPU_VS_CPU_LOOKBACK_LANES").ok().and_then(|v| v.parse().ok()) {
+            b = b.scan_lookback_lanes(lanes);
+        }
+        Some(b.build().map_err(|e| format!("gpu_vs_cpu needs a GPU adapter (or --skip-gpu): {e}"))?)
     } else {
         None
     };

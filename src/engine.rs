@@ -198,6 +198,7 @@ pub struct EngineBuilder {
     scan_algorithm: crate::scan::ScanAlgorithm,
     scan_spin_limit: Option<u32>,
     scan_subgroups: Option<bool>,
+    scan_lookback_lanes: Option<u32>,
 }
 
 impl EngineBuilder {
@@ -246,6 +247,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Lanes of a workgroup that read a predecessor's status per lookback round in the single-pass
+    /// scan (1 to 256; default 256); tests pass 1 or 2 so that lookbacks take many rounds.
+    #[doc(hidden)]
+    pub fn scan_lookback_lanes(mut self, lanes: u32) -> Self {
+        self.scan_lookback_lanes = Some(lanes.clamp(1, crate::gpu::LOOKBACK_LANES));
+        self
+    }
+
     /// Applies the builder's scan options to a GPU engine.
     fn configure(&self, engine: Engine) -> Engine {
         if let Some(ctx) = engine.gpu() {
@@ -256,6 +265,9 @@ impl EngineBuilder {
             }
             if let Some(allow) = self.scan_subgroups {
                 ctx.scan_subgroups.store(allow, Relaxed);
+            }
+            if let Some(lanes) = self.scan_lookback_lanes {
+                ctx.scan_lookback_lanes.store(lanes, Relaxed);
             }
         }
         engine

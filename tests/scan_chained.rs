@@ -1,7 +1,8 @@
 //! The single-pass chained scan (`ScanAlgorithm::SinglePass`) against the CPU twin: with the subgroup
 //! tile scan (where the device has subgroups) and the workgroup-memory one, with the default spin limit
 //! and with 0 (every not-ready predecessor is reduced by the fallback), whole and chunked (segment
-//! boundaries every 8192 elements); and reduce-then-scan, selected explicitly, on the same inputs.
+//! boundaries every 8192 elements), with lookback rounds of the whole workgroup and of one or two lanes;
+//! and reduce-then-scan, selected explicitly, on the same inputs.
 
 mod common;
 
@@ -24,6 +25,8 @@ struct Config {
     small: bool,
     /// Let the single-pass scan use subgroup operations (where the device has them).
     subgroups: bool,
+    /// Lanes reading predecessors per lookback round; `None`: the default (the whole workgroup).
+    look: Option<u32>,
 }
 
 fn builder(c: Config) -> EngineBuilder {
@@ -34,11 +37,14 @@ fn builder(c: Config) -> EngineBuilder {
     if c.small {
         b = b.max_binding_bytes(SMALL_BINDING);
     }
+    if let Some(lanes) = c.look {
+        b = b.scan_lookback_lanes(lanes);
+    }
     b
 }
 
 fn single_pass(spin: Option<u32>, small: bool) -> EngineBuilder {
-    builder(Config { algorithm: ScanAlgorithm::SinglePass, spin, small, subgroups: true })
+    builder(Config { algorithm: ScanAlgorithm::SinglePass, spin, small, subgroups: true, look: None })
 }
 
 fn engine(cell: &'static OnceLock<Option<Engine>>, c: Config) -> Option<&'static Engine> {
@@ -141,26 +147,31 @@ fn wide_scans_match(engine: &Engine) {
     }
 }
 
-/// The single-pass configurations, by module name, and reduce-then-scan selected explicitly.
+/// The single-pass configurations, by module name, and reduce-then-scan selected explicitly. `look1`
+/// and `look2` read one or two predecessors per lookback round, so lookbacks of many rounds (and the
+/// round that finds only aggregates) run here too, where tiles mostly finish in order.
 macro_rules! engines {
     ($($name:ident),*) => {
         mod cpu { $( #[test] fn $name() { super::$name(crate::common::cpu()); } )* }
-        engines!(@gpu gpu_default_spin, SinglePass, None, false, true; $($name),*);
-        engines!(@gpu gpu_spin0, SinglePass, Some(0), false, true; $($name),*);
-        engines!(@gpu gpu_chunked_default_spin, SinglePass, None, true, true; $($name),*);
-        engines!(@gpu gpu_chunked_spin0, SinglePass, Some(0), true, true; $($name),*);
-        engines!(@gpu gpu_wgmem_default_spin, SinglePass, None, false, false; $($name),*);
-        engines!(@gpu gpu_wgmem_spin0, SinglePass, Some(0), false, false; $($name),*);
-        engines!(@gpu gpu_wgmem_chunked_default_spin, SinglePass, None, true, false; $($name),*);
-        engines!(@gpu gpu_wgmem_chunked_spin0, SinglePass, Some(0), true, false; $($name),*);
-        engines!(@gpu gpu_reduce_then_scan, ReduceThenScan, None, false, true; $($name),*);
-        engines!(@gpu gpu_chunked_reduce_then_scan, ReduceThenScan, None, true, true; $($name),*);
+        engines!(@gpu gpu_default_spin, SinglePass, None, false, true, None; $($name),*);
+        engines!(@gpu gpu_spin0, SinglePass, Some(0), false, true, None; $($name),*);
+        engines!(@gpu gpu_chunked_default_spin, SinglePass, None, true, true, None; $($name),*);
+        engines!(@gpu gpu_chunked_spin0, SinglePass, Some(0), true, true, None; $($name),*);
+        engines!(@gpu gpu_wgmem_default_spin, SinglePass, None, false, false, None; $($name),*);
+        engines!(@gpu gpu_wgmem_spin0, SinglePass, Some(0), false, false, None; $($name),*);
+        engines!(@gpu gpu_wgmem_chunked_default_spin, SinglePass, None, true, false, None; $($name),*);
+        engines!(@gpu gpu_wgmem_chunked_spin0, SinglePass, Some(0), true, false, None; $($name),*);
+        engines!(@gpu gpu_look1, SinglePass, None, false, true, Some(1); $($name),*);
+        engines!(@gpu gpu_look2_spin0, SinglePass, Some(0), false, false, Some(2); $($name),*);
+        engines!(@gpu gpu_reduce_then_scan, ReduceThenScan, None, false, true, None; $($name),*);
+        engines!(@gpu gpu_chunked_reduce_then_scan, ReduceThenScan, None, true, true, None; $($name),*);
     };
-    (@gpu $module:ident, $alg:ident, $spin:expr, $small:expr, $sg:expr; $($name:ident),*) => {
+    (@gpu $module:ident, $alg:ident, $spin:expr, $small:expr, $sg:expr, $look:expr; $($name:ident),*) => {
         mod $module {
             use super::{Config, ScanAlgorithm};
             static E: std::sync::OnceLock<Option<streamliner::Engine>> = std::sync::OnceLock::new();
-            const C: Config = Config { algorithm: ScanAlgorithm::$alg, spin: $spin, small: $small, subgroups: $sg };
+            const C: Config =
+                Config { algorithm: ScanAlgorithm::$alg, spin: $spin, small: $small, subgroups: $sg, look: $look };
             $( #[test] fn $name() { if let Some(e) = super::engine(&E, C) { super::$name(e); } } )*
         }
     };
@@ -171,7 +182,7 @@ engines!(scans_match, wide_scans_match);
 /// Resident (device column) scans with both algorithms give the CPU twin's sums.
 #[test]
 fn resident_column_matches() {
-    let c = Config { algorithm: ScanAlgorithm::SinglePass, spin: None, small: false, subgroups: true };
+    let c = Config { algorithm: ScanAlgorithm::SinglePass, spin: None, small: false, subgroups: true, look: None };
     let Some(single) = engine(&RESIDENT, c) else { return };
     let input = inputs(1_000_003, 9).remove(1);
     let want: Vec<u32> = prefix_sum(common::cpu(), &input, ScanKind::Exclusive).expect("cpu");

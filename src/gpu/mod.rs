@@ -26,6 +26,10 @@ use crate::error::{Error, Result};
 use memory::{BufferPool, ErrorSink};
 use pipelines::{Kernel, Overrides, PipelineCache, ShaderDesc, table::consts};
 
+/// The most lanes of a workgroup that read predecessors' status in one lookback round of the
+/// single-pass scan (all of them: the workgroup size).
+pub(crate) const LOOKBACK_LANES: u32 = consts::WG;
+
 /// The largest storage binding we use, whatever the adapter allows.
 const BINDING_CAP: u64 = 2 << 30;
 /// Elements of a u32 tile; segments are whole multiples of it.
@@ -47,6 +51,8 @@ pub(crate) struct GpuContext {
     /// Let the chained scan use its subgroup tile scan where the device has `SUBGROUP` (tests clear it
     /// to run the workgroup-memory tile scan).
     pub scan_subgroups: std::sync::atomic::AtomicBool,
+    /// Lanes reading predecessors per lookback round of the single-pass scan (1..=[`LOOKBACK_LANES`]).
+    pub scan_lookback_lanes: std::sync::atomic::AtomicU32,
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
@@ -238,6 +244,7 @@ impl GpuContext {
             scan_single_pass: std::sync::atomic::AtomicBool::new(true),
             scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
             scan_subgroups: std::sync::atomic::AtomicBool::new(true),
+            scan_lookback_lanes: std::sync::atomic::AtomicU32::new(LOOKBACK_LANES),
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,

@@ -37,7 +37,12 @@ pub(crate) fn record_chained(
     let kernel = ctx.kernel(
         shader,
         "scan",
-        &[("INCLUSIVE", flag(inclusive)), ("SPIN_LIMIT", f64::from(spin)), ("VEC", f64::from(vec))],
+        &[
+            ("INCLUSIVE", flag(inclusive)),
+            ("SPIN_LIMIT", f64::from(spin)),
+            ("VEC", f64::from(vec)),
+            ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
+        ],
     )?;
     // Two status words per tile: the tile's sum in 16-bit halves with flag bits.
     dispatch_tiles(batch, &kernel, tiles, 2, n, [input, output], carry_in, carry_out)
@@ -102,6 +107,7 @@ pub(crate) fn record_chained_wide(
             ("INPUT_WIDE", flag(input_wide)),
             ("SPIN_LIMIT", f64::from(spin)),
             ("VEC", f64::from(VEC)),
+            ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
         ],
     )?;
     // Four status words per tile: the tile's u64 sum in 16-bit pieces with flag bits.
