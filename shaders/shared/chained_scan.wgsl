@@ -6,10 +6,11 @@
 // were all started before it. A tile is VEC rounds of WG lanes x one vec4<u32>: in round r, lane i reads
 // vec4 number tile * WG * VEC + r * WG + i (neighbouring lanes read neighbouring 16 bytes). Each lane
 // scans its vec4s serially in registers; one workgroup scan of two vec4s (component r = the lane's sum
-// in round r) gives every lane its offset in every round. The workgroup publishes its aggregate, then lane
-// 0 alone looks back over the predecessors' published values (no barrier per poll). A predecessor still
-// not ready after SPIN_LIMIT polls is reduced from the input by the whole workgroup (fallback), so no
-// tile waits on another unboundedly. Finally the tile publishes its inclusive prefix and writes.
+// in round r) gives every lane its offset in every round. The workgroup publishes its aggregate, then
+// looks back over the predecessors' published values, up to 256 of them a round (see
+// shared/chained_common.wgsl). A predecessor still not ready after SPIN_LIMIT rounds is reduced from the
+// input by the whole workgroup (fallback), so no tile waits on another unboundedly. Finally the tile
+// publishes its inclusive prefix and writes.
 //
 // Status of tile t: two atomic words, status[1 + 2t] (low 16 bits of the value) and status[2 + 2t] (high
 // 16 bits), each with the flag in bits 30..31 (0 not ready, 1 aggregate, 2 inclusive prefix). Flag and
@@ -17,7 +18,7 @@
 // the same non-zero flag.
 //
 // Loops per invocation: VEC (<= 8) per load/write, log2(WG) or WG / subgroup size in the tile scan, and
-// lane 0's lookback (at most SPIN_LIMIT + 1 polls per predecessor, normally a handful in all).
+// the lookback's rounds (at most SPIN_LIMIT + 1 per predecessor not ready, normally one in all).
 // #include "shared/constants.wgsl"
 // #include "shared/scan_sums.wgsl"
 // #include "shared/chained_common.wgsl"

@@ -1,7 +1,7 @@
 // Single-pass chained scan with decoupled fallback, u64 sums: u32 elements (INPUT_WIDE false) or u64
 // elements (INPUT_WIDE true, as vec2<u32>(low, high)), u64 outputs, sums wrapping at 2^64. The scheme
 // is shared/chained_scan.wgsl's (tile ids from a counter, VEC striped vec4 rounds per lane, one
-// workgroup scan per limb, lane-0 lookback, fallback reduction of a late predecessor); the values
+// workgroup scan per limb, the shared lookback, fallback reduction of a late predecessor); the values
 // differ:
 // - The workgroup scans run on 16-bit limbs of the elements (2 limbs of a u32, 4 of a u64), summed as
 //   u32: a tile holds at most 8192 elements, so a limb sum stays below 2^29 and never wraps. A lane's
