@@ -27,6 +27,15 @@ struct ScanChainedParams {
 
 var<workgroup> wg_tile: u32;
 
+// The tile this workgroup scans: the next id of the counter in status[0], so every predecessor of a tile
+// was started before it. Uniform.
+fn take_tile(li: u32) -> u32 {
+    if (li == 0u) {
+        wg_tile = atomicAdd(&status[0], 1u);
+    }
+    return workgroupUniformLoad(&wg_tile);
+}
+
 // Lookback rounds that find the same predecessor not ready before computing its reduction ourselves.
 override SPIN_LIMIT: u32 = 8u;
 // Lanes that read a predecessor's status per lookback round (1..=WG; tests use 1 and 2 so that

@@ -70,10 +70,7 @@ fn reduce_tile64(li: u32, t: u32, n: u32) -> vec2<u32> {
 fn chained_scan(li: u32) {
     let n = params.n;
     let tiles = (n + WG * 4u * VEC - 1u) / (WG * 4u * VEC);
-    if (li == 0u) {
-        wg_tile = atomicAdd(&status[0], 1u);
-    }
-    let tile = workgroupUniformLoad(&wg_tile);
+    let tile = take_tile(li);
     if (tile >= tiles) {
         return;
     }

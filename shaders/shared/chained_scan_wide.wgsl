@@ -85,10 +85,7 @@ fn chained_scan(li: u32) {
     let n = params.n;
     let tile_elems = WG * VEC * elems_per_vec4();
     let tiles = (n + tile_elems - 1u) / tile_elems;
-    if (li == 0u) {
-        wg_tile = atomicAdd(&status[0], 1u);
-    }
-    let tile = workgroupUniformLoad(&wg_tile);
+    let tile = take_tile(li);
     if (tile >= tiles) {
         return;
     }

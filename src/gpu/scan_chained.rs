@@ -32,18 +32,8 @@ pub(crate) fn record_chained(
     let ctx = batch.ctx.clone();
     let vec = vec4s_per_lane();
     let tiles = n.div_ceil(u64::from(consts::WG) * 4 * u64::from(vec));
-    let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
     let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_SG } else { &table::SCAN_CHAINED };
-    let kernel = ctx.kernel(
-        shader,
-        "scan",
-        &[
-            ("INCLUSIVE", flag(inclusive)),
-            ("SPIN_LIMIT", f64::from(spin)),
-            ("VEC", f64::from(vec)),
-            ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
-        ],
-    )?;
+    let kernel = chained_kernel(&ctx, shader, inclusive, vec, &[])?;
     // Two status words per tile: the tile's sum in 16-bit halves with flag bits.
     dispatch_tiles(batch, &kernel, tiles, 2, n, [input, output], carry_in, carry_out)
 }
@@ -77,6 +67,25 @@ fn dispatch_tiles(
     Ok(())
 }
 
+/// The `scan` entry of a chained-scan shader with the overrides every variant takes (the context's spin
+/// limit and lookback lanes, `vec` vec4s per lane) and `extra` ones.
+fn chained_kernel(
+    ctx: &std::sync::Arc<super::GpuContext>,
+    shader: &'static super::ShaderDesc,
+    inclusive: bool,
+    vec: u32,
+    extra: &[(&'static str, f64)],
+) -> Result<std::sync::Arc<Kernel>> {
+    let mut overrides = vec![
+        ("INCLUSIVE", flag(inclusive)),
+        ("SPIN_LIMIT", f64::from(ctx.scan_spin_limit.load(Ordering::Relaxed))),
+        ("VEC", f64::from(vec)),
+        ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
+    ];
+    overrides.extend_from_slice(extra);
+    ctx.kernel(shader, "scan", &overrides)
+}
+
 fn subgroups(ctx: &super::GpuContext) -> bool {
     ctx.scan_subgroups.load(Ordering::Relaxed) && ctx.device.features().contains(wgpu::Features::SUBGROUP)
 }
@@ -97,19 +106,8 @@ pub(crate) fn record_chained_wide(
     let ctx = batch.ctx.clone();
     let per_vec4: u64 = if input_wide { 2 } else { 4 };
     let tiles = n.div_ceil(u64::from(consts::WG) * per_vec4 * u64::from(VEC));
-    let spin = ctx.scan_spin_limit.load(Ordering::Relaxed);
     let shader = if subgroups(&ctx) { &table::SCAN_CHAINED_WIDE_SG } else { &table::SCAN_CHAINED_WIDE };
-    let kernel = ctx.kernel(
-        shader,
-        "scan",
-        &[
-            ("INCLUSIVE", flag(inclusive)),
-            ("INPUT_WIDE", flag(input_wide)),
-            ("SPIN_LIMIT", f64::from(spin)),
-            ("VEC", f64::from(VEC)),
-            ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
-        ],
-    )?;
+    let kernel = chained_kernel(&ctx, shader, inclusive, VEC, &[("INPUT_WIDE", flag(input_wide))])?;
     // Four status words per tile: the tile's u64 sum in 16-bit pieces with flag bits.
     dispatch_tiles(batch, &kernel, tiles, 4, n, [input, output], carry_in, carry_out)
 }
