@@ -1,4 +1,4 @@
-//! Reductions, elementwise kernels (scalar, binary, gather, iota) and the byte-window chain's kernels:
+//! Reductions, elementwise kernels (scalar, binary, gather, iota) and the successor kernels:
 //! each group has the CPU twin, the GPU engine on device-resident columns (output left on the device,
 //! then a wait), and `memcpy`, a CPU copy of the same bytes between reused buffers, in the same run.
 //! `Throughput::Bytes` is the copy's byte count (the larger of the kernel's input and output bytes), so
@@ -16,7 +16,7 @@ type ColumnKernel = fn(&Engine, &[&Column<u64>], usize) -> streamliner::Result<u
 /// One group per kernel: `inputs` u64 columns built from seeded values.
 fn bench_columns(c: &mut Criterion) {
     use streamliner::elementwise::{add_scalar, gather, iota, min};
-    use streamliner::kernels::chain::{walk_marks, window_ends, window_nexts};
+    use streamliner::kernels::successor::{range_ends, successors, walk_marks};
     let (cpu, gpu) = engines::engines();
     // (name, number of inputs, kernel); inputs are made valid for each kernel below.
     let kernels: [(&str, usize, ColumnKernel); 7] = [
@@ -24,9 +24,9 @@ fn bench_columns(c: &mut Criterion) {
         ("elementwise_min_u64", 2, |e, c, _| min(e, c[0], c[1]).map(|r| r.len())),
         ("gather_u64", 2, |e, c, _| gather(e, c[0], c[1]).map(|r| r.len())),
         ("iota_u64", 0, |e, _, n| iota(e, n, 5).map(|r| r.len())),
-        ("chain_walk_marks", 1, |e, c, _| walk_marks(e, c[0]).map(|r| r.len())),
-        ("chain_window_ends", 2, |e, c, n| window_ends(e, c[0], Some(c[1]), n as u64 - 1).map(|r| r.len())),
-        ("chain_window_nexts", 2, |e, c, n| window_nexts(e, c[0], c[1], n as u64 - 1, false).map(|r| r.len())),
+        ("successor_walk_marks", 1, |e, c, _| walk_marks(e, c[0]).map(|r| r.len())),
+        ("successor_range_ends", 2, |e, c, n| range_ends(e, c[0], Some(c[1]), n as u64 - 1).map(|r| r.len())),
+        ("successor_successors", 2, |e, c, n| successors(e, c[0], c[1], n as u64 - 1, false).map(|r| r.len())),
     ];
     for (name, arity, kernel) in kernels {
         let mut group = c.benchmark_group(name);
@@ -36,7 +36,7 @@ fn bench_columns(c: &mut Criterion) {
             let r = engines::u64s(2 * n, 11);
             // Every input is a valid row index (gather, walk) or a row-shaped position (clamps).
             let inputs: Vec<Vec<u64>> = match name {
-                "chain_walk_marks" => vec![(0..n as u64).map(|s| (s + 1 + r[s as usize] % 20).min(last)).collect()],
+                "successor_walk_marks" => vec![(0..n as u64).map(|s| (s + 1 + r[s as usize] % 20).min(last)).collect()],
                 _ => (0..arity).map(|k| r[k * n..(k + 1) * n].iter().map(|x| x % n as u64).collect()).collect(),
             };
             let bytes = inputs.len().max(1) * n * 8;

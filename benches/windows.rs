@@ -59,7 +59,11 @@ fn bench_on(c: &mut Criterion, label: &str, engine: &Engine, n: usize) {
         group.bench_with_input(BenchmarkId::new(format!("{label}/streamed"), n), &n, |b, _| {
             b.iter(|| {
                 let input = eight.iter().cloned().map(Ok::<_, Error>);
-                engine.window_stream(input, &spec).expect("stream").map(|w| w.expect("window").window.units).count()
+                engine
+                    .window_stream(input, &spec)
+                    .expect("stream")
+                    .map(|w| w.expect("window").window.units)
+                    .sum::<u64>()
             })
         });
         group.finish();

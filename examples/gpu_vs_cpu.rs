@@ -655,7 +655,8 @@ fn timestamps(rng: &mut common::Rng, n: usize) -> arrow_array::TimestampMicrosec
 
 /// Strings, at `n` messages: code-point lengths and UUIDv5 of author names (SHA-1).
 fn string_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
-    use streamliner::strings::{LengthUnit, lengths, uuid5};
+    use streamliner::strings::{LengthUnit, lengths};
+    use streamliner::uuid5::uuid5;
     let text = texts(rng, n);
     let authors: arrow_array::StringArray =
         (0..n).map(|_| Some(NAMES[(rng.next() % NAMES.len() as u64) as usize])).collect();
@@ -742,7 +743,7 @@ fn time_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> 
 /// messages (the device chain on the GPU engine, the bisect chain on the CPU engine).
 fn chain_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>> {
     use std::sync::Arc;
-    use streamliner::kernels::chain::{walk_marks, window_ends, window_nexts};
+    use streamliner::kernels::successor::{range_ends, successors, walk_marks};
     use streamliner::window::{Semantics, WindowSpec};
     let last = n.saturating_sub(1) as u64;
     // A byte-window-shaped successor array: forward steps of 1..=20 rows, ending in a self-loop.
@@ -753,10 +754,8 @@ fn chain_rows(b: &Bench, rng: &mut common::Rng, n: usize) -> AnyResult<Vec<Row>>
     let raw: Vec<u64> = end.iter().enumerate().map(|(s, &e)| (s as u64 + rng.next() % 25).min(e + 3)).collect();
     let mut rows = vec![
         column_row(b, "walk_marks (pointer jumping)", n, &[&next], &|e, c| walk_marks(e, c[0]))?,
-        column_row(b, "window_ends (fused clamps)", n, &[&j, &cut], &|e, c| window_ends(e, c[0], Some(c[1]), last))?,
-        column_row(b, "window_nexts (fused clamps)", n, &[&end, &raw], &|e, c| {
-            window_nexts(e, c[0], c[1], last, false)
-        })?,
+        column_row(b, "range_ends (fused clamps)", n, &[&j, &cut], &|e, c| range_ends(e, c[0], Some(c[1]), last))?,
+        column_row(b, "successors (fused clamps)", n, &[&end, &raw], &|e, c| successors(e, c[0], c[1], last, false))?,
     ];
     drop((next, j, cut, end, raw));
     let m = (n / 16).max(1);

@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example window -- INPUT [--by messages|hours|days|bytes] [--step N]
 //!     [--max-bytes M] [--overlap R] [--max-window-time DURATION] [--unit bytes|chars]
-//!     [--semantics strict|egregora] [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME]
+//!     [--weight-column NAME] [--row-overhead N] [--window-overhead N] [--semantics strict|egregora]
+//!     [--skip-empty] [--max-windows N] [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME]
 //!     [--tz ZONE] [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--partition-by COLUMN]
 //!     [--in-memory] [--output FILE]
 //! ```
@@ -16,9 +17,13 @@
 //! is final, so memory follows the batch and the window, not the history. Rows must then come in
 //! timestamp order (per partition); `--in-memory` reads the whole input and sorts it instead. Defaults are the
 //! existing pipeline's: `--by messages --step 100 --overlap 0.2 --max-bytes 320000`, strict semantics,
-//! text measured in UTF-8 bytes (code points under egregora semantics), backend auto
+//! text measured in UTF-8 bytes (code points under egregora semantics; `--weight-column NAME` counts an
+//! unsigned integer column instead, `--row-overhead` and `--window-overhead` add the prompt's markup to a
+//! budget window's weight), backend auto
 //! (`STREAMLINER_BACKEND` overrides the default; the flag wins over it). DURATION is like `90m`, `2h`,
-//! `1d`. The windows go to stdout as CSV (`window_index,start_row,end_row,size,start_time,end_time,units`,
+//! `1d`. Time windows with empty ones stop at `--max-windows` (default 2^24) with an error, as soon as a
+//! row shows the history makes more; `--skip-empty` leaves the empty windows out instead. The windows go
+//! to stdout as CSV (`window_index,start_row,end_row,size,start_time,end_time,units`,
 //! times RFC 3339 in UTC with microseconds (ISO 8601 expanded years outside 0..9999), after the partition column with `--partition-by`), or to FILE
 //! (`.csv`, `.json`, `.jsonl`, `.parquet`, `.arrow`). Progress (rows read, rate) goes to stderr every few
 //! seconds on long runs, then one summary line. A closed stdout (`| head`) or stderr ends the run quietly. Rows are numbered in timestamp order (the input's order when it is sorted). Under
@@ -34,14 +39,15 @@ use arrow_array::RecordBatch;
 use streamliner::io::whatsapp::{DateOrder, SummaryHandle, parse_date_order_flag};
 use streamliner::io::{ReadOptions, TableWriter, open_history};
 use streamliner::strings::LengthUnit;
-use streamliner::window::{Semantics, StepUnit, WindowSpec, parse_duration};
+use streamliner::window::{Semantics, StepUnit, Weight, WindowSpec, parse_duration};
 use streamliner::{Backend, Engine, Error};
 
 #[path = "common/mod.rs"]
 mod common;
 
 const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes] [--step N] [--max-bytes M] [--overlap R]
-    [--max-window-time DURATION] [--unit bytes|chars] [--semantics strict|egregora]
+    [--max-window-time DURATION] [--unit bytes|chars] [--weight-column NAME] [--row-overhead N]
+    [--window-overhead N] [--semantics strict|egregora] [--skip-empty] [--max-windows N]
     [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE]
     [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--partition-by COLUMN] [--in-memory] [--output FILE]";
 
@@ -78,7 +84,12 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
                     other => return Err(format!("--unit: expected bytes or chars, got {other:?}").into()),
                 })
             }
+            Long("weight-column") => spec.weight = Some(Weight::Column(p.value()?.string()?)),
+            Long("row-overhead") => spec.row_overhead = p.value()?.parse()?,
+            Long("window-overhead") => spec.window_overhead = p.value()?.parse()?,
             Long("semantics") => spec.semantics = p.value()?.string()?.parse::<Semantics>()?,
+            Long("skip-empty") => spec.skip_empty_windows = true,
+            Long("max-windows") => spec.max_windows = p.value()?.parse()?,
             Long("backend") => backend = Some(p.value()?.string()?.parse::<Backend>()?),
             Long("ts-column") => spec.ts_column = p.value()?.string()?,
             Long("text-column") => spec.text_column = p.value()?.string()?,
@@ -96,7 +107,12 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             _ => return Err(arg.unexpected().into()),
         }
     }
-    spec.length_unit = unit;
+    if let Some(u) = unit {
+        if spec.weight.is_some() {
+            return Err("--unit and --weight-column both say what a row weighs: give one".into());
+        }
+        spec.weight = Some(Weight::from(u));
+    }
     let input = input.ok_or(USAGE)?;
     Ok(Options { input, spec, backend, tz, date_order, allow_unused_lines, in_memory, output })
 }
@@ -133,6 +149,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Only the columns the windows need. Under egregora semantics, a WhatsApp export's lines are normalized
     // as the pipeline does, so the texts measured are the pipeline's.
     let mut columns = vec![opts.spec.ts_column.clone(), opts.spec.text_column.clone()];
+    if opts.spec.weight_column() != opts.spec.text_column {
+        columns.push(opts.spec.weight_column().to_string());
+    }
     columns.extend(opts.spec.partition_by.clone());
     let read = ReadOptions {
         ts_column: opts.spec.ts_column.clone(),
@@ -212,8 +231,14 @@ fn main() {
         Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::OutputClosed { .. })) => {}
         Err(e) => {
             common::errln!("window: {e}");
-            if matches!(e.downcast_ref::<Error>(), Some(Error::OutOfOrder { .. })) {
-                common::errln!("window: rerun with --in-memory to sort the input in memory");
+            match e.downcast_ref::<Error>() {
+                Some(Error::OutOfOrder { .. }) => {
+                    common::errln!("window: rerun with --in-memory to sort the input in memory")
+                }
+                Some(Error::LimitExceeded { what, .. }) if what.contains("max_windows") => {
+                    common::errln!("window: rerun with --skip-empty to leave the empty windows out, or --max-windows N")
+                }
+                _ => {}
             }
             std::process::exit(1);
         }

@@ -139,6 +139,18 @@ impl<T: Element> Column<T> {
         }
     }
 
+    /// The elements as a vector: moved out of a host column that nothing else holds, else copied or read
+    /// back from the device.
+    pub(crate) fn into_host(self) -> Result<Vec<T>> {
+        match self.repr {
+            Repr::Host(v) => Ok(Arc::try_unwrap(v).unwrap_or_else(|v| v.as_ref().clone())),
+            Repr::Device(a) => match a.context() {
+                Some(ctx) => ctx.read(&a),
+                None => Ok(Vec::new()),
+            },
+        }
+    }
+
     /// Several columns' elements ([`Column::to_vec`] of each), the device columns of one device read
     /// back together: one submission and one wait rather than one each.
     pub(crate) fn to_vecs<const N: usize>(cols: [&Column<T>; N]) -> Result<[Vec<T>; N]> {

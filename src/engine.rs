@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::gpu::{self, GpuContext};
+use crate::gpu::{self, AdapterInfo, GpuContext, GpuOptions};
 
 /// The environment variable that overrides the default backend of every program built on streamliner.
 pub const BACKEND_ENV: &str = "STREAMLINER_BACKEND";
@@ -72,75 +72,6 @@ pub enum ActiveBackend {
     Gpu,
 }
 
-/// What the engine knows of its GPU adapter.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct AdapterInfo {
-    /// The adapter's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
-    pub name: String,
-    /// The graphics API, e.g. "Vulkan".
-    pub api: String,
-    /// The device type as wgpu reports it: DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.
-    pub device_type: String,
-    /// True for a software rasterizer (device type Cpu), such as lavapipe.
-    pub software: bool,
-    /// Driver name and version.
-    pub driver: String,
-    /// The largest storage binding the adapter allows, in bytes.
-    pub max_storage_buffer_binding_size: u64,
-    /// The largest buffer the adapter allows, in bytes.
-    pub max_buffer_size: u64,
-    /// Workgroups per dispatch dimension.
-    pub max_compute_workgroups_per_dimension: u32,
-    /// Workgroup memory, in bytes.
-    pub max_compute_workgroup_storage_size: u32,
-    /// Optional features enabled on the device, by wgpu's names: `SUBGROUP` and `TIMESTAMP_QUERY`
-    /// where the adapter offers them (the engine requests no others).
-    pub features: Vec<String>,
-    /// Elements per device segment: larger arrays are processed in chunks of this many elements.
-    pub segment_elements: u64,
-}
-
-impl AdapterInfo {
-    pub(crate) fn new(
-        info: &wgpu::AdapterInfo,
-        limits: &wgpu::Limits,
-        features: wgpu::Features,
-        segment_elements: u64,
-    ) -> Self {
-        AdapterInfo {
-            name: info.name.clone(),
-            api: format!("{:?}", info.backend),
-            device_type: format!("{:?}", info.device_type),
-            software: info.device_type == wgpu::DeviceType::Cpu,
-            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
-            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
-            max_buffer_size: limits.max_buffer_size,
-            max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
-            max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
-            features: features.iter_names().map(|(n, _)| n.to_string()).collect(),
-            segment_elements,
-        }
-    }
-}
-
-impl fmt::Display for AdapterInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; features {})",
-            self.name,
-            self.api,
-            self.device_type,
-            if self.software { ", software" } else { "" },
-            if self.driver.is_empty() { "unknown" } else { &self.driver },
-            self.max_storage_buffer_binding_size >> 20,
-            self.segment_elements,
-            if self.features.is_empty() { "none".to_string() } else { self.features.join(", ") }
-        )
-    }
-}
-
 /// Which backend an engine runs on, and why.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -190,15 +121,16 @@ impl fmt::Debug for Engine {
     }
 }
 
+/// An open recording of an engine's kernels (see [`Engine::record`]); dropping it submits them.
+pub(crate) struct Recording {
+    _gpu: Option<gpu::Recorder>,
+}
+
 /// Builds an [`Engine`] with options.
 #[derive(Clone, Debug, Default)]
 pub struct EngineBuilder {
     backend: Option<Backend>,
-    max_binding_bytes: Option<u64>,
-    scan_algorithm: crate::scan::ScanAlgorithm,
-    scan_spin_limit: Option<u32>,
-    scan_subgroups: Option<bool>,
-    scan_lookback_lanes: Option<u32>,
+    gpu: GpuOptions,
 }
 
 impl EngineBuilder {
@@ -211,7 +143,7 @@ impl EngineBuilder {
     /// Caps the bytes of one storage binding below the adapter's limit, so arrays are processed in
     /// smaller segments (less device memory per step; tests use it to run the chunked paths).
     pub fn max_binding_bytes(mut self, bytes: u64) -> Self {
-        self.max_binding_bytes = Some(bytes);
+        self.gpu.max_binding_bytes = Some(bytes);
         self
     }
 
@@ -227,7 +159,7 @@ impl EngineBuilder {
     /// # Ok::<(), streamliner::Error>(())
     /// ```
     pub fn scan_algorithm(mut self, algorithm: crate::scan::ScanAlgorithm) -> Self {
-        self.scan_algorithm = algorithm;
+        self.gpu.scan_single_pass = algorithm == crate::scan::ScanAlgorithm::SinglePass;
         self
     }
 
@@ -235,7 +167,7 @@ impl EngineBuilder {
     /// 0 to run the fallback path everywhere).
     #[doc(hidden)]
     pub fn scan_spin_limit(mut self, polls: u32) -> Self {
-        self.scan_spin_limit = Some(polls);
+        self.gpu.scan_spin_limit = polls;
         self
     }
 
@@ -243,7 +175,7 @@ impl EngineBuilder {
     /// default); tests pass `false` to run its workgroup-memory tile scan.
     #[doc(hidden)]
     pub fn scan_subgroups(mut self, allow: bool) -> Self {
-        self.scan_subgroups = Some(allow);
+        self.gpu.scan_subgroups = allow;
         self
     }
 
@@ -251,26 +183,8 @@ impl EngineBuilder {
     /// scan (1 to 256; default 256); tests pass 1 or 2 so that lookbacks take many rounds.
     #[doc(hidden)]
     pub fn scan_lookback_lanes(mut self, lanes: u32) -> Self {
-        self.scan_lookback_lanes = Some(lanes.clamp(1, crate::gpu::LOOKBACK_LANES));
+        self.gpu.scan_lookback_lanes = lanes.clamp(1, crate::gpu::LOOKBACK_LANES);
         self
-    }
-
-    /// Applies the builder's scan options to a GPU engine.
-    fn configure(&self, engine: Engine) -> Engine {
-        if let Some(ctx) = engine.gpu() {
-            use std::sync::atomic::Ordering::Relaxed;
-            ctx.scan_single_pass.store(self.scan_algorithm == crate::scan::ScanAlgorithm::SinglePass, Relaxed);
-            if let Some(polls) = self.scan_spin_limit {
-                ctx.scan_spin_limit.store(polls, Relaxed);
-            }
-            if let Some(allow) = self.scan_subgroups {
-                ctx.scan_subgroups.store(allow, Relaxed);
-            }
-            if let Some(lanes) = self.scan_lookback_lanes {
-                ctx.scan_lookback_lanes.store(lanes, Relaxed);
-            }
-        }
-        engine
     }
 
     /// Creates the engine (and on a GPU, its device).
@@ -295,7 +209,7 @@ impl EngineBuilder {
                 let Some(best) = best else {
                     return Err(Error::NoAdapter { reason: describe(&cands) });
                 };
-                let ctx = GpuContext::new(best, self.max_binding_bytes)?;
+                let ctx = GpuContext::new(best, self.gpu)?;
                 let reason = if best.is_software() {
                     format!("{why}; {} is a software adapter, slower than the CPU path", best.info.name)
                 } else {
@@ -307,7 +221,7 @@ impl EngineBuilder {
                 let cands = gpu::enumerate();
                 let best = cands.iter().filter(|c| c.compute && !c.is_software()).max_by_key(|c| c.rank());
                 match best {
-                    Some(best) => match GpuContext::new(best, self.max_binding_bytes) {
+                    Some(best) => match GpuContext::new(best, self.gpu) {
                         Ok(ctx) => Engine::gpu_with(requested, format!("{why}: a hardware GPU was found"), ctx),
                         Err(e) => Engine::cpu_with(
                             requested,
@@ -334,7 +248,6 @@ impl EngineBuilder {
                 }
             }
         };
-        let engine = self.configure(engine);
         log::info!("streamliner: backend {}", engine.info());
         Ok(engine)
     }
@@ -379,9 +292,8 @@ impl EngineBuilder {
         device: wgpu::Device,
         queue: wgpu::Queue,
     ) -> Result<Engine> {
-        let ctx = GpuContext::with_device(adapter, device, queue, self.max_binding_bytes)?;
+        let ctx = GpuContext::with_device(adapter, device, queue, self.gpu)?;
         let engine = Engine::gpu_with(Backend::Gpu, "a device given by the caller".to_string(), ctx);
-        let engine = self.configure(engine);
         log::info!("streamliner: backend {}", engine.info());
         Ok(engine)
     }
@@ -463,6 +375,13 @@ impl Engine {
 
     pub(crate) fn gpu(&self) -> Option<&Arc<GpuContext>> {
         self.inner.gpu.as_ref()
+    }
+
+    /// Opens a recording on this thread: until the guard is dropped, the device work of this engine's
+    /// kernels goes to the device in one submission (a readback submits what is held first). Nothing
+    /// on the CPU engine.
+    pub(crate) fn record(&self) -> Recording {
+        Recording { _gpu: self.gpu().map(|ctx| ctx.record()) }
     }
 
     /// Waits until all work submitted to the device has finished (a no-op on the CPU).

@@ -32,14 +32,17 @@ pub mod etl;
 mod gpu;
 pub mod io;
 pub mod kernels;
+mod ops;
 mod pystr;
+mod text;
 pub mod window;
 
 pub use column::{Column, Element};
-pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
+pub use engine::{ActiveBackend, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
+pub use gpu::AdapterInfo;
 pub use kernels::values::Values;
-pub use kernels::{compact, elementwise, reduce, scan, search, strings, text_match, time};
+pub use kernels::{compact, elementwise, reduce, scan, search, strings, successor, text_match, time, uuid5};
 /// The `wgpu` this crate is built on, for [`EngineBuilder::build_on_device`] callers who need the same
 /// version.
 pub use wgpu;

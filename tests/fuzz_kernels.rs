@@ -13,7 +13,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use streamliner::scan::ScanKind;
 use streamliner::search::{Bound, Check};
 use streamliner::strings::LengthUnit;
-use streamliner::{Engine, compact, elementwise as ew, reduce, scan, search, strings, text_match, time};
+use streamliner::{Engine, compact, elementwise as ew, reduce, scan, search, strings, text_match, time, uuid5};
 
 fn runner(cases: u32) -> TestRunner {
     let config = Config { cases, failure_persistence: None, ..Config::default() };
@@ -144,7 +144,7 @@ fn string_kernels(engine: &Engine) {
                 }
                 same(engine, "starts_with", |e| text_match::starts_with_ignore_ascii_case(e, a.as_ref(), &prefix))?;
                 same(engine, "urls", |e| text_match::extract_urls(e, a.as_ref()).map(|l| l.to_data()))?;
-                same(engine, "uuid5", |e| strings::uuid5(e, a.as_ref(), [7; 16], &prefix).map(|x| x.to_data()))?;
+                same(engine, "uuid5", |e| uuid5::uuid5(e, a.as_ref(), [7; 16], &prefix).map(|x| x.to_data()))?;
                 let set: Vec<[u8; 16]> = vec![[0; 16], [0xab; 16]];
                 same(engine, "uuid_in_set", |e| text_match::uuid_in_set(e, a.as_ref(), &set))?;
             }

@@ -50,7 +50,7 @@ fn spec_strategy() -> impl Strategy<Value = WindowSpec> {
             overlap_ratio: overlap,
             max_window_time: mwt.map(Duration::from_secs),
             max_bytes_per_window: budget,
-            length_unit: lu,
+            weight: lu.map(Into::into),
             semantics,
             skip_empty_windows: skip,
             max_windows: 10_000,

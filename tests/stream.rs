@@ -191,14 +191,38 @@ fn sparse_time_windows_are_bounded(engine: &Engine) {
     let w = engine.window(&h, &skip).unwrap();
     assert_eq!(w.windows().iter().map(|w| (w.index, w.size())).collect::<Vec<_>>(), [(0, 2), (1, 1)]);
     assert_eq!(w.windows()[1].start_time, far);
-    // Streaming: empty windows come one at a time, lazily; without them, the same as in memory.
-    let first: Vec<u64> = engine
-        .window_stream([Ok::<_, Error>(h.clone())], &spec)
-        .unwrap()
-        .take(4)
-        .map(|w| w.unwrap().window.size())
-        .collect();
-    assert_eq!(first, [2, 0, 0, 0]);
+    // Streamed, the same limit holds, whether the far row comes in the first batch or a later one, and
+    // whether or not the input says where it ends: the error, not 4 * 10^9 empty windows.
+    let limit_error = |items: Vec<Result<StreamWindow, Error>>| -> (Vec<u64>, Error) {
+        let mut sizes = Vec::new();
+        for item in items {
+            match item {
+                Ok(w) => sizes.push(w.window.size()),
+                Err(e) => return (sizes, e),
+            }
+        }
+        panic!("expected an error after {sizes:?}");
+    };
+    let unsized_input = |batches: Vec<RecordBatch>| batches.into_iter().map(Ok::<_, Error>).filter(|_| true);
+    for batches in [vec![h.clone()], vec![h.slice(0, 2), h.slice(2, 1)]] {
+        let all: Vec<_> =
+            engine.window_stream(batches.clone().into_iter().map(Ok::<_, Error>), &spec).unwrap().collect();
+        let (before, e) = limit_error(all);
+        assert!(before.len() <= 1, "{before:?}");
+        let bare: Vec<_> = engine.window_stream(unsized_input(batches.clone()), &spec).unwrap().collect();
+        assert_eq!(limit_error(bare).1.to_string(), e.to_string());
+        match e {
+            Error::LimitExceeded { value, limit, ref what } => {
+                assert_eq!((value, limit), (4_000_000_001, streamliner::window::DEFAULT_MAX_WINDOWS));
+                assert!(what.contains("max_windows") && what.contains("skip_empty_windows"), "{what}");
+            }
+            other => panic!("expected LimitExceeded, got {other:?}"),
+        }
+        assert!(matches!(
+            engine.window_batches(&batches, &spec),
+            Err(Error::LimitExceeded { value: 4_000_000_001, .. })
+        ));
+    }
     let ws: Vec<Window> =
         engine.window_stream([Ok::<_, Error>(h.clone())], &skip).unwrap().map(|w| w.unwrap().window).collect();
     assert_eq!(ws, w.windows());
@@ -209,6 +233,11 @@ fn sparse_time_windows_are_bounded(engine: &Engine) {
     assert!(matches!(engine.window(&ten, &limited(9)), Err(Error::LimitExceeded { value: 10, limit: 9, .. })));
     let chunks = [ten.slice(0, 5), ten.slice(5, 5)];
     assert!(matches!(engine.window_batches(&chunks, &limited(9)), Err(Error::LimitExceeded { .. })));
+    let streamed: Result<Vec<_>, _> =
+        engine.window_stream(chunks.clone().map(Ok::<_, Error>), &limited(9)).unwrap().collect();
+    assert!(matches!(streamed, Err(Error::LimitExceeded { value: 10, limit: 9, .. })));
+    let streamed: Result<Vec<_>, _> = engine.window_stream(chunks.map(Ok::<_, Error>), &limited(10)).unwrap().collect();
+    assert_eq!(streamed.unwrap().len(), 10);
 }
 
 fn chunked_rows_are_zero_copy(engine: &Engine) {

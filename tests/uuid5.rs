@@ -8,7 +8,7 @@ use arrow_array::{Array, LargeStringArray, StringArray};
 use common::Rng;
 use sha1::{Digest, Sha1};
 use streamliner::Engine;
-use streamliner::strings::uuid5;
+use streamliner::uuid5::uuid5;
 
 const OID: [u8; 16] = *uuid::Uuid::NAMESPACE_OID.as_bytes();
 

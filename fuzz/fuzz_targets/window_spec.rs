@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use arrow_array::{RecordBatch, StringArray, TimestampMicrosecondArray};
 use libfuzzer_sys::fuzz_target;
-use streamliner::strings::LengthUnit;
-use streamliner::window::{Semantics, StepUnit, WindowSpec};
+use streamliner::window::{Semantics, StepUnit, Weight, WindowSpec};
 use streamliner::{Backend, Engine, Error};
 
 struct Bytes<'a>(&'a [u8]);
@@ -45,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
         max_bytes_per_window,
         overlap_ratio,
         max_window_time: (knobs & 8 != 0).then(|| Duration::from_secs(mwt % 100_000)),
-        length_unit: (knobs & 16 != 0).then_some(LengthUnit::CodePoints),
+        weight: (knobs & 16 != 0).then_some(Weight::CodePoints),
         semantics: if knobs & 32 != 0 { Semantics::Egregora } else { Semantics::Strict },
         skip_empty_windows: knobs & 64 != 0,
         max_windows: 20_000,

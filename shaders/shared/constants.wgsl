@@ -30,6 +30,6 @@ const PAIR_LE: u32 = 5u;
 const REDUCE_SUM: u32 = 0u;
 const REDUCE_MIN: u32 = 1u;
 const REDUCE_MAX: u32 = 2u;
-// chain.wgsl nexts: the semantics of the window after a window.
-const NEXTS_EGREGORA: u32 = 0u;
-const NEXTS_STRICT: u32 = 1u;
+// successor.wgsl successors: whether a row whose range reaches the last row has it for successor.
+const SUCCESSORS_CONTINUE: u32 = 0u;
+const SUCCESSORS_STOP_AT_LAST: u32 = 1u;

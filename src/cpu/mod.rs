@@ -1,7 +1,6 @@
 //! The CPU twin of every kernel, same names as the shaders. These are what most users run: scans work
 //! in blocks over both cores when the input is large, searches are branchless.
 
-pub(crate) mod chain;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
@@ -9,6 +8,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
 pub(crate) mod strings;
+pub(crate) mod successor;
 pub(crate) mod text_match;
 pub(crate) mod time;
 pub(crate) mod uuid5;

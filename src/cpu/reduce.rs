@@ -1,23 +1,6 @@
 //! CPU twin of `shaders/reduce.wgsl`; large inputs on rayon's pool.
 
-/// A reduction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ReduceOp {
-    /// Sum as u64, wrapping at 2^64.
-    Sum,
-    Min,
-    Max,
-}
-
-impl ReduceOp {
-    pub fn combine(self, a: u64, b: u64) -> u64 {
-        match self {
-            ReduceOp::Sum => a.wrapping_add(b),
-            ReduceOp::Min => a.min(b),
-            ReduceOp::Max => a.max(b),
-        }
-    }
-}
+use crate::ops::ReduceOp;
 
 /// Reduces `data` (u32 or u64 values) with `op`; `None` when empty.
 pub(crate) fn reduce<T: Copy + Into<u64> + Send + Sync>(data: &[T], op: ReduceOp) -> Option<u64> {

@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise as ew;
 use crate::kernels::scan::{ScanKind, prefix_sum};
 use crate::kernels::search::{Bound, Check, search_sorted};
-use crate::kernels::strings::text_parts;
 use crate::kernels::time::{timestamp_array, timestamps};
+use crate::text::text_parts;
 use crate::window::Windows;
 
 /// For each row, 1 + the previous row with the same (non-null) author, 0 when none; `u64::MAX` for a

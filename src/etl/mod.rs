@@ -19,9 +19,10 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise as ew;
 use crate::kernels::ids::message_id_bytes;
-use crate::kernels::strings::{string_column_from_parts, uuid5};
+use crate::kernels::strings::string_column_from_parts;
 use crate::kernels::text_match::{starts_with_ignore_ascii_case, uuid_in_set};
 use crate::kernels::time::{ordered, per_second, timestamps};
+use crate::kernels::uuid5::uuid5;
 
 /// The namespace of author pseudonyms: the OID namespace of RFC 4122.
 pub const PSEUDONYM_NAMESPACE: [u8; 16] = *uuid::Uuid::NAMESPACE_OID.as_bytes();
@@ -35,7 +36,7 @@ pub const COMMAND_PREFIX: &str = "/egregora";
 /// `LargeUtf8` past `i32::MAX` bytes (59,652,324 rows).
 ///
 /// # Errors
-/// As [`crate::strings::uuid5`].
+/// As [`crate::uuid5::uuid5`].
 ///
 /// # Example
 /// ```
@@ -179,7 +180,7 @@ mod tests {
             let authors =
                 arrow_array::StringArray::from(vec![Some("Ann"), None, Some(" Ann "), Some("Bo"), Some("Ann")]);
             let small = author_uuids(&engine, &authors).unwrap();
-            let large = crate::kernels::strings::uuid5_with_limit(
+            let large = crate::kernels::uuid5::uuid5_with_limit(
                 &engine,
                 &authors,
                 PSEUDONYM_NAMESPACE,
@@ -190,7 +191,7 @@ mod tests {
             assert!(small.as_string::<i32>().iter().eq(large.as_string::<i64>().iter()));
             assert!(large.is_null(1));
             let nulls = arrow_array::StringArray::new_null(3);
-            let none = crate::kernels::strings::uuid5_with_limit(&engine, &nulls, PSEUDONYM_NAMESPACE, "", 0).unwrap();
+            let none = crate::kernels::uuid5::uuid5_with_limit(&engine, &nulls, PSEUDONYM_NAMESPACE, "", 0).unwrap();
             assert_eq!((none.len(), none.null_count(), none.data_type()), (3, 3, &arrow_schema::DataType::LargeUtf8));
         }
     }

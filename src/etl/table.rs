@@ -14,9 +14,11 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::whatsapp::{Chat, ChatMessage};
 use crate::kernels::compact::filter_batch;
-use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
-use crate::kernels::text_match::{MatchText, chars_on, starts_with_on, urls_on};
+use crate::kernels::strings::{LengthUnit, lengths, lengths_on, string_column};
+use crate::kernels::text_match::{starts_with_on, urls_on};
 use crate::kernels::time::local_to_utc;
+use crate::kernels::uuid5::uuid5_with_limit;
+use crate::text::Text;
 
 /// How to build the message table.
 #[derive(Clone, Debug)]
@@ -271,8 +273,8 @@ fn table_rows(
     let msg_id = ids_column(engine, &delta, &row, TimeUnit::Microsecond, limit)?;
     let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
     // The text goes to the device once for the code points, the URLs and the command mask.
-    let matched = MatchText::new(engine, text.as_ref())?;
-    let text_chars = chars_on(engine, &matched)?;
+    let matched = Text::new(text.as_ref())?;
+    let text_chars = lengths_on(engine, &matched, LengthUnit::CodePoints)?;
     let urls = urls_on(engine, &matched)?;
     let attrs: Vec<String> = rows.iter().map(|r| attrs_json(r.0, r.1)).collect();
     let attrs = string_column(attrs.iter().map(String::as_str), limit_usize);

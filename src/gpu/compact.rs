@@ -8,8 +8,8 @@ use super::pipelines::table::{self, CompactParams};
 use super::reduce::reduce_array;
 use super::scan::{ScanSpec, scan_array};
 use super::{Batch, GpuContext, item_groups, u64_words};
-use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
+use crate::ops::ReduceOp;
 
 /// Indices (u64) of the rows where `mask` (u64, 0 or 1) is 1, in order: an exclusive scan gives each
 /// kept row its place, then a scatter.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::memory::GpuArray;
 use super::pipelines::table::{self, GatherParams, MapParams, consts};
 use super::{Batch, GpuContext, Groups, item_groups, u64_words};
-use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::error::{Error, Result};
+use crate::ops::{PairOp, ScalarOp};
 
 pub(crate) fn map_scalar(ctx: &Arc<GpuContext>, a: &GpuArray, op: ScalarOp, k: u64) -> Result<GpuArray> {
     let out = ctx.alloc(a.len, 8)?;

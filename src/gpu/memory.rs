@@ -387,14 +387,6 @@ impl GpuContext {
         Ok(outs)
     }
 
-    /// Reads `out.len()` elements from the start of each `buf`, in one submission and one wait (per
-    /// group of [`READ_GROUP_BYTES`]).
-    pub(crate) fn read_buffers<T: Pod>(self: &Arc<Self>, reads: &mut [(&PooledBuffer, &mut [T])]) -> Result<()> {
-        let mut regions: Vec<(&wgpu::Buffer, u64, &mut [u8])> =
-            reads.iter_mut().map(|(buf, out)| (buf.buffer(), 0, bytemuck::cast_slice_mut::<T, u8>(out))).collect();
-        self.read_regions(&mut regions)
-    }
-
     /// Reads `out.len()` elements from the start of `buf`.
     pub(crate) fn read_buffer<T: Pod>(self: &Arc<Self>, buf: &PooledBuffer, out: &mut [T]) -> Result<()> {
         self.read_into(buf.buffer(), 0, bytemuck::cast_slice_mut(out))

@@ -1,7 +1,7 @@
 //! The GPU side: device and queue, pipeline cache, buffer pool, and the host wrapper of each shader
 //! (same name as its file in `shaders/`).
 
-pub(crate) mod chain;
+pub(crate) mod adapter;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
@@ -14,6 +14,7 @@ pub(crate) mod scan;
 pub(crate) mod scan_chained;
 pub(crate) mod search;
 pub(crate) mod strings;
+pub(crate) mod successor;
 pub(crate) mod text;
 pub(crate) mod text_match;
 pub(crate) mod timing;
@@ -21,8 +22,8 @@ pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
 
-use crate::engine::AdapterInfo;
 use crate::error::{Error, Result};
+pub use adapter::AdapterInfo;
 use memory::{BufferPool, ErrorSink};
 use pipelines::{Kernel, Overrides, PipelineCache, ShaderDesc, table::consts};
 
@@ -35,6 +36,35 @@ const BINDING_CAP: u64 = 2 << 30;
 /// Elements of a u32 tile; segments are whole multiples of it.
 pub(crate) const TILE_U32: u64 = consts::TILE_WORDS as u64;
 
+/// How the kernels run on a device, fixed when its context is made (the engine builder's options).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GpuOptions {
+    /// Caps one storage binding below the adapter's limit (smaller segments).
+    pub max_binding_bytes: Option<u64>,
+    /// Scan with the single-pass chained scan (`shaders/scan_chained.wgsl`) where it applies, rather than
+    /// reduce-then-scan.
+    pub scan_single_pass: bool,
+    /// `SPIN_LIMIT` of the chained scan (polls of a not-ready predecessor before the fallback).
+    pub scan_spin_limit: u32,
+    /// Let the chained scan use its subgroup tile scan where the device has `SUBGROUP` (tests turn it off
+    /// to run the workgroup-memory tile scan).
+    pub scan_subgroups: bool,
+    /// Lanes reading predecessors per lookback round of the single-pass scan (1..=[`LOOKBACK_LANES`]).
+    pub scan_lookback_lanes: u32,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions {
+            max_binding_bytes: None,
+            scan_single_pass: true,
+            scan_spin_limit: scan_chained::DEFAULT_SPIN_LIMIT,
+            scan_subgroups: true,
+            scan_lookback_lanes: LOOKBACK_LANES,
+        }
+    }
+}
+
 /// A device, its queue, and what is cached for them.
 pub(crate) struct GpuContext {
     pub device: wgpu::Device,
@@ -43,16 +73,8 @@ pub(crate) struct GpuContext {
     /// Elements per segment of a device array, for every element size (sized for 8-byte elements).
     pub segment_elems: u64,
     pub max_buffer_size: u64,
-    /// Scan with the single-pass chained scan (`shaders/scan_chained.wgsl`) where it applies, rather
-    /// than reduce-then-scan; set once by the engine builder.
-    pub scan_single_pass: std::sync::atomic::AtomicBool,
-    /// `SPIN_LIMIT` of the chained scan (polls of a not-ready predecessor before the fallback).
-    pub scan_spin_limit: std::sync::atomic::AtomicU32,
-    /// Let the chained scan use its subgroup tile scan where the device has `SUBGROUP` (tests clear it
-    /// to run the workgroup-memory tile scan).
-    pub scan_subgroups: std::sync::atomic::AtomicBool,
-    /// Lanes reading predecessors per lookback round of the single-pass scan (1..=[`LOOKBACK_LANES`]).
-    pub scan_lookback_lanes: std::sync::atomic::AtomicU32,
+    /// The options the context was made with.
+    pub options: GpuOptions,
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
@@ -179,7 +201,7 @@ fn check_limits(name: &str, limits: &wgpu::Limits) -> Result<()> {
 
 impl GpuContext {
     /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
-    pub(crate) fn new(cand: &Candidate, max_binding_bytes: Option<u64>) -> Result<Arc<Self>> {
+    pub(crate) fn new(cand: &Candidate, options: GpuOptions) -> Result<Arc<Self>> {
         let adapter = &cand.adapter;
         let limits = adapter.limits();
         check_limits(&cand.info.name, &limits)?;
@@ -193,7 +215,7 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| Error::DeviceRequest { adapter: cand.info.name.clone(), message: e.to_string() })?;
-        Self::with_device(&cand.info, device, queue, max_binding_bytes)
+        Self::with_device(&cand.info, device, queue, options)
     }
 
     /// A context on a device someone else created: its own limits and features, as the caller chose
@@ -202,7 +224,7 @@ impl GpuContext {
         adapter: &wgpu::AdapterInfo,
         device: wgpu::Device,
         queue: wgpu::Queue,
-        max_binding_bytes: Option<u64>,
+        options: GpuOptions,
     ) -> Result<Arc<Self>> {
         let limits = device.limits();
         check_limits(&adapter.name, &limits)?;
@@ -221,7 +243,7 @@ impl GpuContext {
         });
 
         let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size).min(BINDING_CAP);
-        let binding = match max_binding_bytes {
+        let binding = match options.max_binding_bytes {
             Some(cap) => binding.min(cap),
             None => binding,
         };
@@ -241,10 +263,7 @@ impl GpuContext {
             info,
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
-            scan_single_pass: std::sync::atomic::AtomicBool::new(true),
-            scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
-            scan_subgroups: std::sync::atomic::AtomicBool::new(true),
-            scan_lookback_lanes: std::sync::atomic::AtomicU32::new(LOOKBACK_LANES),
+            options,
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,

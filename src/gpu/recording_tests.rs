@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::GpuContext;
 use super::elementwise::{gather, iota, map_pair, map_scalar};
-use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::engine::{Backend, Engine};
+use crate::ops::{PairOp, ScalarOp};
 
 /// A GPU engine (segments of `binding / 8` elements when `binding` is given), or None with
 /// `STREAMLINER_SKIP_GPU=1`; without an adapter the test fails rather than skip silently.

@@ -7,8 +7,8 @@ use super::memory::{GpuArray, PooledBuffer, STORAGE};
 use super::pipelines::flag;
 use super::pipelines::table::{self, ReduceParams, consts};
 use super::{Batch, GpuContext};
-use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
+use crate::ops::ReduceOp;
 
 /// The `OP` override of `shaders/reduce.wgsl` for `op`.
 pub(crate) fn reduce_op_code(op: ReduceOp) -> u32 {

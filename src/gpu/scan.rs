@@ -8,8 +8,8 @@ use super::pipelines::flag;
 use super::pipelines::table::{self, ReduceParams, ScanParams, consts};
 use super::reduce::reduce_op_code;
 use super::{Batch, GpuContext};
-use crate::cpu::reduce::ReduceOp;
 use crate::error::Result;
+use crate::ops::ReduceOp;
 
 /// What a scan computes.
 #[derive(Clone, Copy, Debug)]
@@ -38,7 +38,7 @@ fn record_level(
     carry_out: &PooledBuffer,
 ) -> Result<()> {
     let ctx = batch.ctx.clone();
-    if ctx.scan_single_pass.load(std::sync::atomic::Ordering::Relaxed) {
+    if ctx.options.scan_single_pass {
         if !input_wide && !output_wide {
             return super::scan_chained::record_chained(batch, input, n, output, inclusive, carry_in, carry_out);
         }

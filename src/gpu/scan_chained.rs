@@ -4,8 +4,6 @@
 //! u32 or u64 elements). The `_sg` variants do the tile scan in subgroup operations and are used where
 //! the device has `Features::SUBGROUP`; the others use workgroup memory.
 
-use std::sync::atomic::Ordering;
-
 use super::Batch;
 use super::memory::{PooledBuffer, STORAGE};
 use super::pipelines::table::{self, ScanChainedParams, consts};
@@ -78,16 +76,16 @@ fn chained_kernel(
 ) -> Result<std::sync::Arc<Kernel>> {
     let mut overrides = vec![
         ("INCLUSIVE", flag(inclusive)),
-        ("SPIN_LIMIT", f64::from(ctx.scan_spin_limit.load(Ordering::Relaxed))),
+        ("SPIN_LIMIT", f64::from(ctx.options.scan_spin_limit)),
         ("VEC", f64::from(vec)),
-        ("LOOK_LANES", f64::from(ctx.scan_lookback_lanes.load(Ordering::Relaxed))),
+        ("LOOK_LANES", f64::from(ctx.options.scan_lookback_lanes)),
     ];
     overrides.extend_from_slice(extra);
     ctx.kernel(shader, "scan", &overrides)
 }
 
 fn subgroups(ctx: &super::GpuContext) -> bool {
-    ctx.scan_subgroups.load(Ordering::Relaxed) && ctx.device.features().contains(wgpu::Features::SUBGROUP)
+    ctx.options.scan_subgroups && ctx.device.features().contains(wgpu::Features::SUBGROUP)
 }
 
 /// Records the u64 scan of `n` elements (u32, or u64 when `input_wide`) bound at `input` into the u64

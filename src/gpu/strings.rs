@@ -1,13 +1,12 @@
-//! Host wrapper of `shaders/strings.wgsl`: code point positions over the raw UTF-8 buffer, as a scan of
-//! per-block counts (16 words a block), so no invocation loops over a row (rows may be megabytes long),
-//! a piece of the text at a time.
+//! Host wrapper of `shaders/strings.wgsl`: the code points of each row of a text on the device, and the
+//! upload of UTF-8 bytes as the words the text kernels read.
 
 use std::sync::Arc;
 
 use super::memory::{GpuArray, STORAGE};
-use super::pipelines::table::{self, CarryParams, CharOffsetsParams, WordCharsParams};
-use super::scan::{ScanSpec, scan_array};
-use super::{Batch, GpuContext, item_groups, u64_words};
+use super::pipelines::table::{self, CharsParams};
+use super::text::DeviceText;
+use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
 
 impl GpuContext {
@@ -51,103 +50,45 @@ impl GpuContext {
     }
 }
 
-/// Words per block of the code point counts (`BLOCK_WORDS` in `shaders/strings.wgsl`).
-const BLOCK_WORDS: u64 = 16;
+/// Words of a row one pass of the `chars` kernel counts.
+const CHARS_BUDGET: u32 = 4096;
 
-/// For each byte offset of `offsets` (the device copy of `host_offsets`: sorted, none past
-/// `bytes.len()`), the number of code points that start before it in `bytes`.
-///
-/// The text goes to the device a piece at a time (one segment of words, less a block), so device
-/// memory holds one piece and its counts rather than the whole text and a prefix of it: each piece's
-/// blocks of [`BLOCK_WORDS`] words are counted and scanned, the offsets that fall in the piece (a row
-/// range, found on the host) are resolved against them, and a device-side carry adds the code points
-/// of the pieces before. Nothing is read back.
-pub(crate) fn char_positions(
-    ctx: &Arc<GpuContext>,
-    bytes: &[u8],
-    host_offsets: &[u64],
-    offsets: &GpuArray,
-) -> Result<GpuArray> {
-    debug_assert_eq!(host_offsets.len() as u64, offsets.len);
-    let out = ctx.alloc(offsets.len, 8)?;
-    let total_words = bytes.len() as u64 / 4 + 1;
-    // A piece of words plus the extra word past the text fits one segment; whole blocks.
-    let piece_words = (ctx.segment_elems - BLOCK_WORDS) / BLOCK_WORDS * BLOCK_WORDS;
-    let carry = ctx.upload(&[0u64])?;
-    let wc = ctx.kernel(&table::STRINGS, "block_chars", &[])?;
-    let co = ctx.kernel(&table::STRINGS, "char_offsets", &[])?;
-    let ca = ctx.kernel(&table::STRINGS, "carry_add", &[])?;
-    let (mut w0, mut r0) = (0u64, 0usize);
-    while w0 < total_words && r0 < host_offsets.len() {
-        let last = w0 + piece_words >= total_words;
-        let pw = if last { total_words - w0 } else { piece_words };
-        let (b0, b1) = ((w0 * 4) as usize, (((w0 + pw) * 4) as usize).min(bytes.len()));
-        // Rows whose offsets' words are in this piece; the last piece takes every row left.
-        let r1 = if last { host_offsets.len() } else { r0 + host_offsets[r0..].partition_point(|&o| o < (b1 as u64)) };
-        // A piece with no offset is still counted, for the carry.
-        let words = ctx.word_buffer(&bytes[b0.min(bytes.len())..b1], pw)?;
-        let n_blocks = pw.div_ceil(BLOCK_WORDS);
-        let counts = ctx.alloc(n_blocks, 4)?;
-        let mut batch = Batch::new(ctx);
-        let params = ctx.params(&WordCharsParams {
-            n_words: pw as u32,
-            valid_bytes: (b1 - b0.min(b1)) as u32,
-            ..Default::default()
-        })?;
-        batch.dispatch(
-            &wc,
-            &[("wc_params", params.whole()), ("words", words.whole()), ("counts", counts.seg_binding(0))],
-            item_groups(n_blocks),
-        )?;
-        batch.keep(params);
-        batch.submit();
-        let prefix = scan_array(ctx, &counts, ScanSpec { inclusive: false, wide: true })?;
-        let mut batch = Batch::new(ctx);
-        // The rows r0..r1, a dispatch for each offsets segment they touch.
-        let seg = offsets.seg_elems as usize;
-        let mut r = r0;
-        while r < r1 {
-            let q = r / seg;
-            let end = r1.min((q + 1) * seg);
-            let params = ctx.params(&CharOffsetsParams {
-                n: (end - q * seg) as u32,
-                seg_words: pw as u32,
-                row0: (r - q * seg) as u32,
-                seg_start: u64_words(w0),
-                ..Default::default()
-            })?;
-            batch.dispatch(
-                &co,
-                &[
-                    ("co_params", params.whole()),
-                    ("offsets", offsets.seg_binding(q)),
-                    ("seg_words", words.whole()),
-                    ("seg_prefix", prefix.seg_binding(0)),
-                    ("char_pos", out.seg_binding(q)),
-                    ("carry", carry.seg_binding(0)),
-                ],
-                item_groups((end - r) as u64),
-            )?;
-            batch.keep(params);
-            r = end;
+/// The code points of each row of `text` and one more value, 0: `rows + 1` u64 on the device, so that
+/// an exclusive scan of them is the rows' running count. `oversized` gives the counts of the rows too
+/// large for the device (`text.oversized`, in order), counted by the caller. Every chunk's passes and
+/// the copies of the given counts go in one submission; nothing is read back.
+pub(crate) fn char_counts(ctx: &Arc<GpuContext>, text: &DeviceText, oversized: &[u64]) -> Result<GpuArray> {
+    let out = ctx.alloc(text.rows as u64 + 1, 8)?;
+    let kernel = ctx.kernel(&table::STRINGS, "chars", &[])?;
+    let seg = out.seg_elems as usize;
+    let mut batch = Batch::new(ctx);
+    for c in &text.chunks {
+        // A chunk's rows lie in one segment of the output (see `DeviceText::new`).
+        let q = c.rows.start / seg;
+        let out_row0 = (c.rows.start - q * seg) as u32;
+        // A row of b bytes spans at most b / 4 + 2 words.
+        let passes = (c.max_row_bytes / 4 + 2).div_ceil(u64::from(CHARS_BUDGET));
+        for round in 0..passes {
+            let params = CharsParams { n: c.len() as u32, budget: CHARS_BUDGET, round: round as u32, out_row0 };
+            let bindings = [
+                ("text_words", c.words.whole()),
+                ("text_offsets", c.offsets.whole()),
+                ("row_chars", out.seg_binding(q)),
+            ];
+            batch.run(&kernel, &params, &bindings, item_groups(c.len()))?;
         }
-        if !last {
-            let params = ctx.params(&CarryParams { n_blocks: n_blocks as u32, ..Default::default() })?;
-            batch.dispatch(
-                &ca,
-                &[
-                    ("ca_params", params.whole()),
-                    ("seg_prefix", prefix.seg_binding(0)),
-                    ("counts", counts.seg_binding(0)),
-                    ("carry", carry.seg_binding(0)),
-                ],
-                1,
-            )?;
-            batch.keep(params);
-        }
-        batch.submit();
-        w0 += pw;
-        r0 = r1;
     }
+    // The oversized rows' counts and the final 0, copied in after the passes (a queue write would land
+    // before them).
+    let given: Vec<(usize, u64)> =
+        text.oversized.iter().copied().zip(oversized.iter().copied()).chain([(text.rows, 0)]).collect();
+    let values: Vec<u64> = given.iter().map(|&(_, v)| v).collect();
+    let src = ctx.storage_from(&values)?;
+    for (k, &(row, _)) in given.iter().enumerate() {
+        let (q, at) = (row / seg, (row % seg) as u64);
+        batch.enc.copy_buffer_to_buffer(src.buffer(), 8 * k as u64, out.segments[q].buffer(), 8 * at, 8);
+    }
+    batch.keep(src);
+    batch.submit();
     Ok(out)
 }

@@ -1,6 +1,7 @@
-//! String columns on the device for the per-row byte kernels (`shaders/shared/text.wgsl`): rows are cut
+//! A string column on the device for the per-row text kernels (`shaders/shared/text.wgsl`): its rows cut
 //! into chunks whose bytes fit one storage binding, each with its words and row offsets relative to the
-//! chunk. A row too large for any binding is left to the CPU twin.
+//! chunk, uploaded once and read by every text kernel. A row too large for any binding is left to the
+//! CPU twin.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -8,7 +9,6 @@ use std::sync::Arc;
 use super::GpuContext;
 use super::memory::PooledBuffer;
 use crate::error::{Error, Result};
-use crate::kernels::strings::TextParts;
 
 /// Rows `rows` of a string column on the device.
 pub(crate) struct TextChunk {
@@ -28,43 +28,64 @@ impl TextChunk {
     }
 }
 
-/// The chunks of `parts`, each at most `max_rows` rows, and the rows that fit no binding.
-pub(crate) fn chunks(
-    ctx: &Arc<GpuContext>,
-    parts: &TextParts<'_>,
-    max_rows: u64,
-) -> Result<(Vec<TextChunk>, Vec<usize>)> {
-    // One segment of words, less the extra word past the end.
-    let max_bytes = (ctx.segment_elems - 1) * 4;
-    let max_rows = max_rows.max(1) as usize;
-    let n = parts.offsets.len() - 1;
-    let off = &parts.offsets;
-    let mut out = Vec::new();
-    let mut oversized = Vec::new();
-    let mut r = 0usize;
-    while r < n {
-        if off[r + 1] - off[r] > max_bytes {
-            oversized.push(r);
-            r += 1;
-            continue;
-        }
-        let start = r;
-        let mut longest = 0;
-        while r < n && r - start < max_rows && off[r + 1] - off[start] <= max_bytes {
-            longest = longest.max(off[r + 1] - off[r]);
-            r += 1;
-        }
-        let bytes = &parts.values[off[start] as usize..off[r] as usize];
-        // `upload_words` uploads `len / 4 + 1 <= segment_elems` words: exactly one segment.
-        let words = ctx
-            .upload_words(bytes)?
-            .segments
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::gpu("text upload", "no words"))?;
-        let rel: Vec<u32> = off[start..=r].iter().map(|&o| (o - off[start]) as u32).collect();
-        let offsets = ctx.storage_from(&rel)?;
-        out.push(TextChunk { rows: start..r, first_byte: off[start], words, offsets, max_row_bytes: longest });
+/// A string column's rows on the device, in chunks; `oversized` are the rows too large for any
+/// binding.
+pub(crate) struct DeviceText {
+    pub chunks: Vec<TextChunk>,
+    pub oversized: Vec<usize>,
+    pub rows: usize,
+}
+
+impl DeviceText {
+    /// Uploads the rows of a column given as `offsets` (`n + 1`, from 0) into `values`. A chunk holds at
+    /// most half a segment of rows (so per-row outputs and state of 16 bytes a row fit a binding) and
+    /// never crosses a multiple of a segment's rows (so per-row u64 outputs of a chunk lie in one segment
+    /// of a device array).
+    pub(crate) fn new(ctx: &Arc<GpuContext>, offsets: &[u64], values: &[u8]) -> Result<Self> {
+        Self::with_rows_per_chunk(ctx, offsets, values, ctx.segment_elems / 2)
     }
-    Ok((out, oversized))
+
+    /// [`DeviceText::new`] with at most `max_rows` rows a chunk.
+    pub(crate) fn with_rows_per_chunk(
+        ctx: &Arc<GpuContext>,
+        offsets: &[u64],
+        values: &[u8],
+        max_rows: u64,
+    ) -> Result<Self> {
+        // One segment of words, less the extra word past the end.
+        let max_bytes = (ctx.segment_elems - 1) * 4;
+        let max_rows = max_rows.clamp(1, ctx.segment_elems) as usize;
+        let seg = ctx.segment_elems as usize;
+        let n = offsets.len() - 1;
+        let off = offsets;
+        let mut chunks = Vec::new();
+        let mut oversized = Vec::new();
+        let mut r = 0usize;
+        while r < n {
+            if off[r + 1] - off[r] > max_bytes {
+                oversized.push(r);
+                r += 1;
+                continue;
+            }
+            let start = r;
+            let stop = (start / seg + 1) * seg;
+            let mut longest = 0;
+            while r < n && r < stop && r - start < max_rows && off[r + 1] - off[start] <= max_bytes {
+                longest = longest.max(off[r + 1] - off[r]);
+                r += 1;
+            }
+            let bytes = &values[off[start] as usize..off[r] as usize];
+            // `upload_words` uploads `len / 4 + 1 <= segment_elems` words: exactly one segment.
+            let words = ctx
+                .upload_words(bytes)?
+                .segments
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::gpu("text upload", "no words"))?;
+            let rel: Vec<u32> = off[start..=r].iter().map(|&o| (o - off[start]) as u32).collect();
+            let offsets = ctx.storage_from(&rel)?;
+            chunks.push(TextChunk { rows: start..r, first_byte: off[start], words, offsets, max_row_bytes: longest });
+        }
+        Ok(DeviceText { chunks, oversized, rows: n })
+    }
 }

@@ -1,38 +1,16 @@
-//! Host wrapper of `shaders/text_match.wgsl`: case-insensitive prefixes, URL spans, code points per
-//! row and UUID-set membership, chunk by chunk (see `text.rs`).
+//! Host wrapper of `shaders/text_match.wgsl`: case-insensitive prefixes, URL spans and UUID-set
+//! membership over a text on the device, chunk by chunk (see `text.rs`).
 
 use std::sync::Arc;
 
 use super::memory::STORAGE;
-use super::pipelines::table::{self, CharsParams, PrefixParams, SetParams, UrlParams};
-use super::text::chunks;
+use super::pipelines::table::{self, PrefixParams, SetParams, UrlParams};
+use super::text::DeviceText;
 use super::{Batch, GpuContext, byte_words, item_groups};
 use crate::error::Result;
-use crate::kernels::strings::TextParts;
 
 /// Bytes one URL pass walks per row.
 const URL_BUDGET: u32 = 4096;
-
-/// Rows per chunk: bounded so per-row outputs and state (16 bytes a row) fit a binding.
-fn rows_per_chunk(ctx: &GpuContext) -> u64 {
-    ctx.segment_elems / 2
-}
-
-/// A string column's rows on the device, in chunks, uploaded once and shared by the matchers that
-/// read the same text (prefixes and URLs); `oversized` are the rows too large for any binding.
-pub(crate) struct DeviceText {
-    chunks: Vec<super::text::TextChunk>,
-    oversized: Vec<usize>,
-    rows: usize,
-}
-
-impl DeviceText {
-    /// Uploads the rows of `parts`.
-    pub(crate) fn new(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<Self> {
-        let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
-        Ok(DeviceText { chunks, oversized, rows: parts.offsets.len() - 1 })
-    }
-}
 
 /// 0/1 per row: the row starts with `pattern` (lowercase ASCII), ASCII case ignored; and the rows too
 /// large for the device.
@@ -62,57 +40,6 @@ pub(crate) fn prefix_ci(ctx: &Arc<GpuContext>, text: &DeviceText, pattern: &[u8]
         ctx.read_buffer(&flags, &mut out[c.rows.clone()])?;
     }
     Ok((out, oversized))
-}
-
-/// Words of a row one pass of the `chars` kernel counts.
-const CHARS_BUDGET: u32 = 4096;
-
-/// The code points of each row, and the rows too large for the device (0 here): every chunk's
-/// passes in one submission, then one readback.
-pub(crate) fn row_chars(ctx: &Arc<GpuContext>, text: &DeviceText) -> Result<(Vec<u64>, Vec<usize>)> {
-    let mut out = vec![0u64; text.rows];
-    let kernel = ctx.kernel(&table::TEXT_MATCH, "chars", &[])?;
-    let mut batch = Batch::new(ctx);
-    let mut counts = Vec::with_capacity(text.chunks.len());
-    for c in &text.chunks {
-        let buf = ctx.buffer(STORAGE, c.len() * 8)?;
-        // A row of b bytes spans at most b / 4 + 2 words.
-        let passes = (c.max_row_bytes / 4 + 2).div_ceil(u64::from(CHARS_BUDGET));
-        for pass in 0..passes {
-            let params = ctx.params(&CharsParams {
-                n: c.len() as u32,
-                budget: CHARS_BUDGET,
-                round: pass as u32,
-                ..Default::default()
-            })?;
-            batch.dispatch(
-                &kernel,
-                &[
-                    ("text_words", c.words.whole()),
-                    ("text_offsets", c.offsets.whole()),
-                    ("chars_params", params.whole()),
-                    ("row_chars", buf.whole()),
-                ],
-                item_groups(c.len()),
-            )?;
-            batch.keep(params);
-        }
-        counts.push(buf);
-    }
-    batch.submit();
-    let mut regions = Vec::with_capacity(counts.len());
-    let mut rest = out.as_mut_slice();
-    let mut at = 0;
-    for (c, buf) in text.chunks.iter().zip(&counts) {
-        // Chunks hold ascending, disjoint row ranges.
-        let (_, tail) = rest.split_at_mut(c.rows.start - at);
-        let (mine, later) = tail.split_at_mut(c.rows.len());
-        regions.push((buf, mine));
-        rest = later;
-        at = c.rows.end;
-    }
-    ctx.read_buffers(&mut regions)?;
-    Ok((out, text.oversized.clone()))
 }
 
 /// URL spans per row, the spans of all rows in order, and the rows left to the CPU.
@@ -187,15 +114,14 @@ pub(crate) fn urls(ctx: &Arc<GpuContext>, text: &DeviceText) -> Result<UrlSpans>
 /// too large for the device.
 pub(crate) fn in_uuid_set(
     ctx: &Arc<GpuContext>,
-    parts: &TextParts<'_>,
+    text: &DeviceText,
     keys: &[[u32; 4]],
 ) -> Result<(Vec<u64>, Vec<usize>)> {
-    let n = parts.offsets.len() - 1;
-    let mut out = vec![0u64; n];
-    let (chunks, oversized) = chunks(ctx, parts, rows_per_chunk(ctx))?;
+    let mut out = vec![0u64; text.rows];
+    let (chunks, oversized) = (&text.chunks, text.oversized.clone());
     let keys_buf = ctx.storage_from(if keys.is_empty() { &[[0u32; 4]] } else { keys })?;
     let kernel = ctx.kernel(&table::TEXT_MATCH, "in_uuid_set", &[])?;
-    for c in &chunks {
+    for c in chunks {
         let members = ctx.buffer(STORAGE, c.len() * 8)?;
         let params = ctx.params(&SetParams { n: c.len() as u32, n_keys: keys.len() as u32, ..Default::default() })?;
         let mut batch = Batch::new(ctx);

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use super::memory::STORAGE;
 use super::pipelines::table::{self, Uuid5Params};
-use super::text::{TextChunk, chunks};
+use super::text::{DeviceText, TextChunk};
 use super::{Batch, GpuContext, byte_words, item_groups};
 use crate::error::Result;
-use crate::kernels::strings::TextParts;
 
 /// Characters one strip pass examines per row.
 const STRIP_BUDGET: u32 = 1024;
@@ -17,12 +16,19 @@ const BLOCK_BUDGET: u32 = 8;
 /// Bytes of per-row state (`RowState` in the shader).
 const STATE_BYTES: u64 = 36;
 
-/// The UUIDs of the rows of `parts`, as 36 hex characters each (36 * n bytes), hashing
-/// `head ++ strip(row)`; and the rows too large for the device, left for the caller.
-pub(crate) fn uuid5(ctx: &Arc<GpuContext>, parts: &TextParts<'_>, head: &[u8]) -> Result<(Vec<u8>, Vec<usize>)> {
-    let n = parts.offsets.len() - 1;
+/// The UUIDs of the rows of a column given as `offsets` (from 0) into `values`, as 36 hex characters
+/// each (36 * n bytes), hashing `head ++ strip(row)`; and the rows too large for the device, left for the
+/// caller.
+pub(crate) fn uuid5(
+    ctx: &Arc<GpuContext>,
+    offsets: &[u64],
+    values: &[u8],
+    head: &[u8],
+) -> Result<(Vec<u8>, Vec<usize>)> {
+    let n = offsets.len() - 1;
     let mut out = vec![0u8; 36 * n];
-    let (chunks, oversized) = chunks(ctx, parts, ctx.segment_elems * 8 / STATE_BYTES)?;
+    let DeviceText { chunks, oversized, .. } =
+        DeviceText::with_rows_per_chunk(ctx, offsets, values, ctx.segment_elems * 8 / STATE_BYTES)?;
     let head_buf = ctx.storage_from(&byte_words(head))?;
     for chunk in &chunks {
         let hex = run_chunk(ctx, chunk, &head_buf, head.len() as u32)?;

@@ -1,12 +1,12 @@
-//! Elementwise operations on `u64` columns and a gather: the glue between kernels, so that a chain of
+//! Elementwise operations on `u64` columns and a gather: the glue between kernels, so that a sequence of
 //! them (windows, ETL) stays on the device. Arithmetic saturates rather than wraps.
 
 use crate::column::Column;
 use crate::cpu;
-use crate::cpu::elementwise::{PairOp, ScalarOp};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::gpu;
+use crate::ops::{PairOp, ScalarOp};
 
 fn scalar(engine: &Engine, a: &Column<u64>, op: ScalarOp, k: u64) -> Result<Column<u64>> {
     match engine.gpu() {

@@ -1,6 +1,5 @@
 //! The host API of each kernel family; each call dispatches to the GPU wrapper or the CPU twin.
 
-pub mod chain;
 pub mod compact;
 pub mod elementwise;
 pub(crate) mod ids;
@@ -8,6 +7,8 @@ pub mod reduce;
 pub mod scan;
 pub mod search;
 pub mod strings;
+pub mod successor;
 pub mod text_match;
 pub mod time;
+pub mod uuid5;
 pub mod values;

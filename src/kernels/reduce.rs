@@ -8,11 +8,11 @@ use arrow_array::PrimitiveArray;
 use crate::column::sealed::Sealed as _;
 use crate::column::{Column, Element};
 use crate::cpu;
-use crate::cpu::reduce::ReduceOp;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::gpu;
 use crate::kernels::values::Values;
+use crate::ops::ReduceOp;
 
 fn run<V>(engine: &Engine, input: &V, op: ReduceOp) -> Result<Option<u64>>
 where

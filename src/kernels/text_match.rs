@@ -3,17 +3,13 @@
 //! passes of bounded work; a row larger than one storage binding is handled by the CPU twin.
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{Array, BooleanArray, ListArray, UInt64Array};
+use arrow_array::{Array, BooleanArray, ListArray};
 
 use crate::cpu;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::gpu;
-use crate::kernels::strings::{TextParts, text_parts};
-
-fn row<'a>(parts: &'a TextParts<'_>, i: usize) -> &'a [u8] {
-    &parts.values[parts.offsets[i] as usize..parts.offsets[i + 1] as usize]
-}
+use crate::text::{Text, TextParts};
 
 fn booleans(values: Vec<u64>, parts: &TextParts<'_>) -> BooleanArray {
     BooleanArray::new(values.into_iter().map(|v| v != 0).collect(), parts.nulls.clone())
@@ -42,39 +38,20 @@ pub fn starts_with_ignore_ascii_case(engine: &Engine, text: &dyn Array, prefix: 
     if !prefix.is_ascii() {
         return Err(Error::invalid("prefix", prefix, "must be ASCII"));
     }
-    starts_with_on(engine, &MatchText::new(engine, text)?, prefix)
+    starts_with_on(engine, &Text::new(text)?, prefix)
 }
 
-/// A string column made ready once for several matchers: its parts, and on a GPU engine its rows on
-/// the device, so that the matchers reading the same text share one upload (the message table's
-/// command mask and URLs).
-pub(crate) struct MatchText<'a> {
-    parts: TextParts<'a>,
-    device: Option<gpu::text_match::DeviceText>,
-}
-
-impl<'a> MatchText<'a> {
-    /// The parts of `text`, uploaded when `engine` is a GPU engine and there are rows.
-    pub(crate) fn new(engine: &Engine, text: &'a dyn Array) -> Result<Self> {
-        let parts = text_parts(text)?;
-        let device = match engine.gpu() {
-            Some(ctx) if parts.offsets.len() > 1 => Some(gpu::text_match::DeviceText::new(ctx, &parts)?),
-            _ => None,
-        };
-        Ok(MatchText { parts, device })
-    }
-}
-
-/// [`starts_with_ignore_ascii_case`] over a column made ready by [`MatchText::new`] on `engine`.
-pub(crate) fn starts_with_on(engine: &Engine, text: &MatchText<'_>, prefix: &str) -> Result<BooleanArray> {
+/// [`starts_with_ignore_ascii_case`] over a text made ready for `engine` (on a GPU, the rows already on
+/// the device).
+pub(crate) fn starts_with_on(engine: &Engine, text: &Text<'_>, prefix: &str) -> Result<BooleanArray> {
     if !prefix.is_ascii() {
         return Err(Error::invalid("prefix", prefix, "must be ASCII"));
     }
     let pattern = prefix.to_ascii_lowercase().into_bytes();
     let parts = &text.parts;
     let n = parts.offsets.len() - 1;
-    let twin = |i: usize| u64::from(cpu::text_match::prefix_ci(row(parts, i), &pattern));
-    let values = match (engine.gpu(), &text.device) {
+    let twin = |i: usize| u64::from(cpu::text_match::prefix_ci(parts.row(i), &pattern));
+    let values = match (engine.gpu(), text.device(engine)?) {
         (Some(ctx), Some(dt)) => {
             let (mut v, oversized) = gpu::text_match::prefix_ci(ctx, dt, &pattern)?;
             for i in oversized {
@@ -108,19 +85,19 @@ pub(crate) fn starts_with_on(engine: &Engine, text: &MatchText<'_>, prefix: &str
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn extract_urls(engine: &Engine, text: &dyn Array) -> Result<ListArray> {
-    urls_on(engine, &MatchText::new(engine, text)?)
+    urls_on(engine, &Text::new(text)?)
 }
 
-/// [`extract_urls`] over a column made ready by [`MatchText::new`] on `engine`.
-pub(crate) fn urls_on(engine: &Engine, text: &MatchText<'_>) -> Result<ListArray> {
+/// [`extract_urls`] over a text made ready for `engine`.
+pub(crate) fn urls_on(engine: &Engine, text: &Text<'_>) -> Result<ListArray> {
     let parts = &text.parts;
     let n = parts.offsets.len() - 1;
     // Per row, the spans as absolute byte positions in parts.values.
     let twin = |i: usize| -> Vec<(u64, u64)> {
         let base = parts.offsets[i];
-        cpu::text_match::urls(row(parts, i)).into_iter().map(|(s, e)| (base + s as u64, base + e as u64)).collect()
+        cpu::text_match::urls(parts.row(i)).into_iter().map(|(s, e)| (base + s as u64, base + e as u64)).collect()
     };
-    let per_row: Vec<Vec<(u64, u64)>> = match (engine.gpu(), &text.device) {
+    let per_row: Vec<Vec<(u64, u64)>> = match (engine.gpu(), text.device(engine)?) {
         (Some(ctx), Some(dt)) => {
             let (counts, spans, oversized) = gpu::text_match::urls(ctx, dt)?;
             let mut it = spans.into_iter();
@@ -135,7 +112,7 @@ pub(crate) fn urls_on(engine: &Engine, text: &MatchText<'_>) -> Result<ListArray
     };
     let mut builder = ListBuilder::new(StringBuilder::new());
     for (i, spans) in per_row.iter().enumerate() {
-        if parts.nulls.as_ref().is_some_and(|nb| nb.is_null(i)) {
+        if parts.is_null(i) {
             builder.append(false);
             continue;
         }
@@ -150,43 +127,22 @@ pub(crate) fn urls_on(engine: &Engine, text: &MatchText<'_>) -> Result<ListArray
     Ok(builder.finish())
 }
 
-/// The code points of each row (a null row gives a null), as [`strings::lengths`] in
-/// [`LengthUnit::CodePoints`], over a column made ready by [`MatchText::new`] on `engine`: on a GPU it
-/// reads the rows already on the device, so the text is not uploaded again.
-///
-/// [`strings::lengths`]: crate::strings::lengths
-/// [`LengthUnit::CodePoints`]: crate::strings::LengthUnit::CodePoints
-pub(crate) fn chars_on(engine: &Engine, text: &MatchText<'_>) -> Result<UInt64Array> {
-    let parts = &text.parts;
-    let values = match (engine.gpu(), &text.device) {
-        (Some(ctx), Some(dt)) => {
-            let (mut v, oversized) = gpu::text_match::row_chars(ctx, dt)?;
-            for i in oversized {
-                v[i] = cpu::strings::count_chars(row(parts, i));
-            }
-            v
-        }
-        _ => cpu::strings::char_positions(&parts.values, &parts.offsets).windows(2).map(|w| w[1] - w[0]).collect(),
-    };
-    Ok(UInt64Array::new(values.into(), parts.nulls.clone()))
-}
-
 /// Whether each row is a UUID in canonical text (36 characters, hyphenated, hex of either case) that is
 /// in `set` (UUIDs as 16 bytes). Text that is not a UUID is not in the set; a null row gives a null.
 ///
 /// # Errors
 /// As [`starts_with_ignore_ascii_case`].
 pub fn uuid_in_set(engine: &Engine, text: &dyn Array, set: &[[u8; 16]]) -> Result<BooleanArray> {
-    let parts = text_parts(text)?;
-    let n = parts.offsets.len() - 1;
+    let text = Text::new(text)?;
+    let parts = &text.parts;
+    let n = parts.len();
     let mut keys: Vec<[u8; 16]> = set.to_vec();
     keys.sort_unstable();
     keys.dedup();
-    let twin = |i: usize| {
-        u64::from(cpu::text_match::parse_uuid(row(&parts, i)).is_some_and(|u| keys.binary_search(&u).is_ok()))
-    };
-    let values = match engine.gpu() {
-        Some(ctx) if n > 0 => {
+    let twin =
+        |i: usize| u64::from(cpu::text_match::parse_uuid(parts.row(i)).is_some_and(|u| keys.binary_search(&u).is_ok()));
+    let values = match (engine.gpu(), text.device(engine)?) {
+        (Some(ctx), Some(dt)) => {
             // Big-endian words keep the byte order of the sorted keys.
             let words: Vec<[u32; 4]> = keys
                 .iter()
@@ -194,7 +150,7 @@ pub fn uuid_in_set(engine: &Engine, text: &dyn Array, set: &[[u8; 16]]) -> Resul
                     std::array::from_fn(|w| u32::from_be_bytes([k[4 * w], k[4 * w + 1], k[4 * w + 2], k[4 * w + 3]]))
                 })
                 .collect();
-            let (mut v, oversized) = gpu::text_match::in_uuid_set(ctx, &parts, &words)?;
+            let (mut v, oversized) = gpu::text_match::in_uuid_set(ctx, dt, &words)?;
             for i in oversized {
                 v[i] = twin(i);
             }
@@ -202,5 +158,5 @@ pub fn uuid_in_set(engine: &Engine, text: &dyn Array, set: &[[u8; 16]]) -> Resul
         }
         _ => (0..n).map(twin).collect(),
     };
-    Ok(booleans(values, &parts))
+    Ok(booleans(values, parts))
 }

@@ -40,12 +40,12 @@ pub(crate) fn ordered(t: i64) -> u64 {
     (t as u64) ^ (1 << 63)
 }
 
-fn values<T: ArrowPrimitiveType<Native = i64>>(a: &dyn Array) -> Option<&[i64]> {
-    a.as_any().downcast_ref::<PrimitiveArray<T>>().map(|p| p.values().as_ref())
+fn values<T: ArrowPrimitiveType<Native = i64>>(a: &dyn Array) -> Option<&arrow_buffer::ScalarBuffer<i64>> {
+    a.as_any().downcast_ref::<PrimitiveArray<T>>().map(|p| p.values())
 }
 
-/// The values and unit of a timestamp array.
-pub(crate) fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
+/// The values (zero-copy) and unit of a timestamp array.
+fn timestamp_buffer(a: &dyn Array) -> Result<(&arrow_buffer::ScalarBuffer<i64>, TimeUnit)> {
     let bad = || Error::invalid("timestamp column type", a.data_type(), "expected an Arrow timestamp (any unit)");
     let DataType::Timestamp(unit, _) = a.data_type() else { return Err(bad()) };
     let v = match unit {
@@ -55,6 +55,16 @@ pub(crate) fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
         TimeUnit::Nanosecond => values::<TimestampNanosecondType>(a),
     };
     v.map(|v| (v, *unit)).ok_or_else(bad)
+}
+
+/// The values and unit of a timestamp array.
+pub(crate) fn timestamps(a: &dyn Array) -> Result<(&[i64], TimeUnit)> {
+    timestamp_buffer(a).map(|(v, unit)| (v.as_ref(), unit))
+}
+
+/// The values and unit of a timestamp array, as a buffer that shares the array's memory.
+pub(crate) fn timestamp_values(a: &dyn Array) -> Result<(arrow_buffer::ScalarBuffer<i64>, TimeUnit)> {
+    timestamp_buffer(a).map(|(v, unit)| (v.clone(), unit))
 }
 
 /// A timestamp array of `unit` and zone `tz` from values and a null mask.

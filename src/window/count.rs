@@ -1,32 +1,51 @@
-//! Count windows: a closed form.
+//! Count windows: window `i` starts at row `i * step` and holds `step + overlap` rows, cut at the end.
+//! Strict semantics stop after the first window that reaches the end (every later one would lie inside
+//! it); egregora semantics emit all `ceil(n / step)`.
 
+use super::buffer::Buffer;
+use super::output::Window;
+use super::rule::Cursor;
 use super::spec::Semantics;
 
-/// Row ranges `[start, end)` of count windows over `n` rows: window i starts at `i * step` and holds
-/// `step + floor(step * ratio)` rows, cut at `n`. Strict semantics stop after the first window that
-/// reaches the end (every later one would lie inside it); egregora semantics emit all `ceil(n / step)`.
-pub(crate) fn count_windows(n: u64, step: u64, ratio: f64, semantics: Semantics) -> Vec<(u64, u64)> {
-    let overlap = (step as f64 * ratio).floor() as u64;
-    let mut out = Vec::with_capacity(n.div_ceil(step) as usize);
-    let mut start = 0u64;
-    while start < n {
-        let end = start.saturating_add(step).saturating_add(overlap).min(n);
-        out.push((start, end));
-        if end == n && semantics == Semantics::Strict {
-            break;
+impl Cursor {
+    pub(super) fn count_step(
+        &mut self,
+        buf: &Buffer,
+        ended: bool,
+        step: u64,
+        overlap: u64,
+        semantics: Semantics,
+    ) -> Option<Window> {
+        let start = self.next.checked_mul(step)?;
+        let n = buf.end;
+        if start >= n || (ended && semantics == Semantics::Strict && self.index > 0 && self.last_end == n) {
+            return None;
         }
-        start = start.saturating_add(step);
+        let full = start.saturating_add(step).saturating_add(overlap);
+        if full > n && !ended {
+            return None;
+        }
+        let end = full.min(n);
+        self.next += 1;
+        self.last_end = end;
+        Some(self.window(buf, start, end, None))
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::rule::{Rule, run};
     use super::*;
+
+    fn sizes(n: u64, step: u64, ratio: f64, semantics: Semantics) -> Vec<u64> {
+        let overlap = (step as f64 * ratio).floor() as u64;
+        let rule = Rule::Count { step, overlap, semantics };
+        let ts = vec![0i64; n as usize];
+        run(rule, &ts, (0..=n).collect()).iter().map(Window::size).collect()
+    }
 
     #[test]
     fn reference_cases() {
-        let sizes = |n, s, r, sem| count_windows(n, s, r, sem).iter().map(|(a, b)| b - a).collect::<Vec<_>>();
         for sem in [Semantics::Strict, Semantics::Egregora] {
             assert_eq!(sizes(10, 3, 0.0, sem), [3, 3, 3, 1]);
             assert_eq!(sizes(100, 50, 0.0, sem), [50, 50]);
@@ -39,6 +58,8 @@ mod tests {
         }
         assert_eq!(sizes(10, 3, 0.34, Semantics::Egregora), [4, 4, 4, 1]);
         assert_eq!(sizes(10, 3, 0.34, Semantics::Strict), [4, 4, 4]);
-        assert_eq!(count_windows(10, 3, 0.34, Semantics::Egregora)[..2], [(0, 4), (3, 7)]);
+        let rule = Rule::Count { step: 3, overlap: 1, semantics: Semantics::Egregora };
+        let w = run(rule, &[0; 10], (0..=10).collect());
+        assert_eq!(((w[0].start_row, w[0].end_row), (w[1].start_row, w[1].end_row)), ((0, 4), (3, 7)));
     }
 }

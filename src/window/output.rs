@@ -5,9 +5,11 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use super::history::timestamps;
+use super::input::timestamps;
+use super::spec::WindowSpec;
+use super::weight::{Weight, running_weight};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::kernels::strings::{LengthUnit, text_parts};
 
 /// One window: rows `start_row..end_row` of the sorted history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +28,8 @@ pub struct Window {
     /// End time: the last message's time (count and byte windows) or the window's exclusive upper
     /// bound (time windows).
     pub end_time: i64,
-    /// Total text length of the rows, in the window's length unit.
+    /// The window's weight: the weight of its rows, with the spec's overheads (none for a window
+    /// without rows).
     pub units: u64,
 }
 
@@ -46,9 +49,8 @@ pub struct Windows {
     windows: Vec<Window>,
     table: RecordBatch,
     parts: Vec<PartRows>,
-    ts_column: String,
-    text_column: String,
-    unit: LengthUnit,
+    spec: WindowSpec,
+    engine: Engine,
 }
 
 /// One partition's sorted rows, as one or more chunks.
@@ -148,7 +150,8 @@ impl Windows {
         parts: Vec<PartRows>,
         ts_type: &DataType,
         key_name: Option<&str>,
-        spec: &super::WindowSpec,
+        spec: &WindowSpec,
+        engine: &Engine,
     ) -> Result<Self> {
         let key = match key_name {
             Some(name) => {
@@ -167,14 +170,7 @@ impl Windows {
             None => None,
         };
         let table = window_table(&windows, ts_type, key)?;
-        Ok(Windows {
-            windows,
-            table,
-            parts,
-            ts_column: spec.ts_column.clone(),
-            text_column: spec.text_column.clone(),
-            unit: spec.unit(),
-        })
+        Ok(Windows { windows, table, parts, spec: spec.clone(), engine: engine.clone() })
     }
 
     /// Number of windows.
@@ -233,6 +229,18 @@ impl Windows {
         part.slice(0, part.num_rows())
     }
 
+    /// Partition `p`'s rows in sorted order as the batches that hold them (zero-copy), and their schema.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a partition that does not exist.
+    pub fn partition_batches(&self, p: usize) -> Result<(Vec<RecordBatch>, arrow_schema::SchemaRef)> {
+        let part = self
+            .parts
+            .get(p)
+            .ok_or_else(|| Error::invalid("partition", p, format!("there are {}", self.parts.len())))?;
+        Ok((part.chunks.clone(), part.schema.clone()))
+    }
+
     /// The number of partitions (1 when not partitioned; with partitions, one per key).
     pub fn partitions(&self) -> usize {
         self.parts.len()
@@ -285,17 +293,22 @@ impl Windows {
 
     /// The name of the history's timestamp column.
     pub fn ts_column(&self) -> &str {
-        &self.ts_column
+        &self.spec.ts_column
     }
 
     /// The name of the history's text column.
     pub fn text_column(&self) -> &str {
-        &self.text_column
+        &self.spec.text_column
     }
 
-    /// The unit of `units`.
-    pub fn length_unit(&self) -> LengthUnit {
-        self.unit
+    /// What a row weighs in `units` (overheads aside).
+    pub fn weight(&self) -> &Weight {
+        self.spec.row_weight()
+    }
+
+    /// The spec the windows were made with.
+    pub fn spec(&self) -> &WindowSpec {
+        &self.spec
     }
 
     /// The timestamp unit of `start_time` and `end_time`.
@@ -309,8 +322,9 @@ impl Windows {
 
     /// Splits `window` into `n` parts of equal time: with `d = (end_time - start_time) / n` (rounded half
     /// to even), part `k` holds the window's rows with timestamps in `[start + k*d, start + (k+1)*d)`,
-    /// the last part closed at `end_time`. Empty parts are dropped; parts keep the window's index. The
-    /// cost follows the window's rows, not `n`.
+    /// the last part closed at `end_time`. Empty parts are dropped; parts keep the window's index, and
+    /// each part's `units` is its rows' weight with the overheads. The cost follows the window's rows, not
+    /// `n`.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when `n < 2`.
@@ -319,18 +333,12 @@ impl Windows {
             return Err(Error::invalid("n", n, "a window splits into at least 2 parts"));
         }
         let rows = self.rows(window)?;
-        let ts_col = rows
-            .column_by_name(&self.ts_column)
-            .ok_or_else(|| Error::invalid("ts column", &self.ts_column, "missing"))?;
-        let (ts, _) = timestamps(ts_col.as_ref(), &self.ts_column)?;
-        let text = rows
-            .column_by_name(&self.text_column)
-            .ok_or_else(|| Error::invalid("text column", &self.text_column, "missing"))?;
-        let parts = text_parts(text.as_ref())?;
-        let prefix: Vec<u64> = match self.unit {
-            LengthUnit::Utf8Bytes => parts.offsets.clone(),
-            LengthUnit::CodePoints => crate::cpu::strings::char_positions(&parts.values, &parts.offsets),
-        };
+        let spec = &self.spec;
+        let ts_col = super::input::column(&rows, &spec.ts_column, "ts column")?;
+        let (ts, _) = timestamps(ts_col.as_ref(), &spec.ts_column)?;
+        let source = super::input::column(&rows, spec.weight_column(), "weight column")?;
+        let prefix = running_weight(&self.engine, source.as_ref(), spec.row_weight(), spec.row_overhead, 0, 0)?;
+        let prefix = prefix.into_host()?;
         let (start, end) = (i128::from(window.start_time), i128::from(window.end_time));
         let n_i = i128::from(n);
         // Round half to even, as Python's timedelta / int.
@@ -354,7 +362,7 @@ impl Windows {
                 end_row: window.start_row + stop as u64,
                 start_time: clamp(lo),
                 end_time: clamp(hi),
-                units: prefix[stop] - prefix[first],
+                units: (prefix[stop] - prefix[first]).saturating_add(spec.window_overhead),
             });
         };
         for (i, &t) in ts.iter().enumerate() {

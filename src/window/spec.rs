@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::weight::Weight;
 use crate::error::{Error, Result};
 use crate::kernels::strings::LengthUnit;
 
@@ -17,7 +18,7 @@ pub enum StepUnit {
     Hours,
     /// Windows of `step_size` days (86400 s each, not calendar days), anchored at the first message.
     Days,
-    /// Windows of at most `max_bytes_per_window` units of text.
+    /// Budget windows: at most `max_bytes_per_window` of the spec's [`Weight`] a window.
     Bytes,
 }
 
@@ -77,6 +78,10 @@ pub const DEFAULT_MAX_WINDOWS: u64 = 1 << 24;
 /// How to cut a history into windows. The defaults are the existing pipeline's: 100 messages a step,
 /// overlap 0.2, a budget of 320000, strict semantics, columns `ts` and `text`.
 ///
+/// A budget window (`StepUnit::Bytes`) counts a [`Weight`] per row (UTF-8 bytes of the text by
+/// default), plus `row_overhead` a row and `window_overhead` a window: the prompt's own markup. Every
+/// window's `units` is that total.
+///
 /// # Example
 /// ```
 /// use std::time::Duration;
@@ -97,11 +102,16 @@ pub struct WindowSpec {
     pub overlap_ratio: f64,
     /// Longest time a window may span (time and, under strict semantics, byte windows).
     pub max_window_time: Option<Duration>,
-    /// Text budget of a byte window, in `length_unit`s (at least 1).
+    /// The budget of a budget window, in its weight's units, overheads included (at least 1).
     pub max_bytes_per_window: u64,
-    /// How text is measured: `None` takes the semantics' default (UTF-8 bytes under strict semantics,
-    /// code points under egregora semantics, which always counts code points).
-    pub length_unit: Option<LengthUnit>,
+    /// What a row weighs: `None` takes the semantics' default (UTF-8 bytes of the text under strict
+    /// semantics; code points under egregora semantics, which count nothing else).
+    pub weight: Option<Weight>,
+    /// Added to each row's weight (strict semantics only).
+    pub row_overhead: u64,
+    /// Added once to each window's weight, and taken from the budget of budget windows (strict
+    /// semantics only; below `max_bytes_per_window`).
+    pub window_overhead: u64,
     /// Which rules windows follow.
     pub semantics: Semantics,
     /// Name of the timestamp column.
@@ -114,9 +124,10 @@ pub struct WindowSpec {
     /// Time windows: leave out windows that hold no row (window indices stay consecutive). Off by
     /// default, as the existing pipeline emits them.
     pub skip_empty_windows: bool,
-    /// The most time windows the in-memory call makes (default 2^24); past it, it fails with
-    /// [`Error::LimitExceeded`] naming the count, rather than allocate per empty window. Streaming
-    /// windows make them one at a time and have no such limit.
+    /// The most time windows one partition may have when empty windows are emitted (default 2^24):
+    /// past it, windowing fails with [`Error::LimitExceeded`] naming the count, streamed or in memory, as
+    /// soon as a row shows the count passes it, rather than make one window per step of a long gap. At
+    /// least 1.
     pub max_windows: u64,
 }
 
@@ -128,7 +139,9 @@ impl Default for WindowSpec {
             overlap_ratio: 0.2,
             max_window_time: None,
             max_bytes_per_window: 320_000,
-            length_unit: None,
+            weight: None,
+            row_overhead: 0,
+            window_overhead: 0,
             semantics: Semantics::Strict,
             ts_column: "ts".into(),
             text_column: "text".into(),
@@ -155,7 +168,7 @@ impl WindowSpec {
         WindowSpec { step_size: n, step_unit: StepUnit::Days, ..Default::default() }
     }
 
-    /// Byte windows of at most `max` units of text.
+    /// Budget windows of at most `max` of the weight (UTF-8 bytes of the text unless set).
     pub fn bytes(max: u64) -> Self {
         WindowSpec { step_size: 1, step_unit: StepUnit::Bytes, max_bytes_per_window: max, ..Default::default() }
     }
@@ -178,9 +191,27 @@ impl WindowSpec {
         self
     }
 
-    /// Sets how text is measured.
-    pub fn length_unit(mut self, u: LengthUnit) -> Self {
-        self.length_unit = Some(u);
+    /// Sets what a row weighs.
+    pub fn weight(mut self, w: Weight) -> Self {
+        self.weight = Some(w);
+        self
+    }
+
+    /// Sets the weight to the text's length in `u`.
+    pub fn length_unit(self, u: LengthUnit) -> Self {
+        self.weight(u.into())
+    }
+
+    /// Sets the overheads: `row` added to each row's weight, `window` to each window's.
+    pub fn overheads(mut self, row: u64, window: u64) -> Self {
+        self.row_overhead = row;
+        self.window_overhead = window;
+        self
+    }
+
+    /// Sets the most time windows a partition may have (see [`WindowSpec::max_windows`]).
+    pub fn max_windows(mut self, n: u64) -> Self {
+        self.max_windows = n;
         self
     }
 
@@ -203,11 +234,22 @@ impl WindowSpec {
         self
     }
 
-    /// The unit text is measured in.
-    pub fn unit(&self) -> LengthUnit {
-        match self.semantics {
-            Semantics::Egregora => LengthUnit::CodePoints,
-            Semantics::Strict => self.length_unit.unwrap_or(LengthUnit::Utf8Bytes),
+    /// What a row weighs, the semantics' default applied.
+    pub fn row_weight(&self) -> &Weight {
+        static BYTES: Weight = Weight::Utf8Bytes;
+        static CHARS: Weight = Weight::CodePoints;
+        match (self.semantics, &self.weight) {
+            (Semantics::Egregora, _) => &CHARS,
+            (Semantics::Strict, Some(w)) => w,
+            (Semantics::Strict, None) => &BYTES,
+        }
+    }
+
+    /// The column the weight is read from: the text column, or the weight's own column.
+    pub fn weight_column(&self) -> &str {
+        match self.row_weight() {
+            Weight::Column(name) => name,
+            _ => &self.text_column,
         }
     }
 
@@ -220,7 +262,8 @@ impl WindowSpec {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the parameter: a step of 0, a budget of 0, an overlap that is
-    /// not a number, or UTF-8 bytes asked for under egregora semantics.
+    /// not a number, a window overhead not below the budget, `max_windows` of 0, or under egregora
+    /// semantics a weight other than code points or an overhead.
     pub fn validate(&self) -> Result<()> {
         if self.step_size == 0 {
             return Err(Error::invalid("step_size", 0, "must be at least 1"));
@@ -231,14 +274,48 @@ impl WindowSpec {
         if self.overlap_ratio.is_nan() {
             return Err(Error::invalid("overlap_ratio", "NaN", "must be a number (it is clamped to [0, 0.5])"));
         }
-        if self.semantics == Semantics::Egregora && self.length_unit == Some(LengthUnit::Utf8Bytes) {
+        if self.max_windows == 0 {
+            return Err(Error::invalid("max_windows", 0, "must be at least 1"));
+        }
+        if self.window_overhead >= self.max_bytes_per_window {
             return Err(Error::invalid(
-                "length_unit",
-                "UTF-8 bytes",
-                "egregora semantics count code points, as the existing pipeline does; use strict semantics for bytes",
+                "window_overhead",
+                self.window_overhead,
+                format!("must be below the budget (max_bytes_per_window = {})", self.max_bytes_per_window),
             ));
         }
+        if self.semantics == Semantics::Egregora {
+            if let Some(w) = self.weight.as_ref().filter(|w| **w != Weight::CodePoints) {
+                return Err(Error::invalid(
+                    "weight",
+                    w,
+                    "egregora semantics count code points, as the existing pipeline does; use strict semantics for \
+                     another weight",
+                ));
+            }
+            for (name, v) in [("row_overhead", self.row_overhead), ("window_overhead", self.window_overhead)] {
+                if v != 0 {
+                    return Err(Error::invalid(name, v, "egregora semantics count no overhead; use strict semantics"));
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+impl WindowSpec {
+    /// Logs that `max_window_time` does not apply to the spec's window kind.
+    pub(crate) fn warn_ignored_max_window_time(&self) {
+        if self.max_window_time.is_some()
+            && (self.step_unit == StepUnit::Messages
+                || (self.step_unit == StepUnit::Bytes && self.semantics == Semantics::Egregora))
+        {
+            log::warn!(
+                "streamliner: max_window_time does not apply to {} windows under {:?} semantics; ignored",
+                self.step_unit,
+                self.semantics
+            );
+        }
     }
 }
 

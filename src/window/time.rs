@@ -1,7 +1,12 @@
-//! Time windows: bounds in exact integer arithmetic on the timestamp's unit, rows by batched search.
+//! Time windows: window `i` covers timestamps in `[t0 + i*delta, t0 + i*delta + delta + ov)`, anchored at
+//! the first row, in exact integer arithmetic on the timestamp's unit. Empty windows are emitted unless
+//! asked otherwise, at most `max_windows` of them.
 
 use std::time::Duration;
 
+use super::buffer::Buffer;
+use super::output::Window;
+use super::rule::{Cursor, Rule};
 use crate::error::{Error, Result};
 
 /// `x` as `(numerator, log2 denominator)`, exactly (x finite and >= 0), as Python's
@@ -88,8 +93,8 @@ pub(crate) fn window_count(t0: i64, tmax: i64, delta: u64, limit: u64) -> Result
     let k = span / u128::from(delta) + 1;
     if k > u128::from(limit) {
         return Err(Error::LimitExceeded {
-            what: "number of time windows (the step is short for the history's span: skip empty windows, raise \
-                   max_windows, or stream the windows)"
+            what: "number of time windows (the step is short for the history's span: raise max_windows, or skip \
+                   the empty windows with skip_empty_windows)"
                 .into(),
             value: u64::try_from(k).unwrap_or(u64::MAX),
             limit,
@@ -98,17 +103,67 @@ pub(crate) fn window_count(t0: i64, tmax: i64, delta: u64, limit: u64) -> Result
     Ok(k as u64)
 }
 
-/// Window bounds `[t0 + i*delta, t0 + i*delta + delta + ov)` for `K = floor((max - t0) / delta) + 1`
-/// windows (at most `limit`), clamped to the i64 range.
-pub(crate) fn time_bounds(t0: i64, tmax: i64, delta: u64, ov: u64, limit: u64) -> Result<Vec<(i64, i64)>> {
-    let k = u128::from(window_count(t0, tmax, delta, limit)?);
-    let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-    Ok((0..k)
-        .map(|i| {
-            let lo = i128::from(t0) + (i * u128::from(delta)) as i128;
-            (clamp(lo), clamp(lo + i128::from(delta) + i128::from(ov)))
-        })
-        .collect())
+/// `v` clamped to the i64 range.
+pub(super) fn clamp(v: i128) -> i64 {
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+impl Cursor {
+    pub(super) fn time_step(&mut self, buf: &Buffer, ended: bool, skip_empty: bool) -> Result<Option<Window>> {
+        if buf.end == 0 {
+            return Ok(None);
+        }
+        if self.t0.is_none() {
+            // The first row of the partition: buf still holds it.
+            self.t0 = Some(buf.ts(0));
+        }
+        let Rule::Time { delta, max_windows, .. } = self.rule else { return Ok(None) };
+        let Some(t0) = self.t0 else { return Ok(None) };
+        if !skip_empty {
+            // The rows seen so far already make this many windows: refuse before emitting any of a gap.
+            window_count(t0, buf.ts(buf.end - 1), delta, max_windows)?;
+        }
+        loop {
+            let Some((lo, hi)) = self.raw_bounds(self.next) else { return Ok(None) };
+            let last = i128::from(buf.ts(buf.end - 1));
+            // Window i exists when lo <= max(ts); it is final once a row at or past hi has been seen.
+            if lo > last || (last < hi && !ended) {
+                return Ok(None);
+            }
+            let (lo64, hi64) = (clamp(lo), clamp(hi));
+            // Windows start at or after the last one's first row; over a gap, that row is already past
+            // lo (and often past hi), so empty windows cost two lookups, not two searches.
+            let from = self.last_end.max(buf.base());
+            let s = match from < buf.end && buf.ts(from) >= lo64 {
+                true => from,
+                false => buf.first_ts(lo64, from, false).unwrap_or(buf.end),
+            };
+            // A bound past i64::MAX reaches every later row, one at i64::MAX included.
+            let e = if hi > i128::from(i64::MAX) {
+                buf.end
+            } else if s < buf.end && buf.ts(s) >= hi64 {
+                s
+            } else {
+                buf.first_ts(hi64, s, false).unwrap_or(buf.end)
+            };
+            self.last_end = s;
+            if skip_empty && s == e {
+                // Jump to the first window that reaches the next row: hi_i > t, i.e.
+                // i > (t - t0 - delta - ov) / delta.
+                if s >= buf.end {
+                    // No row at or after lo: with the input ended there is none to reach.
+                    return Ok(None);
+                }
+                let t = i128::from(buf.ts(s));
+                let reach = t - i128::from(t0) - (hi - lo);
+                let i = if reach < 0 { 0 } else { reach / i128::from(delta) + 1 };
+                self.next = u64::try_from(i).unwrap_or(u64::MAX).max(self.next + 1);
+                continue;
+            }
+            self.next += 1;
+            return Ok(Some(self.window(buf, s, e, Some((lo64, hi64)))));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,15 +197,27 @@ mod tests {
         assert!(step_units(u64::MAX, true, 1_000_000_000, 0.0, None).is_err());
     }
 
+    /// The bounds of the windows of a history of `ts` (sorted) with step `delta` and overlap `ov`.
+    fn bounds_of(ts: &[i64], delta: u64, ov: u64, limit: u64) -> Result<Vec<(i64, i64)>> {
+        let rule = Rule::Time { delta, ov, skip_empty: false, max_windows: limit };
+        let mut buf = Buffer::default();
+        let prefix = crate::column::Column::host((0..=ts.len() as u64).collect());
+        buf.push(super::super::buffer::Segment::new(0, ts.to_vec().into(), prefix, None)?);
+        let mut cursor = Cursor::new(rule, 0);
+        std::iter::from_fn(|| cursor.step(&buf, true).transpose())
+            .map(|w| w.map(|w| (w.start_time, w.end_time)))
+            .collect()
+    }
+
     #[test]
     fn bounds() {
         let lim = u64::MAX;
-        assert_eq!(time_bounds(0, 9, 3, 1, lim).unwrap(), vec![(0, 4), (3, 7), (6, 10), (9, 13)]);
-        assert_eq!(time_bounds(5, 5, 3, 0, lim).unwrap(), vec![(5, 8)]);
-        assert_eq!(time_bounds(i64::MAX - 1, i64::MAX, 10, 5, lim).unwrap(), vec![(i64::MAX - 1, i64::MAX)]);
-        assert!(time_bounds(i64::MIN, i64::MAX, 1, 0, 1 << 24).is_err());
+        assert_eq!(bounds_of(&[0, 9], 3, 1, lim).unwrap(), vec![(0, 4), (3, 7), (6, 10), (9, 13)]);
+        assert_eq!(bounds_of(&[5, 5], 3, 0, lim).unwrap(), vec![(5, 8)]);
+        assert_eq!(bounds_of(&[i64::MAX - 1, i64::MAX], 10, 5, lim).unwrap(), vec![(i64::MAX - 1, i64::MAX)]);
+        assert!(bounds_of(&[i64::MIN, i64::MAX], 1, 0, 1 << 24).is_err());
         // Exactly at the limit, and one past it.
-        assert_eq!(time_bounds(0, 9, 3, 1, 4).unwrap().len(), 4);
-        assert!(matches!(time_bounds(0, 9, 3, 1, 3), Err(Error::LimitExceeded { value: 4, limit: 3, .. })));
+        assert_eq!(bounds_of(&[0, 9], 3, 1, 4).unwrap().len(), 4);
+        assert!(matches!(bounds_of(&[0, 9], 3, 1, 3), Err(Error::LimitExceeded { value: 4, limit: 3, .. })));
     }
 }

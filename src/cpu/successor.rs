@@ -1,4 +1,4 @@
-//! CPU twin of `shaders/chain.wgsl`.
+//! CPU twin of `shaders/successor.wgsl`.
 
 /// One mark round: `mark` with `jump[i]` marked (1) for every marked row `i` (the engine walks on the
 /// CPU; this twin checks the rounds in tests).
@@ -27,8 +27,8 @@ pub(crate) fn walk_marks(next: &[u64]) -> Vec<u64> {
     out
 }
 
-/// `ends`: `min(max(min(j - 1, cut), row + 1), last)` for each row (`cut` = `j` when absent).
-pub(crate) fn ends(j: &[u64], cut: Option<&[u64]>, last: u64) -> Vec<u64> {
+/// `range_ends`: `min(max(min(j - 1, cut), row + 1), last)` for each row (`cut` = `j` when absent).
+pub(crate) fn range_ends(j: &[u64], cut: Option<&[u64]>, last: u64) -> Vec<u64> {
     let cut = cut.unwrap_or(j);
     j.iter()
         .zip(cut)
@@ -37,14 +37,14 @@ pub(crate) fn ends(j: &[u64], cut: Option<&[u64]>, last: u64) -> Vec<u64> {
         .collect()
 }
 
-/// `nexts`: the next window's start per row (`strict` is OP 1), as in the shader.
-pub(crate) fn nexts(end: &[u64], raw: &[u64], last: u64, strict: bool) -> Vec<u64> {
+/// `successors`: each row's successor (`stop_at_last` is OP `SUCCESSORS_STOP_AT_LAST`), as in the shader.
+pub(crate) fn successors(end: &[u64], raw: &[u64], last: u64, stop_at_last: bool) -> Vec<u64> {
     end.iter()
         .zip(raw)
         .enumerate()
         .map(|(row, (&e, &r))| {
             let row = row as u64;
-            if !strict {
+            if !stop_at_last {
                 r.max(row).min(e).max(row + 1).min(last)
             } else if e == last {
                 last

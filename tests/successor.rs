@@ -1,11 +1,11 @@
-//! Chains along successor arrays (pointer jumping on a GPU, a walk on the CPU) and the fused clamps of
-//! byte-window chains: every backend against a plain reference, on awkward sizes.
+//! Successor arrays: walks along them (pointer jumping on a GPU, a walk on the CPU) and the fused clamps
+//! that make them: every backend against a plain reference, on awkward sizes.
 
 mod common;
 
 use common::{Rng, awkward_sizes};
 use streamliner::Engine;
-use streamliner::kernels::chain::{walk_marks, window_ends, window_nexts};
+use streamliner::kernels::successor::{range_ends, successors, walk_marks};
 
 /// What a walk from row 0 reaches, by walking.
 fn reference_walk(next: &[u64]) -> Vec<u64> {
@@ -50,8 +50,8 @@ fn bad_successors(engine: &Engine) {
     assert!(walk_marks(engine, &col).is_err());
     assert!(walk_marks(engine, &engine.upload::<u64>(&[]).unwrap()).unwrap().is_empty());
     let cut = engine.upload(&[1u64]).unwrap();
-    assert!(window_ends(engine, &col, Some(&cut), 3).is_err());
-    assert!(window_nexts(engine, &col, &cut, 3, true).is_err());
+    assert!(range_ends(engine, &col, Some(&cut), 3).is_err());
+    assert!(successors(engine, &col, &cut, 3, true).is_err());
 }
 
 fn clamps(engine: &Engine) {
@@ -64,17 +64,17 @@ fn clamps(engine: &Engine) {
         let up = |v: &[u64]| engine.upload(v).unwrap();
         let ends_ref: Vec<u64> =
             (0..n).map(|s| j[s].saturating_sub(1).min(cut[s]).max(s as u64 + 1).min(last)).collect();
-        let got = window_ends(engine, &up(&j), Some(&up(&cut)), last).unwrap().to_vec().unwrap();
+        let got = range_ends(engine, &up(&j), Some(&up(&cut)), last).unwrap().to_vec().unwrap();
         assert!(got == ends_ref, "ends, n {n}");
         let plain: Vec<u64> = (0..n).map(|s| j[s].saturating_sub(1).max(s as u64 + 1).min(last)).collect();
-        assert!(window_ends(engine, &up(&j), None, last).unwrap().to_vec().unwrap() == plain, "ends, n {n}");
+        assert!(range_ends(engine, &up(&j), None, last).unwrap().to_vec().unwrap() == plain, "ends, n {n}");
         let end = ends_ref;
         let egregora: Vec<u64> = (0..n).map(|s| raw[s].max(s as u64).min(end[s]).max(s as u64 + 1).min(last)).collect();
-        let got = window_nexts(engine, &up(&end), &up(&raw), last, false).unwrap().to_vec().unwrap();
+        let got = successors(engine, &up(&end), &up(&raw), last, false).unwrap().to_vec().unwrap();
         assert!(got == egregora, "egregora nexts, n {n}");
         let strict: Vec<u64> =
             (0..n).map(|s| if end[s] == last { last } else { raw[s].max(s as u64 + 1).min(end[s]) }).collect();
-        let got = window_nexts(engine, &up(&end), &up(&raw), last, true).unwrap().to_vec().unwrap();
+        let got = successors(engine, &up(&end), &up(&raw), last, true).unwrap().to_vec().unwrap();
         assert!(got == strict, "strict nexts, n {n}");
     }
 }

@@ -1,5 +1,6 @@
-//! Host wrapper of `shaders/chain.wgsl`: the rows a walk along a successor array reaches from row 0,
-//! by pointer jumping (a mark round and a doubling gather per round), all on the device.
+//! Host wrapper of `shaders/successor.wgsl`: the fused clamps that make successor arrays, and the rows a
+//! walk along a successor array reaches from row 0, by pointer jumping (a mark round and a doubling
+//! gather per round), all on the device.
 
 use std::sync::Arc;
 
@@ -7,14 +8,14 @@ use super::elementwise::{gather_indirect, map_scalar};
 use super::memory::{GpuArray, INDIRECT};
 use super::pipelines::table::{self, ClampParams, MarkParams, consts};
 use super::{Batch, GpuContext, Groups, indirect_args, item_groups, u64_words};
-use crate::cpu::elementwise::ScalarOp;
 use crate::error::Result;
+use crate::ops::ScalarOp;
 
 /// One mark round: a copy of `mark` with `jump[i]` marked for every marked row `i`. Source segment
 /// `q`'s dispatches read their workgroups from the indirect arguments at byte `12 * q` of `args`.
 fn mark_round(ctx: &Arc<GpuContext>, mark: &GpuArray, jump: &GpuArray, args: &wgpu::Buffer) -> Result<GpuArray> {
     let out = ctx.alloc(mark.len, 8)?;
-    let kernel = ctx.kernel(&table::CHAIN, "mark", &[])?;
+    let kernel = ctx.kernel(&table::SUCCESSOR, "mark", &[])?;
     let mut batch = Batch::new(ctx);
     for i in 0..mark.segments.len() {
         let bytes = mark.seg_len(i) * 8;
@@ -64,7 +65,7 @@ pub(crate) fn walk_marks(ctx: &Arc<GpuContext>, next: &GpuArray) -> Result<GpuAr
         batch.keep(one);
         batch.submit();
     }
-    let stop = ctx.kernel(&table::CHAIN, "stop", &[])?;
+    let stop = ctx.kernel(&table::SUCCESSOR, "stop", &[])?;
     let mut jump: Option<GpuArray> = None;
     let mut reach = 1u64; // 2^k
     loop {
@@ -86,7 +87,7 @@ pub(crate) fn walk_marks(ctx: &Arc<GpuContext>, next: &GpuArray) -> Result<GpuAr
     Ok(mark)
 }
 
-/// One fused clamp pass (`ends`, or `nexts` with `op`) over rows `0..x.len`, a segment per dispatch.
+/// One fused clamp pass (`range_ends`, or `successors` with `op`) over rows `0..x.len`, a segment per dispatch.
 fn clamp_pass(
     ctx: &Arc<GpuContext>,
     entry: &str,
@@ -103,7 +104,7 @@ fn clamp_pass(
         ));
     }
     let out = ctx.alloc(x.len, 8)?;
-    let kernel = ctx.kernel(&table::CHAIN, entry, op)?;
+    let kernel = ctx.kernel(&table::SUCCESSOR, entry, op)?;
     let mut batch = Batch::new(ctx);
     batch.per_segment(&kernel, x.segments.len(), |i| {
         let n = x.seg_len(i);
@@ -120,18 +121,18 @@ fn clamp_pass(
 }
 
 /// `min(max(min(j - 1, cut), row + 1), last)` per row; `cut` absent reads as `j`.
-pub(crate) fn ends(ctx: &Arc<GpuContext>, j: &GpuArray, cut: Option<&GpuArray>, last: u64) -> Result<GpuArray> {
-    clamp_pass(ctx, "ends", &[], j, cut.unwrap_or(j), last)
+pub(crate) fn range_ends(ctx: &Arc<GpuContext>, j: &GpuArray, cut: Option<&GpuArray>, last: u64) -> Result<GpuArray> {
+    clamp_pass(ctx, "range_ends", &[], j, cut.unwrap_or(j), last)
 }
 
-/// The next window's start per row from its end and the raw search result (see the shader).
-pub(crate) fn nexts(
+/// Each row's successor from its range's end and the raw search result (see the shader).
+pub(crate) fn successors(
     ctx: &Arc<GpuContext>,
     end: &GpuArray,
     raw: &GpuArray,
     last: u64,
-    strict: bool,
+    stop_at_last: bool,
 ) -> Result<GpuArray> {
-    let op = [("OP", f64::from(if strict { consts::NEXTS_STRICT } else { consts::NEXTS_EGREGORA }))];
-    clamp_pass(ctx, "nexts", &op, end, raw, last)
+    let code = if stop_at_last { consts::SUCCESSORS_STOP_AT_LAST } else { consts::SUCCESSORS_CONTINUE };
+    clamp_pass(ctx, "successors", &[("OP", f64::from(code))], end, raw, last)
 }

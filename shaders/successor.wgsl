@@ -56,13 +56,15 @@ fn stop() {
     }
 }
 
-// The clamps of a byte-window chain, fused (one pass instead of four or five elementwise ones). Row
-// `row` = base + i of the chain over rows 0..=n (a segment at a time):
-// ends:  end[row] = min(max(min(j[row] - 1 (saturating), cut[row]), row + 1), n), where `j` is the
-//        budget's upper bound and `cut` the time limit's (the host binds `j` again when there is none).
-// nexts, OP NEXTS_EGREGORA: min(max(min(max(raw, row), end), row + 1), n): the overlap start within
+// The clamps that turn batched search results into a successor array of row ranges, fused (one pass
+// instead of four or five elementwise ones). Row `row` = base + i of rows 0..=n (a segment at a time):
+// range_ends: end[row] = min(max(min(j[row] - 1 (saturating), cut[row]), row + 1), n), where `j` is an
+//        upper bound found by a search and `cut` a second limit (the host binds `j` again when there is
+//        none).
+// successors, OP SUCCESSORS_CONTINUE: min(max(min(max(raw, row), end), row + 1), n): `raw` within
 //        [row, end], or row + 1 when that is row itself.
-// nexts, OP NEXTS_STRICT: n where end = n (the chain stops there), else min(max(raw, row + 1), end).
+// successors, OP SUCCESSORS_STOP_AT_LAST: n where end = n (a walk stops there), else
+//        min(max(raw, row + 1), end).
 override OP: u32 = 0u;
 
 struct ClampParams {
@@ -77,7 +79,7 @@ struct ClampParams {
 @group(0) @binding(7) var<storage, read_write> out: array<vec2<u32>>;
 
 @compute @workgroup_size(ITEM_WG)
-fn ends(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn range_ends(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let i = linear_group(wid) * ITEM_WG + lid;
     if (i >= clamp_params.len) {
         return;
@@ -90,7 +92,7 @@ fn ends(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 }
 
 @compute @workgroup_size(ITEM_WG)
-fn nexts(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn successors(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let i = linear_group(wid) * ITEM_WG + lid;
     if (i >= clamp_params.len) {
         return;
@@ -101,7 +103,7 @@ fn nexts(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let raw = y[i];
     let n = clamp_params.last;
     var r: vec2<u32>;
-    if (OP == NEXTS_EGREGORA) {
+    if (OP == SUCCESSORS_CONTINUE) {
         r = u64_min(u64_max(u64_min(u64_max(raw, row), end), row1), n);
     } else if (end.x == n.x && end.y == n.y) {
         r = n;
