@@ -11,7 +11,7 @@ use arrow_schema::TimeUnit;
 
 use super::buffer::Buffer;
 use super::output::Window;
-use super::rule::Cursor;
+use super::pos::Pos;
 use super::spec::{Semantics, WindowSpec};
 use crate::column::Column;
 use crate::engine::Engine;
@@ -47,8 +47,8 @@ impl Budget {
         Budget { max, overlap: (max as f64 * spec.ratio()).floor() as u64, max_time, semantics: spec.semantics }
     }
 
-    /// The next window that is final (see [`Cursor::step`]).
-    pub(super) fn step(self, c: &mut Cursor, buf: &Buffer, ended: bool) -> Option<Window> {
+    /// The next window that is final, given the rows in `buf`; `ended` says no row will follow.
+    pub fn step(self, c: &mut Pos, buf: &Buffer, ended: bool) -> Option<Window> {
         match self.semantics {
             Semantics::Egregora => self.egregora_step(c, buf, ended),
             Semantics::Strict => self.strict_step(c, buf, ended),
@@ -57,7 +57,7 @@ impl Budget {
 
     /// Egregora: the first message is free (the budget counts from `a[s + 1]`), the overlap counts every
     /// message in the overlap region, and past the end the start moves one row at a time (tail cascade).
-    fn egregora_step(self, c: &mut Cursor, buf: &Buffer, ended: bool) -> Option<Window> {
+    fn egregora_step(self, c: &mut Pos, buf: &Buffer, ended: bool) -> Option<Window> {
         let p = self;
         let s = c.next;
         let n = buf.end;
@@ -81,7 +81,7 @@ impl Budget {
     /// stop at the end; the next start is `e`, or with an overlap the smallest row after `s` whose window
     /// both stays within the overlap budget of `e` and reaches past `e` (so no window lies inside its
     /// predecessor).
-    fn strict_step(self, c: &mut Cursor, buf: &Buffer, ended: bool) -> Option<Window> {
+    fn strict_step(self, c: &mut Pos, buf: &Buffer, ended: bool) -> Option<Window> {
         let p = self;
         let s = c.next;
         let n = buf.end;
@@ -127,7 +127,7 @@ impl Budget {
 
     /// Every window of a whole history whose running weight `a` (`n + 1` values) is on the device, and
     /// whose sorted timestamps are `ts`, found there: `(start, end, weight)` in order.
-    pub(super) fn on_device(
+    pub fn on_device(
         self,
         engine: &Engine,
         a: &Column<u64>,
@@ -241,7 +241,6 @@ fn strict_batched(engine: &Engine, a: &Column<u64>, ts: Option<&Column<u64>>, p:
 
 #[cfg(test)]
 mod tests {
-    use super::super::rule::{Rule, run};
     use super::*;
 
     fn prefix(lengths: &[u64]) -> Vec<u64> {
@@ -264,7 +263,8 @@ mod tests {
     /// The windows the row buffer's steps give, as row ranges.
     fn host(a: &[u64], ts: &[i64], p: Budget) -> Vec<(u64, u64)> {
         let ts = if ts.is_empty() { vec![0; a.len() - 1] } else { ts.to_vec() };
-        run(Rule::Budget(p), &ts, a.to_vec()).iter().map(|w| (w.start_row, w.end_row)).collect()
+        let w = super::super::pos::run(&ts, a.to_vec(), |pos, buf| Ok(p.step(pos, buf, true))).unwrap();
+        w.iter().map(|w| (w.start_row, w.end_row)).collect()
     }
 
     fn egregora(a: &[u64], max: u64, r: f64) -> Vec<(u64, u64)> {

@@ -16,6 +16,7 @@ mod input;
 mod keys;
 mod output;
 mod parts;
+mod pos;
 mod rule;
 mod spec;
 mod stream;

@@ -4,10 +4,14 @@
 
 use std::time::Duration;
 
+use arrow_schema::TimeUnit;
+
 use super::buffer::Buffer;
 use super::output::Window;
-use super::rule::{Cursor, Rule};
+use super::pos::Pos;
+use super::spec::{StepUnit, WindowSpec};
 use crate::error::{Error, Result};
+use crate::kernels::time::per_second;
 
 /// `x` as `(numerator, log2 denominator)`, exactly (x finite and >= 0), as Python's
 /// `float.as_integer_ratio` would give it.
@@ -108,23 +112,68 @@ pub(super) fn clamp(v: i128) -> i64 {
     v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-impl Cursor {
-    pub(super) fn time_step(&mut self, buf: &Buffer, ended: bool, skip_empty: bool) -> Result<Option<Window>> {
+/// The parameters of time windows, in timestamp units.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Time {
+    /// The step.
+    pub delta: u64,
+    /// The overlap: a window spans `delta + ov`.
+    pub ov: u64,
+    /// Leave out the windows without rows.
+    pub skip_empty: bool,
+    /// With empty windows, the most windows a partition may have.
+    pub max_windows: u64,
+}
+
+impl Time {
+    /// The time windows of `spec` for timestamps in `unit`.
+    pub fn of(spec: &WindowSpec, unit: TimeUnit) -> Result<Time> {
+        let ratio = spec.ratio();
+        let delta = step_units(
+            spec.step_size,
+            spec.step_unit == StepUnit::Days,
+            per_second(unit),
+            ratio,
+            spec.max_window_time,
+        )?;
+        Ok(Time {
+            delta,
+            ov: mul_ratio(delta, ratio),
+            skip_empty: spec.skip_empty_windows,
+            max_windows: spec.max_windows,
+        })
+    }
+
+    /// Window `i`'s bounds `[lo, hi)`, unclamped; `None` before the first row.
+    fn raw_bounds(self, pos: &Pos, i: u64) -> Option<(i128, i128)> {
+        let lo = i128::from(pos.t0?) + i128::from(i) * i128::from(self.delta);
+        Some((lo, lo + i128::from(self.delta) + i128::from(self.ov)))
+    }
+
+    /// The first row a window still to come can hold.
+    pub fn needed_from(self, pos: &Pos, buf: &Buffer) -> u64 {
+        match self.raw_bounds(pos, pos.next) {
+            Some((lo, _)) => buf.first_ts(clamp(lo), pos.last_end, false).unwrap_or(buf.end),
+            None => buf.end,
+        }
+    }
+
+    /// The next window that is final, given the rows in `buf`; `ended` says no row will follow.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] when, with empty windows, the rows seen make more than `max_windows`.
+    pub fn step(self, pos: &mut Pos, buf: &Buffer, ended: bool) -> Result<Option<Window>> {
         if buf.end == 0 {
             return Ok(None);
         }
-        if self.t0.is_none() {
-            // The first row of the partition: buf still holds it.
-            self.t0 = Some(buf.ts(0));
-        }
-        let Rule::Time { delta, max_windows, .. } = self.rule else { return Ok(None) };
-        let Some(t0) = self.t0 else { return Ok(None) };
-        if !skip_empty {
+        // The first row of the partition: buf still holds it.
+        let t0 = *pos.t0.get_or_insert_with(|| buf.ts(0));
+        if !self.skip_empty {
             // The rows seen so far already make this many windows: refuse before emitting any of a gap.
-            window_count(t0, buf.ts(buf.end - 1), delta, max_windows)?;
+            window_count(t0, buf.ts(buf.end - 1), self.delta, self.max_windows)?;
         }
         loop {
-            let Some((lo, hi)) = self.raw_bounds(self.next) else { return Ok(None) };
+            let Some((lo, hi)) = self.raw_bounds(pos, pos.next) else { return Ok(None) };
             let last = i128::from(buf.ts(buf.end - 1));
             // Window i exists when lo <= max(ts); it is final once a row at or past hi has been seen.
             if lo > last || (last < hi && !ended) {
@@ -133,7 +182,7 @@ impl Cursor {
             let (lo64, hi64) = (clamp(lo), clamp(hi));
             // Windows start at or after the last one's first row; over a gap, that row is already past
             // lo (and often past hi), so empty windows cost two lookups, not two searches.
-            let from = self.last_end.max(buf.base());
+            let from = pos.last_end.max(buf.base());
             let s = match from < buf.end && buf.ts(from) >= lo64 {
                 true => from,
                 false => buf.first_ts(lo64, from, false).unwrap_or(buf.end),
@@ -146,8 +195,8 @@ impl Cursor {
             } else {
                 buf.first_ts(hi64, s, false).unwrap_or(buf.end)
             };
-            self.last_end = s;
-            if skip_empty && s == e {
+            pos.last_end = s;
+            if self.skip_empty && s == e {
                 // Jump to the first window that reaches the next row: hi_i > t, i.e.
                 // i > (t - t0 - delta - ov) / delta.
                 if s >= buf.end {
@@ -156,12 +205,12 @@ impl Cursor {
                 }
                 let t = i128::from(buf.ts(s));
                 let reach = t - i128::from(t0) - (hi - lo);
-                let i = if reach < 0 { 0 } else { reach / i128::from(delta) + 1 };
-                self.next = u64::try_from(i).unwrap_or(u64::MAX).max(self.next + 1);
+                let i = if reach < 0 { 0 } else { reach / i128::from(self.delta) + 1 };
+                pos.next = u64::try_from(i).unwrap_or(u64::MAX).max(pos.next + 1);
                 continue;
             }
-            self.next += 1;
-            return Ok(Some(self.window(buf, s, e, Some((lo64, hi64)))));
+            pos.next += 1;
+            return Ok(Some(pos.window(buf, s, e, Some((lo64, hi64)))));
         }
     }
 }
@@ -199,14 +248,9 @@ mod tests {
 
     /// The bounds of the windows of a history of `ts` (sorted) with step `delta` and overlap `ov`.
     fn bounds_of(ts: &[i64], delta: u64, ov: u64, limit: u64) -> Result<Vec<(i64, i64)>> {
-        let rule = Rule::Time { delta, ov, skip_empty: false, max_windows: limit };
-        let mut buf = Buffer::default();
-        let prefix = crate::column::Column::host((0..=ts.len() as u64).collect());
-        buf.push(super::super::buffer::Segment::new(0, ts.to_vec().into(), prefix, None)?);
-        let mut cursor = Cursor::new(rule, 0);
-        std::iter::from_fn(|| cursor.step(&buf, true).transpose())
-            .map(|w| w.map(|w| (w.start_time, w.end_time)))
-            .collect()
+        let rule = Time { delta, ov, skip_empty: false, max_windows: limit };
+        let w = super::super::pos::run(ts, (0..=ts.len() as u64).collect(), |pos, buf| rule.step(pos, buf, true))?;
+        Ok(w.iter().map(|w| (w.start_time, w.end_time)).collect())
     }
 
     #[test]
