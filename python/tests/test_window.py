@@ -213,7 +213,7 @@ def test_unsorted_stream_raises():
         (dict(overlap=float("nan")), ValueError, "overlap"),
         (dict(semantics="loose"), ValueError, "semantics"),
         (dict(unit="words"), ValueError, "unit"),
-        (dict(unit="bytes", semantics="egregora"), ValueError, "length_unit"),
+        (dict(unit="bytes", semantics="egregora"), ValueError, "weight"),
         (dict(max_window_time="soon"), ValueError, "duration"),
         (dict(max_window_time=dt.timedelta(hours=-1)), ValueError, "negative"),
         (dict(max_window_time=[1]), TypeError, "max_window_time"),

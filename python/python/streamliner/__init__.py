@@ -29,7 +29,7 @@ import pyarrow as pa
 _os.environ.setdefault("NODEVICE_SELECT", "1")
 
 from . import _streamliner as _ext
-from ._streamliner import Engine
+from ._streamliner import Engine, WindowSpec
 
 __version__: str = _ext.__version__
 
@@ -37,6 +37,7 @@ __all__ = [
     "Engine",
     "StreamWindow",
     "Window",
+    "WindowSpec",
     "Windows",
     "command_mask",
     "extract_urls",
@@ -110,15 +111,12 @@ class Windows:
     window ``i``'s rows as a zero-copy slice.
     """
 
-    __slots__ = ("_ext", "_input", "_table", "_bounds", "_histories", "_in_input_order")
+    __slots__ = ("_ext", "_table", "_bounds")
 
-    def __init__(self, ext: Any, input_table: pa.Table) -> None:
+    def __init__(self, ext: Any) -> None:
         self._ext = ext
-        self._input = input_table
         self._table: pa.Table | None = None
         self._bounds: tuple[list[int], list[int], list[int]] | None = None
-        self._histories: dict[int, pa.Table] = {}
-        self._in_input_order: bool = ext.in_input_order()
 
     @property
     def table(self) -> pa.Table:
@@ -137,7 +135,7 @@ class Windows:
         """True when window rows are the input's own rows (unpartitioned input in timestamp order): the
         slices then share the input's buffers. Otherwise they are slices of the sorted (or partitioned)
         copy the library made."""
-        return self._in_input_order
+        return bool(self._ext.in_input_order())
 
     def __len__(self) -> int:
         return len(self._ext)
@@ -157,23 +155,13 @@ class Windows:
 
     def history(self, partition: int = 0) -> pa.Table:
         """Partition ``partition``'s rows in timestamp order (the input itself when it was in order)."""
-        if self._in_input_order:
-            return self._input
-        h = self._histories.get(partition)
-        if h is None:
-            h = self._ext.partition_history(partition)
-            self._histories[partition] = h
-        return h
+        return self._ext.history(partition)
 
     def rows(self, i: int) -> pa.Table:
         """Window ``i``'s rows as a ``pyarrow.Table``: a zero-copy slice of the history (of the input
         itself when :attr:`in_input_order`; a window spanning input chunks gives a table of several
         chunks, still without copying)."""
-        parts, starts, ends = self._rows_bounds()
-        n = len(starts)
-        if not -n <= i < n:
-            raise IndexError(f"window {i} of {n}")
-        return self.history(parts[i]).slice(starts[i], ends[i] - starts[i])
+        return self._ext.rows(i)
 
     def iter_rows(self) -> Iterator[tuple[Window, pa.Table]]:
         """Each window with its rows, in order."""
@@ -254,21 +242,24 @@ def _times(col: pa.ChunkedArray) -> list[Any]:
     return [v.astimezone(zone) for v in utc]
 
 
+def _spec_of(spec: WindowSpec | None, params: dict[str, Any]) -> WindowSpec:
+    """``spec``, or the :class:`WindowSpec` that ``params`` build."""
+    if spec is None:
+        return WindowSpec(**params)
+    if not isinstance(spec, WindowSpec):
+        raise TypeError(f"spec must be a streamliner.WindowSpec, not {type(spec).__name__}")
+    if params:
+        raise TypeError(f"give a WindowSpec or its parameters, not both (got {', '.join(sorted(params))})")
+    return spec
+
+
 def window(
     data: Any,
-    by: str = "messages",
-    step: int = 100,
-    max_bytes: int = 320000,
-    overlap: float = 0.2,
-    max_window_time: Duration | None = None,
-    unit: str | None = None,
-    semantics: str = "strict",
-    partition_by: str | None = None,
-    ts_column: str = "ts",
-    text_column: str = "text",
-    skip_empty: bool = False,
+    spec: WindowSpec | None = None,
+    *,
     backend: str = "auto",
     engine: Engine | None = None,
+    **params: Any,
 ) -> Windows:
     """Cut a history into windows, in memory.
 
@@ -278,19 +269,10 @@ def window(
             table, or anything with ``__arrow_c_stream__``. It needs a timestamp column (any unit, no
             nulls) and a string column. Rows are ordered by timestamp (ties in input order); unsorted
             input is sorted (a copy).
-        by: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"`` (a text budget).
-        step: messages, hours or days per window (ignored by ``"bytes"``), at least 1.
-        max_bytes: the text budget of a byte window, at least 1.
-        overlap: the overlap ratio, clamped to [0, 0.5].
-        max_window_time: a cap on a window's time span: a ``datetime.timedelta``, a string like
-            ``"2h"`` / ``"90m"`` / ``"1h30m"``, or seconds.
-        unit: what the budget counts: ``"bytes"`` (UTF-8, the strict default) or ``"chars"`` (code
-            points, always under egregora semantics).
-        semantics: ``"strict"`` or ``"egregora"`` (the existing pipeline's windows, quirks included).
-        partition_by: a column whose values (one chat each) are windowed on their own.
-        ts_column: the timestamp column's name.
-        text_column: the text column's name.
-        skip_empty: time windows: leave out the windows that hold no message.
+        spec: a :class:`WindowSpec`; or give its parameters as keyword arguments (``by``, ``step``,
+            ``max_bytes``, ``overlap``, ``max_window_time``, ``unit``, ``weight_column``,
+            ``row_overhead``, ``window_overhead``, ``semantics``, ``partition_by``, ``ts_column``,
+            ``text_column``, ``skip_empty``, ``max_windows``; see :class:`WindowSpec`).
         backend: ``"auto"`` (a hardware GPU when there is one; ``STREAMLINER_BACKEND`` overrides it),
             ``"cpu"`` or ``"gpu"``; ignored when ``engine`` is given.
         engine: an :class:`Engine` to run on.
@@ -299,28 +281,14 @@ def window(
         the :class:`Windows`.
 
     Raises:
-        ValueError: bad parameters, a missing column, a column of the wrong type, a null timestamp.
-        TypeError: ``data`` is not Arrow data.
+        ValueError: bad parameters, a missing column, a column of the wrong type, a null timestamp, more
+            time windows than ``max_windows``.
+        TypeError: ``data`` is not Arrow data, or an unknown parameter.
         RuntimeError: the GPU failed.
     """
+    spec = _spec_of(spec, params)
     table = as_table(data)
-    ext = _ext.window(
-        table,
-        by,
-        step,
-        max_bytes,
-        overlap,
-        max_window_time,
-        unit,
-        semantics,
-        partition_by,
-        ts_column,
-        text_column,
-        skip_empty,
-        backend=backend,
-        engine=engine,
-    )
-    return Windows(ext, table)
+    return Windows(_ext.window(table, spec, backend=backend, engine=engine))
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,22 +323,14 @@ def _as_reader(source: Any) -> pa.RecordBatchReader:
 
 def window_stream(
     source: Any,
-    by: str = "messages",
-    step: int = 100,
-    max_bytes: int = 320000,
-    overlap: float = 0.2,
-    max_window_time: Duration | None = None,
-    unit: str | None = None,
-    semantics: str = "strict",
-    partition_by: str | None = None,
-    ts_column: str = "ts",
-    text_column: str = "text",
-    skip_empty: bool = False,
+    spec: WindowSpec | None = None,
+    *,
     rows: bool = True,
     tables: bool = False,
     max_table_rows: int = 65536,
     backend: str = "auto",
     engine: Engine | None = None,
+    **params: Any,
 ) -> Iterator[StreamWindow] | Iterator[pa.RecordBatch]:
     """Windows over a stream of record batches in timestamp order, each yielded as soon as it is final.
 
@@ -382,38 +342,24 @@ def window_stream(
     Args:
         source: a ``pyarrow.RecordBatchReader``, a ``pyarrow.dataset`` scanner, or anything with
             ``__arrow_c_stream__``; rows in timestamp order (within each partition).
+        spec, params: as :func:`window`.
         rows: yield each window's rows (:attr:`StreamWindow.rows`).
         tables: yield window tables (``pyarrow.RecordBatch``, the columns of :attr:`Windows.table`)
             instead of windows: one for the windows each input batch makes final, at most
             ``max_table_rows`` windows each.
-        others: as :func:`window`.
+        backend, engine: as :func:`window`.
 
     Raises:
         ValueError: bad parameters (at the call); while iterating, the errors of :func:`window` and a
             row that goes back in time (naming it).
     """
+    spec = _spec_of(spec, params)
     reader = _as_reader(source)
     ts_type = None
-    if ts_column in reader.schema.names:
-        ts_type = reader.schema.field(ts_column).type
+    if spec.ts_column in reader.schema.names:
+        ts_type = reader.schema.field(spec.ts_column).type
     stream = _ext.window_stream(
-        reader,
-        by,
-        step,
-        max_bytes,
-        overlap,
-        max_window_time,
-        unit,
-        semantics,
-        partition_by,
-        ts_column,
-        text_column,
-        skip_empty,
-        rows=rows,
-        tables=tables,
-        max_table_rows=max_table_rows,
-        backend=backend,
-        engine=engine,
+        reader, spec, rows=rows, tables=tables, max_table_rows=max_table_rows, backend=backend, engine=engine
     )
     if tables:
         return iter(stream)

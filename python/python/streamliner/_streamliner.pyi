@@ -30,15 +30,92 @@ class Engine:
     def is_gpu(self) -> bool:
         """True when the engine runs on a GPU adapter."""
 
+class WindowSpec:
+    """How to cut a history into windows: the parameters of :func:`streamliner.window` and
+    :func:`streamliner.window_stream`, checked once here (``ValueError`` naming the parameter).
+
+    Args:
+        by: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"`` (a budget of weight).
+        step: messages, hours or days per window (ignored by ``"bytes"``), at least 1 (default 100).
+        max_bytes: the budget of a ``"bytes"`` window, overheads included, at least 1 (default 320000).
+        overlap: the overlap ratio, clamped to [0, 0.5].
+        max_window_time: a cap on a window's span: a ``datetime.timedelta``, a string like ``"2h"`` /
+            ``"90m"`` / ``"1h30m"``, or seconds.
+        unit: what a row weighs: ``"bytes"`` (UTF-8 bytes of the text, the strict default) or ``"chars"``
+            (code points, always under egregora semantics).
+        weight_column: instead of ``unit``, an unsigned integer column whose values are the rows' weights
+            (a token count, say).
+        row_overhead: added to each row's weight (strict semantics).
+        window_overhead: added to each window's weight and taken from the budget (strict semantics).
+        semantics: ``"strict"`` or ``"egregora"`` (the existing pipeline's windows, quirks included).
+        partition_by: a column whose values (one chat each) are windowed on their own.
+        ts_column: the timestamp column's name.
+        text_column: the text column's name.
+        skip_empty: time windows: leave out the windows that hold no message.
+        max_windows: the most time windows a partition may have with empty ones emitted (default 2**24);
+            past it, ``ValueError`` naming the count.
+    """
+
+    def __init__(
+        self,
+        *,
+        by: str = "messages",
+        step: int | None = None,
+        max_bytes: int | None = None,
+        overlap: float = 0.2,
+        max_window_time: _Duration = None,
+        unit: str | None = None,
+        weight_column: str | None = None,
+        row_overhead: int | None = None,
+        window_overhead: int | None = None,
+        semantics: str = "strict",
+        partition_by: str | None = None,
+        ts_column: str = "ts",
+        text_column: str = "text",
+        skip_empty: bool = False,
+        max_windows: int | None = None,
+    ) -> None: ...
+    @property
+    def by(self) -> str: ...
+    @property
+    def step(self) -> int: ...
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def overlap(self) -> float: ...
+    @property
+    def max_window_time(self) -> float | None:
+        """The cap on a window's span, in seconds."""
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def weight_column(self) -> str | None: ...
+    @property
+    def row_overhead(self) -> int: ...
+    @property
+    def window_overhead(self) -> int: ...
+    @property
+    def semantics(self) -> str: ...
+    @property
+    def partition_by(self) -> str | None: ...
+    @property
+    def ts_column(self) -> str: ...
+    @property
+    def text_column(self) -> str: ...
+    @property
+    def skip_empty(self) -> bool: ...
+    @property
+    def max_windows(self) -> int: ...
+
 class Windows:
     """The windows of a history (wrapped by ``streamliner.Windows``)."""
 
     def table(self) -> pa.Table: ...
     def __len__(self) -> int: ...
-    def rows(self, i: int) -> pa.RecordBatch: ...
+    def history(self, p: int) -> pa.Table: ...
+    def rows(self, i: int) -> pa.Table: ...
     def partition_ids(self) -> pa.UInt64Array: ...
     def partitions(self) -> int: ...
-    def partition_history(self, p: int) -> pa.Table: ...
     def in_input_order(self) -> bool: ...
     def input_rows(self, p: int) -> pa.UInt64Array | None: ...
 
@@ -50,35 +127,10 @@ class WindowStream(Iterator[Any]):
     def __iter__(self) -> WindowStream: ...
     def __next__(self) -> Any: ...
 
-def window(
-    data: Any,
-    by: str,
-    step: int,
-    max_bytes: int,
-    overlap: float,
-    max_window_time: _Duration,
-    unit: str | None,
-    semantics: str,
-    partition_by: str | None,
-    ts_column: str,
-    text_column: str,
-    skip_empty: bool,
-    backend: str = "auto",
-    engine: Engine | None = None,
-) -> Windows: ...
+def window(data: Any, spec: WindowSpec, backend: str = "auto", engine: Engine | None = None) -> Windows: ...
 def window_stream(
     source: Any,
-    by: str,
-    step: int,
-    max_bytes: int,
-    overlap: float,
-    max_window_time: _Duration,
-    unit: str | None,
-    semantics: str,
-    partition_by: str | None,
-    ts_column: str,
-    text_column: str,
-    skip_empty: bool,
+    spec: WindowSpec,
     rows: bool = True,
     tables: bool = False,
     max_table_rows: int = 65536,
