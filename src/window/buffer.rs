@@ -22,6 +22,21 @@ pub(crate) struct Segment {
     pub rows: Option<RecordBatch>,
 }
 
+/// The first index `k >= lo` of `v` where `before(v[k])` is false (`before` holds on a prefix of `v`), or
+/// `v.len()`: probes at `lo`, `lo + 1`, `lo + 2`, `lo + 4`, ... then bisects the last gap.
+fn gallop<T: Copy>(v: &[T], lo: usize, before: impl Fn(T) -> bool) -> usize {
+    let n = v.len();
+    // Every index below `known` is before.
+    let (mut known, mut probe, mut step) = (lo, lo, 1usize);
+    while probe < n && before(v[probe]) {
+        known = probe + 1;
+        probe = lo.saturating_add(step);
+        step = step.saturating_mul(2);
+    }
+    let hi = probe.min(n).max(known);
+    known + v[known..hi].partition_point(|&x| before(x))
+}
+
 /// Running weights on the host, or on the device until a rule needs them on the host.
 enum Prefix {
     Host(Vec<u64>),
@@ -44,7 +59,7 @@ impl Segment {
     }
 
     /// The running weights on the host (empty while they are on the device).
-    fn host(&self) -> &[u64] {
+    pub fn host(&self) -> &[u64] {
         match &self.prefix {
             Prefix::Host(v) => v,
             Prefix::Device(_) => &[],
@@ -154,32 +169,30 @@ impl Buffer {
     /// The first retained position `k >= from` with `a(k) > x`, or `None` when every position seen so
     /// far holds at most `x`.
     pub fn first_a_above(&self, x: u64, from: u64) -> Option<u64> {
-        let i = self.segs.partition_point(|s| s.host().last().is_some_and(|&v| v <= x) || s.end() <= from);
-        let s = self.segs.get(i)?;
-        let lo = from.saturating_sub(s.start) as usize;
-        let j = lo + s.host()[lo..].partition_point(|&v| v <= x);
-        Some(s.start + j as u64)
+        self.first(from, |s| s.host(), |v| v <= x)
     }
 
     /// The first retained position `k >= from` with `a(k) >= x`, or `None` when every position seen
     /// so far is below `x`.
     pub fn first_a_at_least(&self, x: u64, from: u64) -> Option<u64> {
-        let i = self.segs.partition_point(|s| s.host().last().is_some_and(|&v| v < x) || s.end() <= from);
-        let s = self.segs.get(i)?;
-        let lo = from.saturating_sub(s.start) as usize;
-        let j = lo + s.host()[lo..].partition_point(|&v| v < x);
-        Some(s.start + j as u64)
+        self.first(from, |s| s.host(), |v| v < x)
     }
 
     /// The first retained row `k >= from` with `ts(k) > x` (`strict`) or `ts(k) >= x`, or `None` when
     /// every row seen so far is before it.
     pub fn first_ts(&self, x: i64, from: u64, strict: bool) -> Option<u64> {
-        let before = |v: i64| if strict { v <= x } else { v < x };
-        let i = self.segs.partition_point(|s| s.ts.last().is_some_and(|&v| before(v)) || s.end() <= from);
+        self.first(from, |s| &s.ts, |v| if strict { v <= x } else { v < x })
+    }
+
+    /// The first retained position `k >= from` of the values `of` each segment where `before` no longer
+    /// holds (the values are sorted, so `before` holds on a prefix of them), or `None` when it holds on
+    /// every value seen. Windows end and start near where the last one did, so the search gallops from
+    /// `from` (a few probes near it, cache-friendly) rather than bisecting all the rows.
+    fn first<T: Copy>(&self, from: u64, of: impl Fn(&Segment) -> &[T], before: impl Fn(T) -> bool) -> Option<u64> {
+        let i = self.segs.partition_point(|s| of(s).last().is_some_and(|&v| before(v)) || s.end() <= from);
         let s = self.segs.get(i)?;
         let lo = from.saturating_sub(s.start) as usize;
-        let j = lo + s.ts[lo..].partition_point(|&v| before(v));
-        Some(s.start + j as u64)
+        Some(s.start + gallop(of(s), lo, before) as u64)
     }
 
     /// The retained rows `s..e`: zero-copy slices, one per segment they touch.
@@ -196,5 +209,23 @@ impl Buffer {
                 Some(rows.slice(lo as usize, (hi - lo) as usize))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gallop;
+
+    #[test]
+    fn gallop_finds_the_partition_point_from_anywhere() {
+        let v: Vec<u64> = (0..300).map(|i| i / 3).collect();
+        for x in [0, 1, 5, 50, 99, 100, 1000] {
+            for lo in [0, 1, 2, 3, 17, 100, 299, 300] {
+                let want = lo.max(v.partition_point(|&y| y < x)).min(v.len());
+                let want = if lo > v.partition_point(|&y| y < x) { lo } else { want };
+                assert_eq!(gallop(&v, lo, |y| y < x), want, "x {x}, lo {lo}");
+            }
+        }
+        assert_eq!(gallop::<u64>(&[], 0, |_| true), 0);
     }
 }

@@ -184,22 +184,21 @@ impl Partitions {
     /// in errors. A history held whole notes the partition as unsorted instead.
     fn check_order(&mut self, p: usize, ts: &[i64], input_row: impl Fn(usize) -> u64) -> Result<()> {
         let part = &mut self.parts[p];
-        let mut previous = part.last_ts;
-        for (j, &t) in ts.iter().enumerate() {
-            if let Some(prev) = previous
-                && t < prev
-            {
-                if self.whole {
-                    part.unsorted = true;
-                    break;
-                }
+        let back = match (part.last_ts, ts.first()) {
+            (Some(prev), Some(&t)) if t < prev => Some(0),
+            _ => ts.windows(2).position(|w| w[1] < w[0]).map(|j| j + 1),
+        };
+        if let Some(j) = back {
+            if self.whole {
+                part.unsorted = true;
+            } else {
+                let previous = if j == 0 { part.last_ts.unwrap_or(ts[0]) } else { ts[j - 1] };
                 let mut what = format!("ts column {:?}", self.spec.ts_column);
                 if let (Some(col), Some(key)) = (&self.spec.partition_by, &part.key) {
                     what = format!("{what} in partition {col} = {}", key_display(key.as_ref()));
                 }
-                return Err(Error::OutOfOrder { what, row: input_row(j), ts: t, previous: prev });
+                return Err(Error::OutOfOrder { what, row: input_row(j), ts: ts[j], previous });
             }
-            previous = Some(t);
         }
         part.last_ts = ts.last().copied().or(part.last_ts);
         Ok(())

@@ -21,6 +21,8 @@ pub(crate) struct Pos {
     pub last_end: u64,
     /// No window is left.
     pub done: bool,
+    /// Time windows: the rows seen when the window count was last checked against its limit.
+    pub checked: u64,
 }
 
 impl Pos {

@@ -168,9 +168,10 @@ impl Time {
         }
         // The first row of the partition: buf still holds it.
         let t0 = *pos.t0.get_or_insert_with(|| buf.ts(0));
-        if !self.skip_empty {
+        if !self.skip_empty && pos.checked != buf.end {
             // The rows seen so far already make this many windows: refuse before emitting any of a gap.
             window_count(t0, buf.ts(buf.end - 1), self.delta, self.max_windows)?;
+            pos.checked = buf.end;
         }
         loop {
             let Some((lo, hi)) = self.raw_bounds(pos, pos.next) else { return Ok(None) };
