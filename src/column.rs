@@ -1,5 +1,5 @@
 //! [`Column`]: an array held by an engine (on the GPU, device buffers; on the CPU, a vector), so that a
-//! chain of kernels runs without a round trip to the host.
+//! sequence of kernels runs without a round trip to the host.
 
 use std::ops::Deref;
 use std::sync::Arc;

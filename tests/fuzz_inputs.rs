@@ -1,4 +1,4 @@
-//! Property tests (issue 8, item 4): hostile input files and exports. The readers never panic on random CSV
+//! Property tests: hostile input files and exports. The readers never panic on random CSV
 //! bytes or on damaged Parquet/IPC files, and their errors name the file; the WhatsApp parser never panics
 //! on random mixes of headers, continuations, BOM, CRLF/CR, bidi marks, U+202F and odd Unicode. Fixed seeds,
 //! bounded case counts. (Only invariants that hold whatever the parser's line-shape rules are.)

@@ -1,4 +1,4 @@
-//! Property tests (issue 8, item 4): every kernel family on random awkward inputs (sizes around tiles and
+//! Property tests: every kernel family on random awkward inputs (sizes around tiles and
 //! segments, extreme values, nulls, odd Unicode). On every backend: the same answer as the CPU engine (or an
 //! error of the same kind), and no panic. Fixed seeds and bounded case counts.
 

@@ -1,4 +1,4 @@
-//! Property tests (issue 8, item 4): random window specs on random histories. On every backend the windows
+//! Property tests: random window specs on random histories. On every backend the windows
 //! equal the CPU's, the strict invariants hold, and streamed windows over random batch splits equal the
 //! in-memory ones. Fixed seeds and bounded case counts: the same cases every run, in seconds.
 

@@ -1,4 +1,4 @@
-//! Issue 8, items 3: hostile and edge-case input to the readers, kept as regression tests (time zones of
+//! Hostile and edge-case input to the readers, kept as regression tests (time zones of
 //! naive timestamps, error messages that quote huge fields).
 
 use std::path::PathBuf;
@@ -29,8 +29,8 @@ const H: i64 = 3_600_000_000;
 /// 2024-03-01T08:00:00Z in microseconds.
 const T0: i64 = 1_709_280_000_000_000;
 
-/// `--tz` used to be ignored for CSV: naive CSV times are wall-clock times in the zone; times with an offset
-/// or `Z` stay absolute; UTC (the default) reads naive times as UTC, as before.
+/// `--tz` applies to CSV: naive CSV times are wall-clock times in the zone; times with an offset
+/// or `Z` stay absolute; UTC (the default) reads naive times as UTC.
 #[test]
 fn csv_naive_times_are_wall_clock_in_the_zone() {
     let path = tmp("zoned.csv");

@@ -80,8 +80,8 @@ fn nulls_and_errors(engine: &Engine) {
     assert_eq!(local_to_utc(engine, &empty, "Europe/Paris").unwrap().len(), 0);
 }
 
-/// Issue 8: local times within a zone's offset of the ends of i64 have no UTC time in i64; they used to wrap
-/// (i64::MAX - 1 in New York became about -9.22e18). Now an error names the row, on every backend.
+/// Local times within a zone's offset of the ends of i64 have no UTC time in i64: an error names the row, on
+/// every backend, rather than wrap (i64::MAX - 1 in New York would become about -9.22e18).
 fn local_to_utc_refuses_to_wrap(engine: &Engine) {
     for (zone, value) in [("America/New_York", i64::MAX - 1), ("Asia/Tokyo", i64::MIN + 1), ("Asia/Tokyo", i64::MIN)] {
         let local = TimestampMicrosecondArray::from(vec![Some(0), None, Some(value)]);
@@ -97,7 +97,7 @@ fn local_to_utc_refuses_to_wrap(engine: &Engine) {
     assert!(utc.as_primitive::<TimestampMicrosecondType>().value(0) > i64::MAX - 86_400_000_000);
 }
 
-/// Issue 8: `utc_dates` on the GPU refused spans over 10^8 days while the CPU returned dates. Every unit, the
+/// `utc_dates` gives the CPU's dates on every backend, spans over 10^8 days included. Every unit, the
 /// ends of i64, negative times and times next to midnight: the date is floor division by the day's length on
 /// every backend, or the same error where the date is beyond Date32.
 fn utc_dates_at_the_extremes(engine: &Engine) {

@@ -172,7 +172,7 @@ fn masks_agree(engine: &Engine) {
     }
 }
 
-/// The former names still answer, the same as the entry that replaced them.
+/// The older names answer the same as the generic entries.
 fn former_names_agree(engine: &Engine) {
     use streamliner::{compact, reduce, scan, search};
     let v = vec![5u32, 0, 7, u32::MAX, 3];

@@ -326,7 +326,7 @@ fn split_follows_rows_and_max_timestamps(engine: &Engine) {
                     .collect();
                 assert_eq!(got, split_reference(&w, win, n), "{spec:?} {win:?} n {n}");
             }
-            // A huge n costs no more than the rows (it used to loop n times).
+            // A huge n costs no more than the rows (not a loop over the parts).
             let parts = w.split_window(win, 1 << 40).unwrap();
             assert_eq!(parts.iter().map(Window::size).sum::<u64>(), win.size());
             assert!(w.split_window(win, u64::MAX).is_ok());

@@ -225,8 +225,8 @@ fn fill_positions_popcnt(bytes: &[u8], offsets: &[u64], start: usize, out: &mut 
 /// block's continuation mask is stored with the continuation bytes before it in the chunk; then each
 /// offset that falls in the chunk reads its block's two entries and counts the mask's bits below it.
 /// No branch depends on where an offset falls in its block (message boundaries fall at random in the
-/// blocks, and the former walk, which tested whether each offset left its block, mispredicted about
-/// half the time). `out` is as long as `offsets`.
+/// blocks: a test of whether each offset left its block would mispredict about half the time). `out` is
+/// as long as `offsets`.
 #[inline(always)]
 fn fill_positions_with(
     bytes: &[u8],

@@ -215,7 +215,7 @@ fn strict_batched(engine: &Engine, a: &Column<u64>, ts: Option<&Column<u64>>, p:
         successor::range_ends(engine, &j, cut.as_ref(), n64)?
     };
     if p.overlap == 0 {
-        // next = end, which is n where the chain stops.
+        // next = end, which is n where the walk stops.
         return window_table(engine, a, &end, &end);
     }
     let raw = {
