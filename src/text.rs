@@ -96,7 +96,10 @@ pub(crate) fn byte_offsets(text: &dyn Array, start: u64) -> Result<Vec<u64>> {
             return None;
         }
         let first = offs[0].as_usize() as u64;
-        Some(offs.iter().map(|o| (o.as_usize() as u64 - first).saturating_add(start)).collect())
+        Some(match start {
+            0 => offs.iter().map(|o| o.as_usize() as u64 - first).collect(),
+            _ => offs.iter().map(|o| (o.as_usize() as u64 - first).saturating_add(start)).collect(),
+        })
     }
     let any = text.as_any();
     let fast = match text.data_type() {

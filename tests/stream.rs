@@ -272,7 +272,33 @@ fn batches_with_long_gaps_and_max_time(engine: &Engine) {
     assert_eq!(got, want.windows());
 }
 
+/// An input that says it holds no batch after the first, then gives one more.
+struct Lying(std::vec::IntoIter<RecordBatch>);
+
+impl Iterator for Lying {
+    type Item = Result<RecordBatch, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(Ok)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(0))
+    }
+}
+
+fn an_input_that_ends_early_is_an_error(engine: &Engine) {
+    let h = history(&(0..10).map(|i| NOON + i * MINUTE).collect::<Vec<_>>(), &[Some("x"); 10]);
+    // An input that says where it ends makes its last windows final with its last batch.
+    let spec = WindowSpec::messages(3).overlap(0.0);
+    let ws: Vec<u64> =
+        engine.window_stream([Ok::<_, Error>(h.clone())], &spec).unwrap().map(|w| w.unwrap().window.size()).collect();
+    assert_eq!(ws, [3, 3, 3, 1]);
+    let items: Vec<_> =
+        engine.window_stream(Lying(vec![h.slice(0, 5), h.slice(5, 5)].into_iter()), &spec).unwrap().collect();
+    assert!(matches!(items.last(), Some(Err(Error::InvalidParameter { .. }))), "{items:?}");
+}
+
 on_every_backend!(
+    an_input_that_ends_early_is_an_error,
     stream_equals_in_memory,
     tables_equal_the_window_table,
     partitions_equal_each_chat_alone,

@@ -44,13 +44,21 @@ pub enum LengthUnit {
 /// # Ok::<(), streamliner::Error>(())
 /// ```
 pub fn length_prefix(engine: &Engine, text: &dyn Array, unit: LengthUnit) -> Result<Column<u64>> {
-    running_lengths(engine, text, unit, 0)
+    running_lengths(engine, text, unit, 0, true)
 }
 
 /// The running length of the rows of `text` in `unit` from `start`: `n + 1` values, `out[i]` = `start`
 /// plus the length of rows `0..i`, a null row adding 0. Every running length of a text is this call: on
-/// a GPU engine the code points are counted on the device and stay there.
-pub(crate) fn running_lengths(engine: &Engine, text: &dyn Array, unit: LengthUnit, start: u64) -> Result<Column<u64>> {
+/// a GPU engine the code points are counted on the device; with `resident` their running count is made
+/// there and stays there, otherwise the counts come back and are summed on the host (for a caller that
+/// needs the values on the host, that is one readback and no device scan).
+pub(crate) fn running_lengths(
+    engine: &Engine,
+    text: &dyn Array,
+    unit: LengthUnit,
+    start: u64,
+    resident: bool,
+) -> Result<Column<u64>> {
     match unit {
         // The Arrow offsets are the running byte length already: rebased, with no kernel.
         LengthUnit::Utf8Bytes => Ok(Column::host(byte_offsets(text, start)?)),
@@ -60,6 +68,16 @@ pub(crate) fn running_lengths(engine: &Engine, text: &dyn Array, unit: LengthUni
                 Some(device) => {
                     let ctx = engine.gpu().ok_or_else(|| Error::gpu("code points", "no device"))?;
                     let counts = device_char_counts(ctx, &text, device)?;
+                    if !resident {
+                        let counts: Vec<u64> = ctx.read(&counts)?;
+                        let mut acc = start;
+                        let mut prefix = Vec::with_capacity(counts.len());
+                        for c in counts {
+                            prefix.push(acc);
+                            acc = acc.saturating_add(c);
+                        }
+                        return Ok(Column::host(prefix));
+                    }
                     let prefix =
                         gpu::scan::scan_array(ctx, &counts, gpu::scan::ScanSpec { inclusive: false, wide: true })?;
                     let prefix = if start == 0 {

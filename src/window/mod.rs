@@ -108,8 +108,9 @@ impl Engine {
         spec.validate()?;
         spec.warn_ignored_max_window_time();
         let mut all = Partitions::new(self, spec, true);
-        for b in batches {
-            all.ingest(b)?;
+        let last = batches.iter().rposition(|b| b.num_rows() > 0).unwrap_or(0);
+        for (i, b) in batches.iter().enumerate() {
+            all.ingest(b, i >= last)?;
         }
         let mut windows = Vec::new();
         let mut rows = Vec::with_capacity(all.parts.len());

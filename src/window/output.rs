@@ -337,7 +337,8 @@ impl Windows {
         let ts_col = super::input::column(&rows, &spec.ts_column, "ts column")?;
         let (ts, _) = timestamps(ts_col.as_ref(), &spec.ts_column)?;
         let source = super::input::column(&rows, spec.weight_column(), "weight column")?;
-        let prefix = running_weight(&self.engine, source.as_ref(), spec.row_weight(), spec.row_overhead, 0, 0)?;
+        let prefix =
+            running_weight(&self.engine, source.as_ref(), spec.row_weight(), spec.row_overhead, (0, 0), false)?;
         let prefix = prefix.into_host()?;
         let (start, end) = (i128::from(window.start_time), i128::from(window.end_time));
         let n_i = i128::from(n);

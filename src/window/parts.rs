@@ -71,8 +71,9 @@ impl Partitions {
         }
     }
 
-    /// Takes the next batch's rows; returns the partitions that got some, in order of first row.
-    pub fn ingest(&mut self, batch: &RecordBatch) -> Result<Vec<usize>> {
+    /// Takes the next batch's rows (`last`: no batch with rows follows); returns the partitions that got
+    /// some, in order of first row.
+    pub fn ingest(&mut self, batch: &RecordBatch, last: bool) -> Result<Vec<usize>> {
         let cols = Columns::of(batch, &self.spec, self.rows_in)?;
         match &self.setup {
             None => {
@@ -100,13 +101,15 @@ impl Partitions {
             self.check_order(0, &cols.ts, |j| first_row + j as u64)?;
             let part = &mut self.parts[0];
             let start = part.buf.total()?;
+            // A whole history's running weight may stay on the device, for the budget rule to walk there.
+            let resident = last && part.buf.end == 0 && matches!(part.cursor.rule, Rule::Budget(_));
             let prefix = running_weight(
                 &self.engine,
                 cols.weight.as_ref(),
                 self.spec.row_weight(),
                 self.spec.row_overhead,
-                start,
-                first_row,
+                (start, first_row),
+                resident,
             )?;
             let rows = self.keep_rows.then(|| batch.clone());
             part.buf.push(Segment::new(part.buf.end, cols.ts, prefix, rows)?);
@@ -124,8 +127,8 @@ impl Partitions {
             cols.weight.as_ref(),
             self.spec.row_weight(),
             self.spec.row_overhead,
-            0,
-            first_row,
+            (0, first_row),
+            false,
         )?
         .into_host()?;
         // Rows of each partition, in input order; partitions in order of their first row here.
@@ -186,6 +189,7 @@ impl Partitions {
         let part = &mut self.parts[p];
         let back = match (part.last_ts, ts.first()) {
             (Some(prev), Some(&t)) if t < prev => Some(0),
+            _ if non_decreasing(ts) => None,
             _ => ts.windows(2).position(|w| w[1] < w[0]).map(|j| j + 1),
         };
         if let Some(j) = back {
@@ -218,8 +222,15 @@ impl Partitions {
         let sorted = arrow_select::take::take_record_batch(&joined, &order)
             .map_err(|e| Error::invalid("history", "reordering by ts", e.to_string()))?;
         let cols = Columns::of(&sorted, &self.spec, 0)?;
-        let prefix =
-            running_weight(&self.engine, cols.weight.as_ref(), self.spec.row_weight(), self.spec.row_overhead, 0, 0)?;
+        let resident = matches!(part.cursor.rule, Rule::Budget(_));
+        let prefix = running_weight(
+            &self.engine,
+            cols.weight.as_ref(),
+            self.spec.row_weight(),
+            self.spec.row_overhead,
+            (0, 0),
+            resident,
+        )?;
         let mut buf = Buffer::default();
         buf.push(Segment::new(0, cols.ts, prefix, Some(sorted.clone()))?);
         part.buf = buf;
@@ -256,6 +267,18 @@ impl Partitions {
         }
         Ok(full)
     }
+}
+
+/// Whether `ts` never goes back: a branch-free pass over blocks of adjacent pairs (it vectorizes), so
+/// the common case, rows in order, costs a read of the timestamps.
+fn non_decreasing(ts: &[i64]) -> bool {
+    if ts.len() < 2 {
+        return true;
+    }
+    let (a, b) = (&ts[..ts.len() - 1], &ts[1..]);
+    a.chunks(1024)
+        .zip(b.chunks(1024))
+        .all(|(x, y)| x.iter().zip(y).fold(0u64, |back, (p, q)| back | u64::from(p > q)) == 0)
 }
 
 /// Batches joined into one (to be sorted), or an error that names the limit.

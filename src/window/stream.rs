@@ -57,7 +57,10 @@ pub struct WindowStream<I> {
     ready: VecDeque<StreamWindow>,
     /// Partitions that may have final windows not yet queued, in the order they got rows.
     pending: VecDeque<usize>,
+    /// No row will follow (the input said so, or returned its end).
     ended: bool,
+    /// The input returned its end.
+    drained: bool,
     failed: bool,
 }
 
@@ -105,6 +108,7 @@ impl Engine {
             ready: VecDeque::new(),
             pending: VecDeque::new(),
             ended: false,
+            drained: false,
             failed: false,
         })
     }
@@ -148,20 +152,32 @@ where
             }
             return Ok(true);
         }
-        if self.ended {
+        if self.drained {
             return Ok(false);
         }
         match self.input.next() {
             None => {
-                self.ended = true;
-                self.pending.extend(0..self.parts.parts.len());
+                self.drained = true;
+                if !self.ended {
+                    self.ended = true;
+                    self.pending.extend(0..self.parts.parts.len());
+                }
+            }
+            Some(_) if self.ended => {
+                // The last windows were made final when the input said it held no more batches.
+                return Err(Error::invalid(
+                    "input batches",
+                    format!("a batch after input row {}", self.parts.rows_in),
+                    "the input said it held no more batches (its size_hint), then gave one",
+                ));
             }
             Some(batch) => {
                 let batch = batch.map_err(Into::into)?;
-                let got = self.parts.ingest(&batch)?;
-                // An input that says it holds no more (a slice, say) has ended with this batch: its
+                // An input that says it holds no more (a slice, say) ends with this batch: its
                 // partitions' last windows are final at once.
-                if self.input.size_hint().1 == Some(0) {
+                let last = self.input.size_hint().1 == Some(0);
+                let got = self.parts.ingest(&batch, last)?;
+                if last {
                     self.ended = true;
                     self.pending.extend(0..self.parts.parts.len());
                 } else {

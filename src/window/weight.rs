@@ -49,19 +49,21 @@ impl fmt::Display for Weight {
 
 /// The running weight of the rows of `source` (the weight's column: the text, or the weight column
 /// itself): `n + 1` values from `start`, row `k` adding its weight and `per_row` (saturating). On a GPU
-/// engine code points are counted on the device and stay there when no overhead is added. `first_row`
-/// numbers the batch's first row in errors.
+/// engine code points are counted on the device; with `resident` (and no overhead) their running total
+/// stays there, for the budget rule to walk on the device. `first_row` numbers the batch's first row in
+/// errors.
 pub(crate) fn running_weight(
     engine: &Engine,
     source: &dyn Array,
     weight: &Weight,
     per_row: u64,
-    start: u64,
-    first_row: u64,
+    (start, first_row): (u64, u64),
+    resident: bool,
 ) -> Result<Column<u64>> {
+    let resident = resident && per_row == 0;
     let running = match weight {
-        Weight::Utf8Bytes => running_lengths(engine, source, LengthUnit::Utf8Bytes, start)?,
-        Weight::CodePoints => running_lengths(engine, source, LengthUnit::CodePoints, start)?,
+        Weight::Utf8Bytes => running_lengths(engine, source, LengthUnit::Utf8Bytes, start, resident)?,
+        Weight::CodePoints => running_lengths(engine, source, LengthUnit::CodePoints, start, resident)?,
         Weight::Column(name) => Column::host(column_running(source, name, start, first_row)?),
     };
     if per_row == 0 {
