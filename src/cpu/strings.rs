@@ -157,7 +157,7 @@ pub(crate) fn char_positions(bytes: &[u8], offsets: &[u64]) -> Vec<u64> {
     let isa = isa();
     let clamp = |o: u64| usize::try_from(o).unwrap_or(usize::MAX).min(bytes.len());
     let mut out = vec![0u64; offsets.len()];
-    if bytes.len() < super::PARALLEL_MIN * 4 || offsets.len() < 2 {
+    if bytes.len() < super::PARALLEL_MIN * 2 || offsets.len() < 2 {
         fill_positions(bytes, offsets, 0, &mut out, isa);
         return out;
     }

@@ -4,10 +4,11 @@
 //!
 //! One engine: the batches of a history are ingested by partition into row buffers (`parts.rs`:
 //! columns checked once, the running [`Weight`] computed once per batch), and each window rule
-//! (`count.rs`, `time.rs`, `budget.rs`) steps over a buffer (`buffer.rs`). [`Engine::window_stream`]
-//! steps as batches arrive; [`Engine::window`] and [`Engine::window_batches`] ingest the batches they are
-//! given, sort a partition whose rows are out of order, and step each partition to its end. Windowing
-//! knows nothing of GPUs: it calls the kernels, which run on whatever the [`Engine`] runs on.
+//! (`count.rs`, `time.rs`, `budget.rs`) steps over a buffer (`buffer.rs`). [`Engine::window_stream`] steps
+//! as batches arrive; [`Engine::window`] and [`Engine::window_batches`] run the same schedule over the
+//! batches they are given, keeping every row, and window again, sorted, a partition whose rows come out
+//! of timestamp order. Windowing knows nothing of GPUs: it calls the kernels, which run on whatever the
+//! [`Engine`] runs on.
 
 mod budget;
 mod buffer;
@@ -108,16 +109,32 @@ impl Engine {
         spec.validate()?;
         spec.warn_ignored_max_window_time();
         let mut all = Partitions::new(self, spec, true);
+        // The stream's schedule: after each batch, the windows it makes final, while its rows are in cache.
+        // A partition whose rows come out of order waits, to be sorted at the end.
         let last = batches.iter().rposition(|b| b.num_rows() > 0).unwrap_or(0);
+        let mut found: Vec<Vec<Window>> = Vec::new();
         for (i, b) in batches.iter().enumerate() {
-            all.ingest(b, i >= last)?;
+            for p in all.ingest(b, i >= last)? {
+                found.resize_with(all.parts.len(), Vec::new);
+                if !all.parts[p].unsorted {
+                    all.advance(p, i >= last, usize::MAX, |_, w| found[p].push(w))?;
+                }
+            }
         }
+        found.resize_with(all.parts.len(), Vec::new);
         let mut windows = Vec::new();
         let mut rows = Vec::with_capacity(all.parts.len());
-        for p in 0..all.parts.len() {
-            // A partition whose rows came out of order is sorted first (sorted row -> partition row).
-            let order = if all.parts[p].unsorted { Some(all.sort(p)?) } else { None };
-            all.advance(p, true, usize::MAX, |_, w| windows.push(w))?;
+        for (p, mut ws) in found.into_iter().enumerate() {
+            // A partition whose rows came out of order is sorted (sorted row -> partition row) and windowed
+            // again from its start.
+            let order = if all.parts[p].unsorted {
+                ws.clear();
+                Some(all.sort(p)?)
+            } else {
+                None
+            };
+            all.advance(p, true, usize::MAX, |_, w| ws.push(w))?;
+            windows.append(&mut ws);
             let part = &mut all.parts[p];
             let input_rows = std::mem::take(&mut part.input_rows);
             let permutation = match (order, part.key.is_some()) {
