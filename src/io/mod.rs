@@ -1,6 +1,7 @@
 //! Reading histories and writing tables: CSV, Parquet, Arrow IPC and WhatsApp exports in, CSV, JSON
 //! and Parquet out, streamed batch by batch in bounded memory. Formats that pull heavy crates sit behind cargo features, on by default.
 
+pub mod chat;
 mod read;
 pub mod whatsapp;
 pub(crate) mod write;
