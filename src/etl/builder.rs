@@ -107,7 +107,9 @@ impl<'e> MessageTableBuilder<'e> {
             .iter()
             .filter_map(|name| chat_batch.schema().index_of(name).ok())
             .collect();
-        let kept = chat_batch.project(&keep).map_err(|e| Error::invalid("chat batch", chat_batch.num_rows(), e.to_string()))?;
+        let kept = chat_batch
+            .project(&keep)
+            .map_err(|e| Error::invalid("chat batch", chat_batch.num_rows(), e.to_string()))?;
         if kept.num_rows() > 0 {
             self.store.push(kept)?;
         }
@@ -245,11 +247,10 @@ impl MessageTable<'_> {
             work.push((self.next, self.gather(self.next, to)?));
             self.next = to;
         }
-        let (engine, opts, slug, first_ts, limit) = (self.engine, &self.opts, self.slug.as_str(), self.first_ts, self.limit);
-        let built: Vec<Result<(RecordBatch, Tally)>> = work
-            .par_iter()
-            .map(|(from, rows)| table_rows(engine, opts, slug, rows, *from, first_ts, limit))
-            .collect();
+        let (engine, opts, slug, first_ts, limit) =
+            (self.engine, &self.opts, self.slug.as_str(), self.first_ts, self.limit);
+        let built: Vec<Result<(RecordBatch, Tally)>> =
+            work.par_iter().map(|(from, rows)| table_rows(engine, opts, slug, rows, *from, first_ts, limit)).collect();
         for b in built {
             let (batch, tally) = b?;
             self.tally.add(tally);

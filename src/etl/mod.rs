@@ -11,9 +11,7 @@ mod table;
 
 pub use aggregates::window_aggregates;
 pub use builder::{MessageTable, MessageTableBuilder};
-pub use table::{
-    DEFAULT_MEMORY_LIMIT, MessageTableOptions, MessageTableSummary, message_table, opt_out_keys, slugify,
-};
+pub use table::{DEFAULT_MEMORY_LIMIT, MessageTableOptions, MessageTableSummary, message_table, opt_out_keys, slugify};
 
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::TimeUnit;

@@ -85,8 +85,9 @@ impl Store {
         if self.spill.is_none() {
             let file = tempfile::tempfile().map_err(spill_error)?;
             let schema = batch.schema();
-            let writer = FileWriter::try_new(BufWriter::with_capacity(1 << 20, file.try_clone().map_err(spill_error)?), &schema)
-                .map_err(spill_error)?;
+            let writer =
+                FileWriter::try_new(BufWriter::with_capacity(1 << 20, file.try_clone().map_err(spill_error)?), &schema)
+                    .map_err(spill_error)?;
             self.spill = Some(Spill::Writing { writer, file, schema, count: 0 });
         }
         match &mut self.spill {
@@ -134,7 +135,8 @@ impl Store {
                     return Err(spill_error("read before it was sealed"));
                 };
                 reader.set_index(i).map_err(spill_error)?;
-                let batch = reader.next().ok_or_else(|| spill_error(format!("batch {i} is missing")))?.map_err(spill_error)?;
+                let batch =
+                    reader.next().ok_or_else(|| spill_error(format!("batch {i} is missing")))?.map_err(spill_error)?;
                 if self.cache.len() == CACHE_BATCHES {
                     self.cache.remove(0);
                 }

@@ -266,7 +266,9 @@ pub(super) fn table_rows(
         (all, author_uuid, positions)
     } else {
         let mask = BooleanArray::from(keep);
-        let f = |a: &dyn Array| arrow_select::filter::filter(a, &mask).map_err(|e| Error::invalid("filter", n, e.to_string()));
+        let f = |a: &dyn Array| {
+            arrow_select::filter::filter(a, &mask).map_err(|e| Error::invalid("filter", n, e.to_string()))
+        };
         let c = ChatColumns {
             ts: f(&all.ts)?.as_primitive::<TimestampMicrosecondType>().clone(),
             author: f(all.author.as_ref())?,
@@ -339,9 +341,9 @@ fn sized(a: &ArrayRef, limit: u64) -> Result<ArrayRef> {
     }
     let to = if large { DataType::LargeUtf8 } else { DataType::Utf8 };
     Ok(match to {
-        DataType::LargeUtf8 => Arc::new(arrow_array::LargeStringArray::from_iter((0..a.len()).map(|i| {
-            (!a.is_null(i)).then(|| str_at(a.as_ref(), i))
-        }))),
+        DataType::LargeUtf8 => Arc::new(arrow_array::LargeStringArray::from_iter(
+            (0..a.len()).map(|i| (!a.is_null(i)).then(|| str_at(a.as_ref(), i))),
+        )),
         _ => Arc::new(StringArray::from_iter((0..a.len()).map(|i| (!a.is_null(i)).then(|| str_at(a.as_ref(), i))))),
     })
 }

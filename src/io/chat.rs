@@ -46,5 +46,7 @@ fn data_type(column: &str) -> DataType {
 /// assert_eq!(schema.field(0).name(), chat::TS);
 /// ```
 pub fn schema() -> SchemaRef {
-    Arc::new(Schema::new(COLUMNS.iter().map(|c| Field::new(*c, data_type(c), *c != TS && *c != LINE)).collect::<Vec<_>>()))
+    Arc::new(Schema::new(
+        COLUMNS.iter().map(|c| Field::new(*c, data_type(c), *c != TS && *c != LINE)).collect::<Vec<_>>(),
+    ))
 }

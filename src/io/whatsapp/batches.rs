@@ -171,11 +171,14 @@ impl Projection {
 pub(super) fn messages_of(batch: &RecordBatch) -> Result<Vec<ChatMessage>> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{TimestampMicrosecondType, UInt64Type};
-    let col = |name: &str| batch.column_by_name(name).ok_or_else(|| Error::invalid("chat batch", name, "no such column"));
+    let col =
+        |name: &str| batch.column_by_name(name).ok_or_else(|| Error::invalid("chat batch", name, "no such column"));
     let strings = |name: &str| -> Result<Vec<String>> {
         let c = col(name)?;
         Ok(match c.data_type() {
-            arrow_schema::DataType::LargeUtf8 => c.as_string::<i64>().iter().map(|s| s.unwrap_or("").to_string()).collect(),
+            arrow_schema::DataType::LargeUtf8 => {
+                c.as_string::<i64>().iter().map(|s| s.unwrap_or("").to_string()).collect()
+            }
             _ => c.as_string::<i32>().iter().map(|s| s.unwrap_or("").to_string()).collect(),
         })
     };
@@ -352,7 +355,9 @@ impl WhatsAppStream {
 
     fn next_batch_of(&mut self, rows: usize, projection: &Projection) -> Result<Option<RecordBatch>> {
         let got = next_batch(&mut self.rows, &self.zone, rows, self.batch_bytes, projection).map_err(|e| match e {
-            Error::Parse { path, line, message } if path.is_empty() => Error::Parse { path: self.source.clone(), line, message },
+            Error::Parse { path, line, message } if path.is_empty() => {
+                Error::Parse { path: self.source.clone(), line, message }
+            }
             e => e,
         });
         if let Ok(Some(b)) = &got {
@@ -401,10 +406,14 @@ pub(super) fn read_all(
     let mut rows = Rows::new(Reader::new(input, source, opts, cut));
     let mut messages = Vec::new();
     let all = Projection::all();
-    while let Some(b) = next_batch(&mut rows, &zone, DEFAULT_BATCH_ROWS, DEFAULT_BATCH_BYTES, &all).map_err(|e| match e {
-        Error::Parse { path, line, message } if path.is_empty() => Error::Parse { path: source.to_string(), line, message },
-        e => e,
-    })? {
+    while let Some(b) =
+        next_batch(&mut rows, &zone, DEFAULT_BATCH_ROWS, DEFAULT_BATCH_BYTES, &all).map_err(|e| match e {
+            Error::Parse { path, line, message } if path.is_empty() => {
+                Error::Parse { path: source.to_string(), line, message }
+            }
+            e => e,
+        })?
+    {
         messages.extend(messages_of(&b)?);
     }
     let mut summary = rows.reader.summary().clone();

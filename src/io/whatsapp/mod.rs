@@ -115,7 +115,7 @@ pub const DEFAULT_MAX_MEMBER_BYTES: u64 = 8 << 30;
 /// Longest message read by default (its lines as the export holds them): 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 20;
 /// Largest expansion of the export inside a `.zip` by default: 100 bytes out per compressed byte (chats
-/// compress 5 to 10 times), past a floor of 16 MiB that any member may hold.
+/// compress 5 to 10 times), past a floor of 64 MiB that any member may hold.
 pub const DEFAULT_MAX_ZIP_RATIO: u64 = 100;
 
 /// How to read an export.
@@ -146,7 +146,7 @@ pub struct WhatsAppOptions {
     /// [`DEFAULT_MAX_MESSAGE_BYTES`]); a longer one is an error naming its first line.
     pub max_message_bytes: usize,
     /// The largest expansion of the export inside a `.zip`: decompressed bytes per compressed byte, past
-    /// 16 MiB (default [`DEFAULT_MAX_ZIP_RATIO`]); past it, an error naming the member and the limit.
+    /// 64 MiB (default [`DEFAULT_MAX_ZIP_RATIO`]); past it, an error naming the member and the limit.
     pub max_zip_ratio: u64,
 }
 

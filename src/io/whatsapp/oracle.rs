@@ -440,7 +440,6 @@ fn civil(h: &Header<'_>, order: DateOrder) -> Option<DateTime> {
     .ok()
 }
 
-
 /// The whole text parsed as the reader did before: the order inferred by a first pass, then the parse.
 pub(super) fn parse(text: &str, opts: &WhatsAppOptions) -> Result<Chat> {
     let tz = TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;

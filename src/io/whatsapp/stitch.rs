@@ -19,7 +19,9 @@ enum OrderState {
     /// Day- or month-first, not settled yet: a header with a first field over 12 settles day-first; at the
     /// end (or past [`ORDER_PREFIX_BYTES`]) a second field over 12 anywhere means month-first, else
     /// day-first.
-    Undecided { month_vote: bool },
+    Undecided {
+        month_vote: bool,
+    },
 }
 
 /// How the stitcher checks what it joins.
@@ -235,11 +237,9 @@ impl Assembler {
             self.check_invalid(line)?;
             return Err(match error {
                 LineError::TooLong { start } => self.long_line(line, &start),
-                LineError::NotUtf8 { start } => Error::Parse {
-                    path: self.cfg.source.clone(),
-                    line,
-                    message: format!("not valid UTF-8: {start:?}"),
-                },
+                LineError::NotUtf8 { start } => {
+                    Error::Parse { path: self.cfg.source.clone(), line, message: format!("not valid UTF-8: {start:?}") }
+                }
                 LineError::MessageTooLong { first_line } => self.message_too_long(base + first_line),
             });
         }

@@ -112,7 +112,7 @@ pub(super) struct ZipLimits {
 
 /// Decompressed bytes a member may always hold, whatever its ratio (a small chat of repeated lines
 /// compresses well).
-pub(super) const RATIO_FLOOR: u64 = 16 << 20;
+pub(super) const RATIO_FLOOR: u64 = 64 << 20;
 
 impl ZipLimits {
     fn limit(&self, compressed: u64) -> (u64, &'static str) {
@@ -164,12 +164,15 @@ pub(super) fn zip_member(path: &Path, limits: ZipLimits) -> Result<(Box<dyn Read
         }
     }
     let candidates: Vec<usize> = (0..members.len()).filter(|&k| is_candidate(&members[k].1)).collect();
-    let best_of = |ks: &[usize]| ks.iter().copied().max_by_key(|&k| (pipeline_score(&members[k].1, members[k].2), std::cmp::Reverse(k)));
+    let best_of = |ks: &[usize]| {
+        ks.iter().copied().max_by_key(|&k| (pipeline_score(&members[k].1, members[k].2), std::cmp::Reverse(k)))
+    };
     let named: Vec<usize> = candidates.iter().copied().filter(|&k| is_whatsapp_name(&members[k].1)).collect();
     let pick = if !named.is_empty() {
         best_of(&named)
     } else if candidates.len() > 1 {
-        let chatty: Vec<usize> = candidates.iter().copied().filter(|&k| starts_messages(&mut zip, members[k].0) > 0).collect();
+        let chatty: Vec<usize> =
+            candidates.iter().copied().filter(|&k| starts_messages(&mut zip, members[k].0) > 0).collect();
         best_of(if chatty.is_empty() { &candidates } else { &chatty })
     } else {
         best_of(&candidates)
@@ -191,9 +194,7 @@ pub(super) fn zip_member(path: &Path, limits: ZipLimits) -> Result<(Box<dyn Read
     if size > max_bytes {
         return Err(Error::io(
             format!("{name}:{member}"),
-            format!(
-                "decompresses to {size} bytes ({compressed} compressed), past the limit of {max_bytes} ({option})"
-            ),
+            format!("decompresses to {size} bytes ({compressed} compressed), past the limit of {max_bytes} ({option})"),
         ));
     }
     // Fail here, not in the thread, when the member cannot be opened.
