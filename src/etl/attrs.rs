@@ -16,14 +16,16 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// Appends `v` as exactly `width` decimal digits (`v < 10^width`).
-fn push_digits(out: &mut Vec<u8>, v: u64, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
+/// Appends `v` as exactly `width` decimal digits (`v < 10^width`, `width <= 8`).
+fn push_digits(out: &mut String, v: u64, width: usize) {
+    let mut digits = [b'0'; 8];
     let mut v = v;
-    for i in (0..width).rev() {
-        out[start + i] = b'0' + (v % 10) as u8;
+    for d in digits[..width].iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
         v /= 10;
+    }
+    for &d in &digits[..width] {
+        out.push(char::from(d));
     }
 }
 
@@ -32,32 +34,32 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// Appends Python's `str()` of a UTC datetime: `2023-12-31 21:41:00+00:00`, with `.ffffff` when the
 /// microseconds are not 0. Years outside 0..=9999 as jiff prints them, and a time outside jiff's range as
 /// its number.
-pub(super) fn push_python_utc(out: &mut Vec<u8>, micros: i64) {
+pub(super) fn push_python_utc(out: &mut String, micros: i64) {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let of_day = micros.rem_euclid(MICROS_PER_DAY) as u64;
     let (year, month, day) = civil_from_days(days);
     if !(0..=9999).contains(&year) {
-        out.extend_from_slice(python_utc_slow(micros).as_bytes());
+        out.push_str(&python_utc_slow(micros));
         return;
     }
     push_digits(out, year as u64, 4);
-    out.push(b'-');
+    out.push('-');
     push_digits(out, u64::from(month), 2);
-    out.push(b'-');
+    out.push('-');
     push_digits(out, u64::from(day), 2);
-    out.push(b' ');
+    out.push(' ');
     let secs = of_day / 1_000_000;
     push_digits(out, secs / 3600, 2);
-    out.push(b':');
+    out.push(':');
     push_digits(out, secs / 60 % 60, 2);
-    out.push(b':');
+    out.push(':');
     push_digits(out, secs % 60, 2);
     let us = of_day % 1_000_000;
     if us != 0 {
-        out.push(b'.');
+        out.push('.');
         push_digits(out, us, 6);
     }
-    out.extend_from_slice(b"+00:00");
+    out.push_str("+00:00");
 }
 
 /// [`push_python_utc`] through jiff, for years outside 0..=9999.
@@ -86,19 +88,19 @@ fn python_utc_slow(micros: i64) -> String {
 }
 
 /// Appends the calendar date of wall-clock microseconds as jiff prints a date (`2023-12-31`).
-pub(super) fn push_date(out: &mut Vec<u8>, micros: i64) {
+pub(super) fn push_date(out: &mut String, micros: i64) {
     let (year, month, day) = civil_from_days(micros.div_euclid(MICROS_PER_DAY));
     if (0..=9999).contains(&year) {
         push_digits(out, year as u64, 4);
-        out.push(b'-');
+        out.push('-');
         push_digits(out, u64::from(month), 2);
-        out.push(b'-');
+        out.push('-');
         push_digits(out, u64::from(day), 2);
         return;
     }
     match jiff::Timestamp::from_microsecond(micros) {
-        Ok(t) => out.extend_from_slice(jiff::tz::Offset::UTC.to_datetime(t).date().to_string().as_bytes()),
-        Err(_) => out.extend_from_slice(format!("{micros} microseconds since the epoch").as_bytes()),
+        Ok(t) => out.push_str(&jiff::tz::Offset::UTC.to_datetime(t).date().to_string()),
+        Err(_) => out.push_str(&format!("{micros} microseconds since the epoch")),
     }
 }
 
@@ -118,50 +120,51 @@ static ESCAPES: [bool; 256] = escapes();
 
 /// Appends the body of a JSON string (no quotes) as DuckDB (yyjson) writes it: `"` and `\` escaped,
 /// `\b \t \n \f \r`, other control characters as `\u00XX` (upper-case hex), everything else as is.
-pub(super) fn push_json_body(out: &mut Vec<u8>, s: &[u8]) {
+pub(super) fn push_json_body(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
     let mut from = 0;
-    for (i, &b) in s.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         if !ESCAPES[usize::from(b)] {
             continue;
         }
-        out.extend_from_slice(&s[from..i]);
+        // `b` is ASCII: `i` and `i + 1` are character boundaries.
+        out.push_str(&s[from..i]);
         match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 15)]);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
         from = i + 1;
     }
-    out.extend_from_slice(&s[from..]);
+    out.push_str(&s[from..]);
 }
 
 /// Appends one row's `attrs`: `{"original_line":"<utc> - <original>","tagged_line":null,"message_date":"<date>"}`,
 /// the original line stripped as Python's `str.strip()` strips the whole of it.
-pub(super) fn push_attrs(out: &mut Vec<u8>, utc: i64, original: &str, local: i64, scratch: &mut Vec<u8>) {
-    scratch.clear();
-    push_python_utc(scratch, utc);
+pub(super) fn push_attrs(out: &mut String, utc: i64, original: &str, local: i64) {
+    out.push_str("{\"original_line\":\"");
+    // The time has no character to escape.
+    push_python_utc(out, utc);
     let original = original.trim_end_matches(is_py_space);
     if original.is_empty() {
-        scratch.extend_from_slice(b" -");
+        out.push_str(" -");
     } else {
-        scratch.extend_from_slice(b" - ");
-        scratch.extend_from_slice(original.as_bytes());
+        out.push_str(" - ");
+        push_json_body(out, original);
     }
-    out.extend_from_slice(b"{\"original_line\":\"");
-    push_json_body(out, scratch);
-    out.extend_from_slice(b"\",\"tagged_line\":null,\"message_date\":\"");
+    out.push_str("\",\"tagged_line\":null,\"message_date\":\"");
     push_date(out, local);
-    out.extend_from_slice(b"\"}");
+    out.push_str("\"}");
 }
 
 #[cfg(test)]
@@ -185,20 +188,20 @@ mod tests {
             if k % 3 == 0 {
                 micros -= micros.rem_euclid(1_000_000);
             }
-            let mut out = Vec::new();
+            let mut out = String::new();
             push_python_utc(&mut out, micros);
-            assert_eq!(String::from_utf8(out).unwrap(), python_utc_jiff(micros), "{micros}");
-            let mut date = Vec::new();
+            assert_eq!(out, python_utc_jiff(micros), "{micros}");
+            let mut date = String::new();
             push_date(&mut date, micros);
             let want = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::from_microsecond(micros).unwrap()).date();
-            assert_eq!(String::from_utf8(date).unwrap(), want.to_string(), "{micros}");
+            assert_eq!(date, want.to_string(), "{micros}");
         }
     }
 
     #[test]
     fn json_as_duckdb_writes_it() {
-        let mut out = Vec::new();
-        push_json_body(&mut out, "a\"b\\c\u{8}\t\n\u{c}\r\u{1}\u{1f}é\u{7f}".as_bytes());
-        assert_eq!(String::from_utf8(out).unwrap(), "a\\\"b\\\\c\\b\\t\\n\\f\\r\\u0001\\u001Fé\u{7f}");
+        let mut out = String::new();
+        push_json_body(&mut out, "a\"b\\c\u{8}\t\n\u{c}\r\u{1}\u{1f}é\u{7f}");
+        assert_eq!(out, "a\\\"b\\\\c\\b\\t\\n\\f\\r\\u0001\\u001Fé\u{7f}");
     }
 }

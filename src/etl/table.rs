@@ -15,7 +15,7 @@ use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, ids_column, o
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::chat;
-use crate::kernels::strings::{LengthUnit, lengths, string_column, string_column_from_parts, uuid5_with_limit};
+use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
 use crate::kernels::text_match::{MatchText, chars_on, starts_with_on, urls_on};
 
 /// How to build the message table.
@@ -173,29 +173,41 @@ fn str_at(a: &dyn Array, i: usize) -> &str {
     }
 }
 
-/// The `attrs` column of rows with UTC times `utc`, wall-clock times `local` and original lines.
+/// The `attrs` column of rows: `Utf8`, or `LargeUtf8` when its bytes pass `limit`. Rows are written as
+/// `&str`s into Arrow's builder, so the array needs no UTF-8 validation.
 fn attrs_column(c: &ChatColumns, limit: u64) -> Result<ArrayRef> {
+    use arrow_array::builder::GenericStringBuilder;
     let n = c.ts.len();
-    let mut bytes = Vec::with_capacity(n * 96);
-    let mut ends = Vec::with_capacity(n);
-    let mut scratch = Vec::with_capacity(256);
-    let mut joined = String::new();
-    for i in 0..n {
-        let original = match &c.original {
-            Some(o) => str_at(o.as_ref(), i),
-            None => {
-                joined.clear();
-                joined.push_str(str_at(c.author.as_ref(), i));
-                joined.push_str(": ");
-                joined.push_str(str_at(c.text.as_ref(), i));
-                &joined
-            }
-        };
-        push_attrs(&mut bytes, c.ts.value(i), original, c.local.value(i), &mut scratch);
-        ends.push(bytes.len() as u64);
+    let original_len = |i: usize| match &c.original {
+        Some(o) => str_at(o.as_ref(), i).len(),
+        None => str_at(c.author.as_ref(), i).len() + 2 + str_at(c.text.as_ref(), i).len(),
+    };
+    // At most 6 bytes out per byte in (`\u00XX`), plus the fixed parts: the builder's offsets never overflow.
+    let bound: u64 = (0..n).map(|i| 6 * original_len(i) as u64 + 128).sum();
+    fn build<O: arrow_array::OffsetSizeTrait>(c: &ChatColumns, n: usize, cap: usize) -> ArrayRef {
+        let mut b = GenericStringBuilder::<O>::with_capacity(n, cap);
+        let mut row = String::with_capacity(256);
+        let mut joined = String::new();
+        for i in 0..n {
+            let original = match &c.original {
+                Some(o) => str_at(o.as_ref(), i),
+                None => {
+                    joined.clear();
+                    joined.push_str(str_at(c.author.as_ref(), i));
+                    joined.push_str(": ");
+                    joined.push_str(str_at(c.text.as_ref(), i));
+                    &joined
+                }
+            };
+            row.clear();
+            push_attrs(&mut row, c.ts.value(i), original, c.local.value(i));
+            b.append_value(&row);
+        }
+        Arc::new(b.finish())
     }
-    let large = bytes.len() as u64 > limit;
-    string_column_from_parts(bytes, &ends, None, large, "attrs")
+    let cap = usize::try_from(bound / 2).unwrap_or(usize::MAX).min(1 << 30);
+    let built = if bound <= i32::MAX as u64 { build::<i32>(c, n, cap) } else { build::<i64>(c, n, cap) };
+    sized(&built, limit)
 }
 
 /// What one batch of the table dropped, and the distinct authors it kept.

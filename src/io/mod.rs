@@ -2,6 +2,8 @@
 //! and Parquet out, streamed batch by batch in bounded memory. Formats that pull heavy crates sit behind cargo features, on by default.
 
 pub mod chat;
+#[cfg(feature = "parquet")]
+mod parquet_sink;
 mod read;
 pub mod whatsapp;
 pub(crate) mod write;

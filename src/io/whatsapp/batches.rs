@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::builder::{LargeStringBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt64Array};
 use arrow_schema::SchemaRef;
 
@@ -13,7 +14,6 @@ use super::{ChatMessage, ChatSummary, WhatsAppOptions};
 use crate::engine::{Backend, Engine};
 use crate::error::{Error, Result};
 use crate::io::chat;
-use crate::kernels::strings::string_column_from_parts;
 
 /// Rows of a [`WhatsAppStream`] batch by default.
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
@@ -44,21 +44,37 @@ impl Zone {
     }
 }
 
-/// A string column being built.
-#[derive(Default)]
-struct StrCol {
-    bytes: Vec<u8>,
-    ends: Vec<u64>,
+/// A string column being built: `Utf8`, or `LargeUtf8` when its bytes pass `i32::MAX` (known before the
+/// first row); values are appended as `&str`, so the array needs no UTF-8 validation.
+enum StrCol {
+    Off,
+    Small(StringBuilder),
+    Large(LargeStringBuilder),
 }
 
 impl StrCol {
-    fn push(&mut self, s: &str) {
-        self.bytes.extend_from_slice(s.as_bytes());
-        self.ends.push(self.bytes.len() as u64);
+    fn new(on: bool, rows: usize, bytes: usize) -> Self {
+        match (on, bytes > i32::MAX as usize) {
+            (false, _) => StrCol::Off,
+            (true, false) => StrCol::Small(StringBuilder::with_capacity(rows, bytes)),
+            (true, true) => StrCol::Large(LargeStringBuilder::with_capacity(rows, bytes)),
+        }
     }
 
-    fn finish(self, what: &str) -> Result<ArrayRef> {
-        string_column_from_parts(self.bytes, &self.ends, None, false, what)
+    fn push(&mut self, s: &str) {
+        match self {
+            StrCol::Off => {}
+            StrCol::Small(b) => b.append_value(s),
+            StrCol::Large(b) => b.append_value(s),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            StrCol::Small(b) => Arc::new(b.finish()),
+            StrCol::Large(b) => Arc::new(b.finish()),
+            StrCol::Off => Arc::new(StringBuilder::new().finish()),
+        }
     }
 }
 
@@ -84,7 +100,8 @@ impl Projection {
 }
 
 /// The next batch of at most `max_rows` rows, cut before the text and author bytes pass `max_bytes` (a
-/// single larger message is a batch of its own); None at the end.
+/// single larger message is a batch of its own); None at the end. The rows are found first (blocks and
+/// row ranges, their sizes), then each column is written into a buffer of its final size.
 pub(super) fn next_batch(
     rows: &mut Rows<'_>,
     zone: &Zone,
@@ -92,56 +109,88 @@ pub(super) fn next_batch(
     max_bytes: usize,
     projection: &Projection,
 ) -> Result<Option<RecordBatch>> {
-    let want = |c| projection.wants(c);
-    let (want_author, want_text, want_original) = (want(chat::AUTHOR), want(chat::TEXT), want(chat::ORIGINAL_LINE));
-    let (mut author, mut text, mut original) = (StrCol::default(), StrCol::default(), StrCol::default());
-    let (mut local, mut lines) = (Vec::new(), Vec::new());
-    let mut bytes = 0usize;
-    while local.len() < max_rows.max(1) && rows.ready()? {
-        let Some((m, order)) = rows.queue.front() else { break };
-        let i = rows.front_row;
-        let o = m.original(i);
-        let (a, t) = (author_of(o, m.author_len[i]), text_of(o, m.author_len[i]));
-        let size = a.len() + t.len();
-        if !local.is_empty() && bytes.saturating_add(size) > max_bytes {
-            break;
+    // The rows: (block in the queue, first row, end row), and the bytes of their originals.
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    let (mut n, mut bytes, mut original_bytes) = (0usize, 0usize, 0usize);
+    let (mut author_bytes, mut text_bytes) = (0usize, 0usize);
+    let (mut block, mut row) = (0usize, rows.front_row);
+    'rows: while n < max_rows.max(1) {
+        while rows.queue.get(block).is_none_or(|(m, _)| row >= m.len()) {
+            if rows.queue.get(block).is_some() {
+                block += 1;
+                row = 0;
+                continue;
+            }
+            if !rows.pull()? {
+                break 'rows;
+            }
         }
-        bytes += size;
-        let stamp = m.stamps[i];
-        let micros = stamp.local_micros(*order).ok_or_else(|| Error::Parse {
-            path: String::new(),
-            line: m.lines[i],
-            message: format!("not a valid date and time in date order {order:?}"),
-        })?;
-        local.push(micros);
-        lines.push(m.lines[i]);
-        if want_author {
-            author.push(a);
+        let (m, _) = &rows.queue[block];
+        let start = row;
+        while row < m.len() && n < max_rows.max(1) {
+            let o = m.original(row);
+            let (a, t) = (author_of(o, m.author_len[row]).len(), text_of(o, m.author_len[row]).len());
+            if n > 0 && bytes.saturating_add(a + t) > max_bytes {
+                if row > start {
+                    spans.push((block, start, row));
+                }
+                break 'rows;
+            }
+            bytes += a + t;
+            author_bytes += a;
+            text_bytes += t;
+            original_bytes += o.len();
+            n += 1;
+            row += 1;
         }
-        if want_text {
-            text.push(t);
-        }
-        if want_original {
-            // The bytes were built from `&str`s joined with ASCII newlines.
-            original.push(std::str::from_utf8(o).unwrap_or(""));
-        }
-        rows.front_row += 1;
+        spans.push((block, start, row));
     }
-    if local.is_empty() {
+    if n == 0 {
         return Ok(None);
     }
-    let n = local.len();
+    let want = |c| projection.wants(c);
+    let (want_author, want_text, want_original) = (want(chat::AUTHOR), want(chat::TEXT), want(chat::ORIGINAL_LINE));
+    let mut author = StrCol::new(want_author, n, author_bytes);
+    let mut text = StrCol::new(want_text, n, text_bytes);
+    let mut original = StrCol::new(want_original, n, original_bytes);
+    let (mut local, mut lines) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for &(b, from, to) in &spans {
+        let (m, order) = &rows.queue[b];
+        for i in from..to {
+            let micros = m.stamps[i].local_micros(*order).ok_or_else(|| Error::Parse {
+                path: String::new(),
+                line: m.lines[i],
+                message: format!("not a valid date and time in date order {order:?}"),
+            })?;
+            local.push(micros);
+            lines.push(m.lines[i]);
+            let o = m.original(i);
+            if want_author {
+                author.push(author_of(o, m.author_len[i]));
+            }
+            if want_text {
+                text.push(text_of(o, m.author_len[i]));
+            }
+            original.push(o);
+        }
+    }
+    // Hand the rows out: the blocks before the last span are done.
+    if let Some(&(last, _, end)) = spans.last() {
+        for _ in 0..last {
+            rows.queue.pop_front();
+        }
+        rows.front_row = end;
+    }
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(projection.indices.len());
-    let (mut author, mut text, mut original) = (Some(author), Some(text), Some(original));
     let mut local = Some(local);
     for &i in &projection.indices {
         columns.push(match chat::COLUMNS[i] {
             chat::TS => zone.to_utc(local.clone().unwrap_or_default())?,
-            chat::AUTHOR => author.take().unwrap_or_default().finish("author")?,
-            chat::TEXT => text.take().unwrap_or_default().finish("text")?,
+            chat::AUTHOR => author.finish(),
+            chat::TEXT => text.finish(),
             chat::LINE => Arc::new(UInt64Array::from(lines.clone())),
             chat::LOCAL_TIME => Arc::new(TimestampMicrosecondArray::from(local.take().unwrap_or_default())),
-            _ => original.take().unwrap_or_default().finish("original_line")?,
+            _ => original.finish(),
         });
     }
     let batch = RecordBatch::try_new_with_options(

@@ -61,66 +61,97 @@ fn is_bidi(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}')
 }
 
+/// Whether a non-ASCII character may be a decimal digit (Unicode `Nd`): `char::is_numeric` (a superset),
+/// skipped for the blocks that hold no digit at all (Latin-1 to Hebrew, CJK ideographs, emoji), which are
+/// most of the non-ASCII text in chats.
+fn may_be_digit(c: char) -> bool {
+    !matches!(c, '\u{80}'..='\u{65f}' | '\u{4e00}'..='\u{9fff}' | '\u{1f000}'..='\u{1faff}') && c.is_numeric()
+}
+
 /// A necessary condition for the phone pattern to match: somewhere, three digits, an optional `)`, an
 /// optional separator, three digits, an optional separator, four digits (the pattern less its optional
 /// prefix). Digits are tested loosely (`char::is_numeric`, a superset of Python's `\d`), so whenever the
 /// pattern matches, this holds; it fails on a date and time such as `01/01/2024, 08:00`, so header
 /// lines skip the regex.
 fn may_hold_phone(s: &str) -> bool {
-    // Pattern elements: D D D P? S? D D D S? D D D D; a state is the index of the next element.
-    const D: u8 = 1;
-    const P: u8 = 2;
-    const S: u8 = 3;
-    const ELEMENTS: [(u8, bool); 13] = [
-        (D, false),
-        (D, false),
-        (D, false),
-        (P, true),
-        (S, true),
-        (D, false),
-        (D, false),
-        (D, false),
-        (S, true),
-        (D, false),
-        (D, false),
-        (D, false),
-        (D, false),
-    ];
-    const ACCEPT: u32 = 1 << ELEMENTS.len();
-    // States reachable without reading a character from each state (optional elements skipped).
+    // Pattern elements 0..=12: D D D P? S? D D D S? D D D D; bit k of a state set: element k is next.
+    // Each class moves the states that expect it one element on; optional elements may be skipped.
+    const D: u32 = 0b1_1110_1110_0111;
+    const P: u32 = 1 << 3;
+    const S: u32 = (1 << 4) | (1 << 8);
+    const ACCEPT: u32 = 1 << 13;
     let closure = |mut set: u32| {
-        for (i, &(_, optional)) in ELEMENTS.iter().enumerate() {
-            if optional && set & (1 << i) != 0 {
-                set |= 1 << (i + 1);
-            }
-        }
+        set |= (set & (1 << 3)) << 1;
+        set |= (set & (1 << 4)) << 1;
+        set |= (set & (1 << 8)) << 1;
         set
     };
-    let mut active = closure(1);
+    let start = closure(1);
+    let mut active = start;
     for c in s.chars() {
-        let class = if c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()) {
+        let expecting = if c.is_ascii_digit() || (!c.is_ascii() && may_be_digit(c)) {
             D
         } else if c == ')' {
             P
         } else if c == '.' || c == '-' || is_py_space(c) {
             S
         } else {
-            0
+            active = start;
+            continue;
         };
-        let mut next = 1u32;
-        if class != 0 {
-            for (i, &(element, _)) in ELEMENTS.iter().enumerate() {
-                if active & (1 << i) != 0 && element == class {
-                    next |= 1 << (i + 1);
-                }
-            }
-        }
-        active = closure(next);
+        active = closure(((active & expecting) << 1) | 1);
         if active & ACCEPT != 0 {
             return true;
         }
     }
     false
+}
+
+/// Characters known to need no normalization: NFKC's quick check says Yes and their canonical combining
+/// class is 0, so a line made of them (and ASCII) is NFKC already. A small direct-mapped table: chats use
+/// few distinct characters, so after the first lines nearly every character is found here.
+pub(super) struct Starters {
+    table: Vec<u32>,
+}
+
+const STARTER_SLOTS: usize = 1024;
+
+impl Default for Starters {
+    fn default() -> Self {
+        Starters { table: vec![0; STARTER_SLOTS] }
+    }
+}
+
+impl Starters {
+    fn slot(c: char) -> usize {
+        (c as usize ^ (c as usize >> 10)) % STARTER_SLOTS
+    }
+
+    /// Whether NFKC leaves `line` as it is, as Unicode's quick check decides it (a Maybe counts as no: the
+    /// caller then normalizes, which is exact either way).
+    fn nfkc_unchanged(&mut self, line: &str) -> bool {
+        use unicode_normalization::char::canonical_combining_class;
+        use unicode_normalization::{IsNormalized, is_nfkc_quick};
+        let mut last_class = 0u8;
+        for c in line.chars() {
+            if c.is_ascii() || self.table[Self::slot(c)] == c as u32 {
+                last_class = 0;
+                continue;
+            }
+            let class = canonical_combining_class(c);
+            if last_class > class && class != 0 {
+                return false;
+            }
+            if is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes {
+                return false;
+            }
+            if class == 0 {
+                self.table[Self::slot(c)] = c as u32;
+            }
+            last_class = class;
+        }
+        true
+    }
 }
 
 /// What the existing pipeline does to each line of an export before parsing it: a line holding any
@@ -142,14 +173,27 @@ fn may_hold_phone(s: &str) -> bool {
 /// assert_eq!(normalize_line("ascii: mail jose@x.org"), "ascii: mail jose@x.org");
 /// ```
 pub fn normalize_line(line: &str) -> Cow<'_, str> {
-    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+    thread_local! {
+        static STARTERS: std::cell::RefCell<Starters> = std::cell::RefCell::new(Starters::default());
+    }
+    STARTERS.with(|s| match s.try_borrow_mut() {
+        Ok(mut starters) => normalize_with(line, &mut starters),
+        Err(_) => normalize_with(line, &mut Starters::default()),
+    })
+}
+
+/// [`normalize_line`] with a caller's table of known characters.
+pub(super) fn normalize_with<'a>(line: &'a str, starters: &mut Starters) -> Cow<'a, str> {
+    use unicode_normalization::UnicodeNormalization;
     if line.is_ascii() {
         return html_escape(Cow::Borrowed(line));
     }
-    let mut s: Cow<'_, str> = match is_nfkc_quick(line.chars()) {
-        IsNormalized::Yes if !has_bidi(line.as_bytes()) => Cow::Borrowed(line),
-        IsNormalized::Yes => Cow::Owned(line.chars().filter(|&c| !is_bidi(c)).collect()),
-        _ => Cow::Owned(line.nfkc().filter(|&c| !is_bidi(c)).collect()),
+    let mut s: Cow<'_, str> = if !starters.nfkc_unchanged(line) {
+        Cow::Owned(line.nfkc().filter(|&c| !is_bidi(c)).collect())
+    } else if has_bidi(line.as_bytes()) {
+        Cow::Owned(line.chars().filter(|&c| !is_bidi(c)).collect())
+    } else {
+        Cow::Borrowed(line)
     };
     if memchr::memchr(b'@', s.as_bytes()).is_some()
         && let Cow::Owned(r) = email_pattern().replace_all(&s, "<EMAIL_REDACTED>")

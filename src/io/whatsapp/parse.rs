@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use super::DateOrder;
 use super::grammar::{Stamp, author_and_text, date_like, header, may_be_header};
-use super::normalize::normalize_line;
+use super::normalize::{Starters, normalize_with};
 use crate::pystr::{is_py_space, py_strip};
 
 /// Characters of a line quoted in an error.
@@ -45,7 +45,7 @@ pub(super) struct Segment {
     /// Empty lines before the first non-empty one (all of them when none is).
     pub lead: u64,
     /// From the first non-empty line to the last, joined with `\n`.
-    pub body: Vec<u8>,
+    pub body: String,
     /// Empty lines after the last non-empty one.
     pub trail: u64,
     pub has_content: bool,
@@ -64,15 +64,15 @@ impl Segment {
         if self.has_content {
             push_newlines(&mut self.body, self.trail + 1);
         }
-        self.body.extend_from_slice(line.as_bytes());
+        self.body.push_str(line);
         self.trail = 0;
         self.has_content = true;
     }
 }
 
-pub(super) fn push_newlines(out: &mut Vec<u8>, n: u64) {
+pub(super) fn push_newlines(out: &mut String, n: u64) {
     // `n` is bounded by the caller's checks against the message limit.
-    out.resize(out.len() + n as usize, b'\n');
+    out.extend(std::iter::repeat_n('\n', n as usize));
 }
 
 /// Messages, complete, in file order: columns of date fields, first lines, and each message's bytes as
@@ -83,7 +83,7 @@ pub(super) fn push_newlines(out: &mut Vec<u8>, n: u64) {
 pub(super) struct Messages {
     pub stamps: Vec<Stamp>,
     pub lines: Vec<u64>,
-    pub bytes: Vec<u8>,
+    pub bytes: String,
     /// End of each message in `bytes`.
     pub ends: Vec<usize>,
     /// Bytes of each message's author as matched (before `": "`).
@@ -95,7 +95,7 @@ impl Messages {
         self.ends.len()
     }
 
-    pub(super) fn original(&self, i: usize) -> &[u8] {
+    pub(super) fn original(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.bytes[start..self.ends[i]]
     }
@@ -116,10 +116,9 @@ impl Messages {
 
 /// Strips the message that starts at `start` of `bytes` (its author takes `author_len` bytes, then `": "`):
 /// trailing whitespace removed, or the whole message when its text is empty. True when it is kept.
-fn finish_in_place(bytes: &mut Vec<u8>, start: usize, author_len: u32) -> bool {
-    let text_from = start + author_len as usize + 2;
-    // Bytes appended from `&str`s and ASCII newlines: valid UTF-8 that splits at these ASCII boundaries.
-    let text = std::str::from_utf8(&bytes[text_from.min(bytes.len())..]).unwrap_or("");
+fn finish_in_place(bytes: &mut String, start: usize, author_len: u32) -> bool {
+    let text_from = (start + author_len as usize + 2).min(bytes.len());
+    let text = bytes.get(text_from..).unwrap_or("");
     let trimmed = text.trim_end_matches(is_py_space);
     if trimmed.trim_start_matches(is_py_space).is_empty() {
         bytes.truncate(start);
@@ -131,15 +130,14 @@ fn finish_in_place(bytes: &mut Vec<u8>, start: usize, author_len: u32) -> bool {
 }
 
 /// The stripped author of a message's bytes.
-pub(super) fn author_of(original: &[u8], author_len: u32) -> &str {
-    let author = std::str::from_utf8(&original[..author_len as usize]).unwrap_or("");
-    py_strip(author)
+pub(super) fn author_of(original: &str, author_len: u32) -> &str {
+    py_strip(original.get(..author_len as usize).unwrap_or(""))
 }
 
 /// The stripped text of a message's bytes (already stripped at the end).
-pub(super) fn text_of(original: &[u8], author_len: u32) -> &str {
+pub(super) fn text_of(original: &str, author_len: u32) -> &str {
     let from = (author_len as usize + 2).min(original.len());
-    std::str::from_utf8(&original[from..]).unwrap_or("").trim_start_matches(is_py_space)
+    original.get(from..).unwrap_or("").trim_start_matches(is_py_space)
 }
 
 /// The message a chunk ends in, still open: the next chunk's first lines may continue it.
@@ -147,7 +145,7 @@ pub(super) fn text_of(original: &[u8], author_len: u32) -> &str {
 pub(super) struct Open {
     pub stamp: Stamp,
     pub line: u64,
-    pub bytes: Vec<u8>,
+    pub bytes: String,
     /// Empty lines after the last non-empty one, not stored.
     pub pending: u64,
     pub author_len: u32,
@@ -284,9 +282,12 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
     let parse_order = if cfg.year_first { DateOrder::YearFirst } else { DateOrder::DayFirst };
     let orders = candidate_orders(cfg.year_first);
     let mut p = Parsed::default();
+    // The messages' bytes are about the chunk's: one allocation, no growth.
+    p.messages.bytes.reserve(chunk.len() + chunk.len() / 8);
     // The open message's bytes are the tail of `p.messages.bytes` from `open_start`.
     let mut open: Option<(Stamp, u64, u32, usize)> = None;
     let mut pending = 0u64;
+    let mut starters = Starters::default();
     for (start, end) in (Lines { bytes: chunk, at: 0 }) {
         let number = p.lines + 1;
         if end - start > cfg.max_line {
@@ -306,7 +307,7 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
                 p.first_non_empty = Some((number, crate::error::excerpt(raw)));
             }
         }
-        let line: Cow<'_, str> = if cfg.normalize { normalize_line(raw) } else { Cow::Borrowed(raw) };
+        let line: Cow<'_, str> = if cfg.normalize { normalize_with(raw, &mut starters) } else { Cow::Borrowed(raw) };
         let h = if may_be_header(line.as_bytes()) { header(&line) } else { None };
         if let Some(h) = &h
             && h.date.a_digits != 4
@@ -360,9 +361,9 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
         }
         let from = p.messages.bytes.len();
         let bytes = &mut p.messages.bytes;
-        bytes.extend_from_slice(author.as_bytes());
-        bytes.extend_from_slice(b": ");
-        bytes.extend_from_slice(first.as_bytes());
+        bytes.push_str(author);
+        bytes.push_str(": ");
+        bytes.push_str(first);
         pending = 0;
         // An author is part of one line, and lines are at most `max_line` bytes: it fits a u32 when the
         // limit does; a longer author (a limit past 4 GiB) is cut to what a u32 holds.
@@ -377,17 +378,17 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
 }
 
 /// The first line of the open message (whose bytes are the tail of `bytes`) when it is longer than `max`.
-fn over_limit(bytes: &[u8], open: Option<(Stamp, u64, u32, usize)>, max: usize) -> Option<u64> {
+fn over_limit(bytes: &str, open: Option<(Stamp, u64, u32, usize)>, max: usize) -> Option<u64> {
     open.filter(|o| bytes.len() - o.3 > max).map(|o| o.1)
 }
 
 /// Appends a line to the open message at the end of `bytes`, empty lines counted in `pending`.
-fn append_line(bytes: &mut Vec<u8>, pending: &mut u64, line: &str) {
+fn append_line(bytes: &mut String, pending: &mut u64, line: &str) {
     if line.is_empty() {
         *pending += 1;
         return;
     }
     push_newlines(bytes, *pending + 1);
     *pending = 0;
-    bytes.extend_from_slice(line.as_bytes());
+    bytes.push_str(line);
 }

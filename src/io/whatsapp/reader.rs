@@ -186,18 +186,14 @@ impl<'a> Rows<'a> {
         Rows { reader, queue: VecDeque::new(), front_row: 0 }
     }
 
-    /// Whether a row is there to hand out (reading on until one is, or the end).
-    pub(super) fn ready(&mut self) -> Result<bool> {
-        while self.queue.front().is_none_or(|(m, _)| self.front_row >= m.len()) {
-            if self.queue.pop_front().is_some() {
-                self.front_row = 0;
-                continue;
+    /// Reads the next block into the queue; false at the end.
+    pub(super) fn pull(&mut self) -> Result<bool> {
+        match self.reader.next_block()? {
+            Some(block) => {
+                self.queue.push_back(block);
+                Ok(true)
             }
-            match self.reader.next_block()? {
-                Some(block) => self.queue.push_back(block),
-                None => return Ok(false),
-            }
+            None => Ok(false),
         }
-        Ok(true)
     }
 }

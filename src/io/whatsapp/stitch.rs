@@ -207,7 +207,7 @@ impl Assembler {
                     return Err(self.message_too_long(first));
                 }
                 push_newlines(&mut open.bytes, open.pending + seg.lead + 1);
-                open.bytes.extend_from_slice(&seg.body);
+                open.bytes.push_str(&seg.body);
                 open.pending = seg.trail;
             } else {
                 open.pending += seg.lead;
