@@ -744,6 +744,13 @@ fn parse_duration_seconds(text: &str) -> PyResult<f64> {
     streamliner::window::parse_duration(text).map(|d| d.as_secs_f64()).map_err(py_err)
 }
 
+/// Panics on purpose, through the same path as every library call (`run`): the tests check that a panic
+/// reaches Python as `RuntimeError` and that the interpreter lives on. Hidden: not in the stubs or the API.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    run(py, || -> streamliner::Result<()> { panic!("{message}") })
+}
+
 /// The extension module.
 #[pymodule]
 fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -761,6 +768,7 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(command_mask, m)?)?;
     m.add_function(wrap_pyfunction!(opt_out_mask, m)?)?;
     m.add_function(wrap_pyfunction!(parse_duration_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

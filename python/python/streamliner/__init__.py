@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import os as _os
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TypeAlias, cast
 
 import pyarrow as pa
 
@@ -112,7 +112,7 @@ class Windows:
 
     __slots__ = ("_ext", "_input", "_table", "_bounds", "_histories", "_in_input_order")
 
-    def __init__(self, ext: Any, input_table: pa.Table) -> None:
+    def __init__(self, ext: _ext.Windows, input_table: pa.Table) -> None:
         self._ext = ext
         self._input = input_table
         self._table: pa.Table | None = None
@@ -148,10 +148,11 @@ class Windows:
     def _rows_bounds(self) -> tuple[list[int], list[int], list[int]]:
         if self._bounds is None:
             t = self.table
+            # No nulls in these columns: the casts only drop the `| None` of `to_pylist`.
             self._bounds = (
-                self._ext.partition_ids().to_pylist(),
-                t.column("start_row").to_pylist(),
-                t.column("end_row").to_pylist(),
+                cast("list[int]", self._ext.partition_ids().to_pylist()),
+                cast("list[int]", t.column("start_row").to_pylist()),
+                cast("list[int]", t.column("end_row").to_pylist()),
             )
         return self._bounds
 
@@ -180,14 +181,16 @@ class Windows:
         for i, w in enumerate(self):
             yield w, self.rows(i)
 
-    def input_rows(self, partition: int = 0) -> pa.Array | None:
+    def input_rows(self, partition: int = 0) -> pa.UInt64Array | None:
         """Sorted row -> input row of ``partition`` (uint64), or None when they are the same."""
         return self._ext.input_rows(partition)
 
     def __iter__(self) -> Iterator[Window]:
         t = self.table
         parts, starts, ends = self._rows_bounds()
-        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "units")}
+        cols: dict[str, list[Any]] = {
+            name: t.column(name).to_pylist() for name in ("window_index", "size", "units")
+        }
         cols["start_time"] = _times(t.column("start_time"))
         cols["end_time"] = _times(t.column("end_time"))
         keys = t.column(0).to_pylist() if self.table.schema.names[0] != "window_index" else [None] * len(starts)
@@ -228,7 +231,7 @@ class Windows:
 Duration = _dt.timedelta | str | float | int
 
 
-def _times(col: pa.ChunkedArray) -> list[Any]:
+def _times(col: pa.ChunkedArray[Any]) -> list[Any]:
     """A timestamp column as Python datetimes (as ``to_pylist`` gives them, through NumPy when it can:
     ``to_pylist`` builds zone-aware datetimes slowly, ~5 us each)."""
     typ = col.type
@@ -237,7 +240,7 @@ def _times(col: pa.ChunkedArray) -> list[Any]:
     try:
         import numpy  # noqa: F401  (pyarrow's to_numpy needs it)
 
-        naive = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
+        naive: list[Any] = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
     except ImportError:
         return col.to_pylist()
     if typ.tz is None:
@@ -347,7 +350,7 @@ def _as_reader(source: Any) -> pa.RecordBatchReader:
         return source
     to_reader = getattr(source, "to_reader", None)  # pyarrow.dataset.Scanner
     if callable(to_reader) and not hasattr(source, "__arrow_c_stream__"):
-        return to_reader()
+        return cast(pa.RecordBatchReader, to_reader())
     if hasattr(source, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(source)
     return pa.RecordBatchReader.from_stream(as_table(source))
@@ -489,45 +492,49 @@ def prepare(
     return (table, info) if summary else table
 
 
-def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Any:
+# A ``pyarrow.Array`` or ``ChunkedArray``: the array kernels return the kind they are given.
+Arrays: TypeAlias = "pa.Array[Any] | pa.ChunkedArray[Any]"
+
+
+def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Arrays:
     """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray``."""
     if isinstance(arr, pa.ChunkedArray):
         chunks = [fn(c, *args, **kw) for c in arr.chunks]
         if not chunks:
             return pa.chunked_array([], type=fn(pa.array([], arr.type), *args, **kw).type)
         return pa.chunked_array(chunks)
-    return fn(arr, *args, **kw)
+    return cast("pa.Array[Any]", fn(arr, *args, **kw))
 
 
-def pseudonyms(authors: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def pseudonyms(authors: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Author pseudonyms: ``uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())`` as lowercase strings
     (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF)."""
     return _per_chunk(_ext.pseudonyms, authors, backend=backend, engine=engine)
 
 
-def lengths(text: pa.Array, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def lengths(text: Arrays, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
 
 
-def extract_urls(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def extract_urls(text: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them."""
     return _per_chunk(_ext.extract_urls, text, backend=backend, engine=engine)
 
 
-def local_to_utc(ts: pa.Array, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def local_to_utc(ts: Arrays, zone: str, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Wall-clock timestamps in ``zone`` (read as local whatever zone they are labelled with) to UTC:
     the same unit, labelled ``UTC`` (nulls stay null); a time that does not exist (a DST gap) moves forward."""
     return _per_chunk(_ext.local_to_utc, ts, zone, backend=backend, engine=engine)
 
 
-def command_mask(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def command_mask(text: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Command messages (boolean): text that, lowercased, starts with ``/egregora``."""
     return _per_chunk(_ext.command_mask, text, backend=backend, engine=engine)
 
 
 def opt_out_mask(
-    author_uuid: pa.Array, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
-) -> pa.Array:
+    author_uuid: Arrays, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
+) -> Arrays:
     """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
     return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)
