@@ -477,6 +477,11 @@ mod tests {
             let (small, s1) = message_table(&engine, &chat, &opts).unwrap();
             let (large, s2) = message_table_with_limit(&engine, &chat, &opts, 10).unwrap();
             assert_eq!(s1, s2);
+            // The builder switches the same way.
+            let mut builder = super::super::MessageTableBuilder::new(&engine, &opts).with_utf8_limit(10);
+            builder.push(&chat).unwrap();
+            let built: Vec<RecordBatch> = builder.finish().unwrap().map(|b| b.unwrap()).collect();
+            assert_eq!(built, vec![large.clone()]);
             assert_eq!(small.num_rows(), large.num_rows());
             for (i, field) in large.schema().fields().iter().enumerate() {
                 let (a, b) = (small.column(i), large.column(i));
