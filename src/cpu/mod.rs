@@ -8,6 +8,7 @@ pub(crate) mod ids;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
+pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod text_match;
 pub(crate) mod time;

@@ -13,6 +13,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod scan_chained;
 pub(crate) mod search;
+pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod text;
 pub(crate) mod text_match;

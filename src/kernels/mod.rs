@@ -7,6 +7,7 @@ pub(crate) mod ids;
 pub mod reduce;
 pub mod scan;
 pub mod search;
+pub mod sha256;
 pub mod strings;
 pub mod text_match;
 pub mod time;
