@@ -5,6 +5,7 @@ pub(crate) mod chain;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
+pub(crate) mod media;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;

@@ -4,6 +4,7 @@ pub mod chain;
 pub mod compact;
 pub mod elementwise;
 pub(crate) mod ids;
+pub mod media;
 pub mod reduce;
 pub mod scan;
 pub mod search;
