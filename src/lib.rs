@@ -32,6 +32,7 @@ pub mod etl;
 mod gpu;
 pub mod io;
 pub mod kernels;
+pub mod llm;
 mod pystr;
 mod pyunicode;
 pub mod window;

@@ -1,7 +1,7 @@
 //! Host wrapper of `shaders/sha256.wgsl`: SHA-256 of framed ranges of one byte buffer. Ranges are
-//! taken in order of their start and cut into chunks whose bytes fit one storage binding; each chunk's
-//! bytes are uploaded once however many (overlapping) ranges read them, and hashed in passes of
-//! bounded work per range.
+//! grouped by the passes they need (a power of two) and, within a group, taken in order of their start
+//! and cut into chunks whose bytes fit one storage binding; each chunk's bytes are uploaded once however
+//! many (overlapping) ranges read them, and hashed in passes of bounded work per range.
 
 use std::sync::Arc;
 
@@ -33,32 +33,38 @@ pub(crate) fn digest_ranges(
     let max_ranges = ctx.segment_elems * 8 / STATE_BYTES;
     let frame_len = (prefix.len() + suffix.len()) as u64;
     let fits = |(a, b): (u64, u64)| b - a <= max_bytes && (b - a) + frame_len + PADDING <= u64::from(u32::MAX);
-    let mut order: Vec<usize> = (0..ranges.len()).filter(|&i| fits(ranges[i])).collect();
     let oversized: Vec<usize> = (0..ranges.len()).filter(|&i| !fits(ranges[i])).collect();
     if frame_len + PADDING > u64::from(u32::MAX) {
         return Ok((out, (0..ranges.len()).collect()));
     }
-    order.sort_by_key(|&i| ranges[i].0);
+    // Ranges grouped by the passes they need, rounded up to a power of two, so that a long range does
+    // not make every short one in its chunk wait for its passes; within a group, by start.
+    let passes = |(a, b): (u64, u64)| (b - a + frame_len + 8).div_ceil(64 * u64::from(BLOCK_BUDGET)).max(1);
+    let mut order: Vec<(u32, u64, usize)> = (0..ranges.len())
+        .filter(|&i| fits(ranges[i]))
+        .map(|i| (passes(ranges[i]).next_power_of_two().trailing_zeros(), ranges[i].0, i))
+        .collect();
+    order.sort_unstable();
+    let order: Vec<(u32, usize)> = order.into_iter().map(|(class, _, i)| (class, i)).collect();
     let frame = ctx.storage_from(&byte_words(&[prefix, suffix].concat()))?;
     let kernel = ctx.kernel(&table::SHA256, "sha256", &[])?;
     let mut start = 0;
     while start < order.len() {
-        // The longest run of ranges (by start) whose bytes span at most one binding.
-        let lo = ranges[order[start]].0;
-        let mut hi = ranges[order[start]].1;
+        // The longest run of ranges of one group whose bytes span at most one binding.
+        let (class, first) = order[start];
+        let lo = ranges[first].0;
+        let mut hi = ranges[first].1;
         let mut end = start + 1;
-        while end < order.len() && ((end - start) as u64) < max_ranges {
-            let (a, b) = ranges[order[end]];
+        while end < order.len() && order[end].0 == class && ((end - start) as u64) < max_ranges {
+            let b = ranges[order[end].1].1;
             if b.max(hi) - lo > max_bytes {
                 break;
             }
             hi = hi.max(b);
-            // Ranges sorted by start: a >= lo.
-            debug_assert!(a >= lo);
             end += 1;
         }
-        let chunk = &order[start..end];
-        let digests = run_chunk(ctx, &kernel, &frame, bytes, lo, hi, chunk, ranges, prefix.len(), suffix.len())?;
+        let chunk: Vec<usize> = order[start..end].iter().map(|&(_, i)| i).collect();
+        let digests = run_chunk(ctx, &kernel, &frame, bytes, lo, hi, &chunk, ranges, prefix.len(), suffix.len())?;
         for (&i, d) in chunk.iter().zip(digests) {
             out[i] = d;
         }
