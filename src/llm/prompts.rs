@@ -102,6 +102,14 @@ impl RenderedMessages {
             .unwrap_or_default()
     }
 
+    /// Checks that every window `(start, end)` is ordered and within the messages.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first window that is not.
+    pub fn check_windows(&self, windows: &[(u64, u64)]) -> Result<()> {
+        windows.iter().enumerate().try_for_each(|(i, &(s, e))| self.check(i, s, e))
+    }
+
     fn check(&self, i: usize, s: u64, e: u64) -> Result<()> {
         if s > e || e > self.len() as u64 {
             return Err(Error::invalid(
@@ -131,11 +139,11 @@ impl RenderedMessages {
     /// # Errors
     /// As [`RenderedMessages::prompt`], naming the first bad window.
     pub fn prompts(&self, windows: &[(u64, u64)]) -> Result<LargeStringArray> {
+        self.check_windows(windows)?;
         let mut offsets = Vec::with_capacity(windows.len() + 1);
         offsets.push(0i64);
         let mut total = 0usize;
-        for (i, &(s, e)) in windows.iter().enumerate() {
-            self.check(i, s, e)?;
+        for &(s, e) in windows {
             total += self.prompt(s..e)?.len();
             offsets.push(total as i64);
         }
@@ -157,9 +165,7 @@ impl RenderedMessages {
     /// # Errors
     /// As [`RenderedMessages::prompt`]; [`Error::Gpu`] when the device fails.
     pub fn digests(&self, engine: &Engine, windows: &[(u64, u64)]) -> Result<Vec<[u8; 32]>> {
-        for (i, &(s, e)) in windows.iter().enumerate() {
-            self.check(i, s, e)?;
-        }
+        self.check_windows(windows)?;
         let full: Vec<usize> = (0..windows.len()).filter(|&i| windows[i].0 < windows[i].1).collect();
         let ranges: Vec<(u64, u64)> =
             full.iter().map(|&i| (self.offsets[windows[i].0 as usize], self.offsets[windows[i].1 as usize])).collect();

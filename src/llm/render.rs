@@ -263,13 +263,33 @@ impl PromptTemplate {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn render(&self, messages: &RecordBatch) -> Result<RenderedMessages> {
-        let pieces = bind(self, messages)?;
-        let n = messages.num_rows();
-        let blocks: Vec<std::ops::Range<usize>> =
-            (0..n).step_by(BLOCK_ROWS).map(|s| s..(s + BLOCK_ROWS).min(n)).collect();
+        self.render_batches(std::slice::from_ref(messages))
+    }
+
+    /// [`PromptTemplate::render`] of a table held as several batches (of one schema), rows in batch
+    /// order, without joining them.
+    ///
+    /// # Errors
+    /// As [`PromptTemplate::render`]; [`Error::InvalidParameter`] for batches whose schemas differ.
+    pub fn render_batches(&self, batches: &[RecordBatch]) -> Result<RenderedMessages> {
+        if let Some(first) = batches.first()
+            && let Some((i, _)) = batches.iter().enumerate().find(|(_, b)| b.schema_ref() != first.schema_ref())
+        {
+            return Err(Error::invalid("message batches", format!("batch {i}"), "its schema differs from batch 0's"));
+        }
+        let bound = batches.iter().map(|b| bind(self, b)).collect::<Result<Vec<_>>>()?;
+        let blocks: Vec<(usize, std::ops::Range<usize>)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(k, b)| {
+                let n = b.num_rows();
+                (0..n).step_by(BLOCK_ROWS).map(move |s| (k, s..(s + BLOCK_ROWS).min(n)))
+            })
+            .collect();
+        let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let rendered: Vec<(Vec<u8>, Vec<u64>)> = blocks
             .into_par_iter()
-            .map(|rows| render_block(&pieces, rows, self.escape))
+            .map(|(k, rows)| render_block(&bound[k], rows, self.escape))
             .collect::<Result<_>>()?;
         // Join the blocks: offsets first, then the bytes copied in parallel.
         let total: usize = rendered.iter().map(|(b, _)| b.len()).sum();
