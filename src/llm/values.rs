@@ -34,10 +34,44 @@ fn entity(b: u8) -> &'static [u8] {
     }
 }
 
+/// Where rendered bytes go.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// Appends `s` to `out`, escaped as `escape` says.
-pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &[u8], escape: Escape) {
+pub(crate) fn push_escaped<S: Sink>(out: &mut S, s: &[u8], escape: Escape) {
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[b'\'' as usize] = true;
+        t
+    };
     if escape == Escape::None {
-        out.extend_from_slice(s);
+        out.put(s);
+        return;
+    }
+    if s.len() <= 256 {
+        // Short values (ids, names, most messages): a table lookup a byte beats setting up vector
+        // searches again after every special character.
+        let mut start = 0;
+        for (i, &b) in s.iter().enumerate() {
+            if SPECIAL[usize::from(b)] {
+                out.put(&s[start..i]);
+                out.put(entity(b));
+                start = i + 1;
+            }
+        }
+        out.put(&s[start..]);
         return;
     }
     // The next of `& < >` and the next of `" '`, each found with memchr's vector search.
@@ -50,8 +84,8 @@ pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &[u8], escape: Escape) {
         if i >= s.len() {
             break;
         }
-        out.extend_from_slice(&s[start..i]);
-        out.extend_from_slice(entity(s[i]));
+        out.put(&s[start..i]);
+        out.put(entity(s[i]));
         start = i + 1;
         if i == n1 {
             n1 = find1(start);
@@ -59,7 +93,7 @@ pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &[u8], escape: Escape) {
             n2 = find2(start);
         }
     }
-    out.extend_from_slice(&s[start..]);
+    out.put(&s[start..]);
 }
 
 /// A time zone as Python's `tzinfo` for a zone-aware timestamp column.
@@ -198,7 +232,7 @@ impl<'a> PyColumn<'a> {
     }
 
     /// Appends Python's `str()` of a non-null value to `out`, escaped as `escape` says.
-    pub(crate) fn push_str(&self, i: usize, out: &mut Vec<u8>, escape: Escape) -> Result<()> {
+    pub(crate) fn push_str<S: Sink>(&self, i: usize, out: &mut S, escape: Escape) -> Result<()> {
         if let Some(s) = self.str_value(i) {
             push_escaped(out, s.as_bytes(), escape);
             return Ok(());
@@ -206,7 +240,7 @@ impl<'a> PyColumn<'a> {
         let mut buf = [0u8; 48];
         let n = self.format_scalar(i, &mut buf)?;
         // Numbers, booleans and times hold no HTML-special character.
-        out.extend_from_slice(&buf[..n]);
+        out.put(&buf[..n]);
         Ok(())
     }
 
@@ -330,11 +364,25 @@ fn check_year(y: i64, row: usize) -> Result<()> {
     Err(Error::invalid("time value", format!("year {y} at row {row}"), "Python's datetime holds years 1 to 9999"))
 }
 
+/// Writes `v` in decimal, zero-padded to `width` digits, at `buf[at..]`; returns the end.
+fn put_digits(buf: &mut [u8; 48], at: usize, mut v: u64, width: usize) -> usize {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    while v > 0 || n < width {
+        digits[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        n += 1;
+    }
+    for k in 0..n {
+        buf[at + k] = digits[n - 1 - k];
+    }
+    at + n
+}
+
 /// Python's `str()` of the datetime (or pandas Timestamp, for nanoseconds) of `v` in `unit`, written
 /// into `buf`: `YYYY-MM-DD HH:MM:SS`, then `.ffffff` when the microseconds are not zero (nine digits
 /// when nanoseconds are), then the zone's offset `+HH:MM` (`:SS` when it has seconds) unless naive.
 fn format_timestamp(v: i64, unit: TimeUnit, zone: &Zone, row: usize, buf: &mut [u8; 48]) -> Result<usize> {
-    use std::io::Write as _;
     let per_sec: i64 = match unit {
         TimeUnit::Second => 1,
         TimeUnit::Millisecond => 1_000,
@@ -353,25 +401,35 @@ fn format_timestamp(v: i64, unit: TimeUnit, zone: &Zone, row: usize, buf: &mut [
     };
     let local = secs + i64::from(offset);
     let days = local.div_euclid(86_400);
-    let sod = local.rem_euclid(86_400);
+    let sod = local.rem_euclid(86_400) as u64;
     let (y, m, d) = civil_from_days(days);
     check_year(y, row)?;
-    let mut cur = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(cur, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
-    if nanos % 1000 != 0 {
-        let _ = write!(cur, ".{nanos:09}");
-    } else if nanos != 0 {
-        let _ = write!(cur, ".{:06}", nanos / 1000);
+    // The year is in 1..=9999: four digits.
+    let mut at = put_digits(buf, 0, y as u64, 4);
+    for (sep, value) in [(b'-', u64::from(m)), (b'-', u64::from(d)), (b' ', sod / 3600), (b':', sod / 60 % 60), (b':', sod % 60)] {
+        buf[at] = sep;
+        at = put_digits(buf, at + 1, value, 2);
+    }
+    if nanos != 0 {
+        buf[at] = b'.';
+        at = if nanos % 1000 != 0 {
+            put_digits(buf, at + 1, nanos as u64, 9)
+        } else {
+            put_digits(buf, at + 1, nanos as u64 / 1000, 6)
+        };
     }
     if !matches!(zone, Zone::Naive) {
-        let sign = if offset < 0 { '-' } else { '+' };
-        let a = offset.unsigned_abs();
-        let _ = write!(cur, "{sign}{:02}:{:02}", a / 3600, a / 60 % 60);
+        buf[at] = if offset < 0 { b'-' } else { b'+' };
+        let a = u64::from(offset.unsigned_abs());
+        at = put_digits(buf, at + 1, a / 3600, 2);
+        buf[at] = b':';
+        at = put_digits(buf, at + 1, a / 60 % 60, 2);
         if a % 60 != 0 {
-            let _ = write!(cur, ":{:02}", a % 60);
+            buf[at] = b':';
+            at = put_digits(buf, at + 1, a % 60, 2);
         }
     }
-    Ok(cur.position() as usize)
+    Ok(at)
 }
 
 #[cfg(test)]
