@@ -162,8 +162,11 @@ impl Name {
 /// ignored). Each is the leftmost-first, non-overlapping search of Python's `re.findall`.
 pub(crate) fn media_spans(row: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    // Every match holds a marker ('(' or U+200E, whose first byte is 0xE2) or a '-'.
-    if memchr::memchr3(b'(', b'-', 0xe2, row).is_none() {
+    // Every match holds a marker (starting with '(' or U+200E), a U+200E, or `-WA`.
+    if memchr::memchr(b'(', row).is_none()
+        && memchr::memmem::find(row, "\u{200e}".as_bytes()).is_none()
+        && memchr::memmem::find(row, b"-WA").is_none()
+    {
         return out;
     }
     const NONE: usize = usize::MAX;
