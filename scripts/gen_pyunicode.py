@@ -29,7 +29,7 @@ def ranges(pred):
 
 
 def table(name, doc, rs):
-    lines = [f"/// {doc}", f"pub(crate) static {name}: [[u32; 2]; {len(rs)}] = ["]
+    lines = [f"/// {doc}", "#[rustfmt::skip]", f"pub(crate) static {name}: [[u32; 2]; {len(rs)}] = ["]
     row = []
     for a, b in rs:
         row.append(f"[0x{a:x}, 0x{b:x}]")

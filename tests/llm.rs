@@ -36,9 +36,7 @@ fn column(c: &Value) -> ArrayRef {
         "float64" => floats::<Float64Type>(values, |x| x),
         "float32" => floats::<Float32Type>(values, |x| x as f32),
         "bool" => Arc::new(BooleanArray::from(values.iter().map(Value::as_bool).collect::<Vec<_>>())),
-        "date32" => Arc::new(Date32Array::from(
-            ints().into_iter().map(|v| v.map(|x| x as i32)).collect::<Vec<_>>(),
-        )),
+        "date32" => Arc::new(Date32Array::from(ints().into_iter().map(|v| v.map(|x| x as i32)).collect::<Vec<_>>())),
         "timestamp" => {
             let tz: Option<Arc<str>> = c["tz"].as_str().map(Into::into);
             let v = ints();
@@ -54,12 +52,8 @@ fn column(c: &Value) -> ArrayRef {
 }
 
 fn table(t: &Value) -> RecordBatch {
-    let cols: Vec<(String, ArrayRef)> = t["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["name"].as_str().unwrap().to_string(), column(c)))
-        .collect();
+    let cols: Vec<(String, ArrayRef)> =
+        t["columns"].as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap().to_string(), column(c))).collect();
     RecordBatch::try_from_iter(cols).unwrap()
 }
 

@@ -33,8 +33,30 @@ fn python_fixtures(engine: &Engine) {
 }
 
 const PIECES: [&str; 24] = [
-    "IMG-", "VID-", "\u{200e}", "(file attached)", "(arquivo anexado)", "\u{200e}<attached:", "12", "-WA",
-    "0001", ".jpg", ".", "-", " ", "\u{3000}", "é", "名", "x", "_", "(", "\u{661}", "İ", "ı", "\n", "😀",
+    "IMG-",
+    "VID-",
+    "\u{200e}",
+    "(file attached)",
+    "(arquivo anexado)",
+    "\u{200e}<attached:",
+    "12",
+    "-WA",
+    "0001",
+    ".jpg",
+    ".",
+    "-",
+    " ",
+    "\u{3000}",
+    "é",
+    "名",
+    "x",
+    "_",
+    "(",
+    "\u{661}",
+    "İ",
+    "ı",
+    "\n",
+    "😀",
 ];
 
 fn random_rows(rng: &mut Rng, n: usize, max_pieces: u64) -> Vec<Option<String>> {
@@ -74,8 +96,8 @@ fn long_rows(engine: &Engine) {
     rows.push(Some(format!("{}.jpg (file attached)", "a".repeat(70_000))));
     rows.push(Some("IMG-1-WA1.jpg ".repeat(20_000)));
     rows.push(Some(format!("{}IMG-1-WA{}.x", "-".repeat(255), "7".repeat(600))));
-    let got = media_references(engine, &StringArray::from(rows.iter().map(|r| r.as_deref()).collect::<Vec<_>>()))
-        .unwrap();
+    let got =
+        media_references(engine, &StringArray::from(rows.iter().map(|r| r.as_deref()).collect::<Vec<_>>())).unwrap();
     let n = rows.len();
     assert_eq!(row_names(&got, n - 3), [format!("{}.jpg", "a".repeat(70_000))]);
     assert_eq!(row_names(&got, n - 2), ["IMG-1-WA1.jpg"]);

@@ -83,7 +83,9 @@ fn template_of(
     let escape = match escape.trim().to_ascii_lowercase().as_str() {
         "html" => Escape::Html,
         "none" => Escape::None,
-        other => return Err(PyValueError::new_err(format!("invalid escape = {other:?}: expected \"html\" or \"none\""))),
+        other => {
+            return Err(PyValueError::new_err(format!("invalid escape = {other:?}: expected \"html\" or \"none\"")));
+        }
     };
     let mut t = match (template.trim().to_ascii_lowercase().as_str(), message) {
         (_, Some(m)) => PromptTemplate::new(m).map_err(py_err)?,

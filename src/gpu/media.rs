@@ -19,9 +19,12 @@ const STATE_BYTES: u64 = 52;
 /// Bytes of one found span (row, start, end, padding).
 const SPAN_BYTES: u64 = 16;
 
+/// Names found as (row, start, end), and the rows left to the CPU.
+type Found = (Vec<(usize, u64, u64)>, Vec<usize>);
+
 /// Every media file name found: (row, start, end) with byte positions in the column's values, in no
 /// particular order, repeats included; and the rows too large for the device.
-pub(crate) fn media_spans(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<(Vec<(usize, u64, u64)>, Vec<usize>)> {
+pub(crate) fn media_spans(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<Found> {
     let (chunks, oversized) = chunks(ctx, parts, ctx.segment_elems * 8 / STATE_BYTES)?;
     let word = ctx.storage_from(&PY_WORD)?;
     let decimal = ctx.storage_from(&PY_DECIMAL)?;
@@ -34,7 +37,9 @@ pub(crate) fn media_spans(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Resul
             if count <= capacity {
                 let base = c.first_byte;
                 out.extend(
-                    spans.into_iter().map(|[r, s, e, _]| (c.rows.start + r as usize, base + u64::from(s), base + u64::from(e))),
+                    spans
+                        .into_iter()
+                        .map(|[r, s, e, _]| (c.rows.start + r as usize, base + u64::from(s), base + u64::from(e))),
                 );
                 break;
             }

@@ -96,10 +96,7 @@ fn run_chunk(
         .next()
         .ok_or_else(|| Error::gpu("sha256 upload", "no words"))?;
     // Within one binding, so the relative offsets fit u32.
-    let rel: Vec<[u32; 2]> = chunk
-        .iter()
-        .map(|&i| [(ranges[i].0 - lo) as u32, (ranges[i].1 - lo) as u32])
-        .collect();
+    let rel: Vec<[u32; 2]> = chunk.iter().map(|&i| [(ranges[i].0 - lo) as u32, (ranges[i].1 - lo) as u32]).collect();
     let rel_buf = ctx.storage_from(&rel)?;
     let state = ctx.buffer(STORAGE, n * STATE_BYTES)?;
     let longest = chunk.iter().map(|&i| ranges[i].1 - ranges[i].0).max().unwrap_or(0);
@@ -118,12 +115,7 @@ fn run_chunk(
         batch.run(
             kernel,
             &params,
-            &[
-                ("data", words.whole()),
-                ("ranges", rel_buf.whole()),
-                ("frame", frame.whole()),
-                ("state", state.whole()),
-            ],
+            &[("data", words.whole()), ("ranges", rel_buf.whole()), ("frame", frame.whole()), ("state", state.whole())],
             item_groups(n),
         )?;
     }

@@ -212,10 +212,13 @@ pub fn window_ranges(windows: &RecordBatch) -> Result<Vec<(u64, u64)>> {
                 .iter()
                 .enumerate()
                 .map(|(i, &v)| {
-                    u64::try_from(v).map_err(|_| Error::invalid(name, format!("{v} at window {i}"), "must not be negative"))
+                    u64::try_from(v)
+                        .map_err(|_| Error::invalid(name, format!("{v} at window {i}"), "must not be negative"))
                 })
                 .collect(),
-            other => Err(Error::invalid("window table column type", format!("{name}: {other}"), "expected UInt64 or Int64")),
+            other => {
+                Err(Error::invalid("window table column type", format!("{name}: {other}"), "expected UInt64 or Int64"))
+            }
         }
     };
     Ok(col("start_row")?.into_iter().zip(col("end_row")?).collect())

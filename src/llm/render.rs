@@ -17,8 +17,16 @@ const HASH_KEYS: [&str; 6] = ["msg_id", "timestamp", "author", "message", "conte
 
 /// A field bound to the table's columns.
 enum Bound<'a> {
-    Value { col: Option<PyColumn<'a>>, null: &'static str, nan_is_null: bool, missing: &'a str },
-    Id { msg_id: Option<PyColumn<'a>>, message_id: Option<PyColumn<'a>> },
+    Value {
+        col: Option<PyColumn<'a>>,
+        null: &'static str,
+        nan_is_null: bool,
+        missing: &'a str,
+    },
+    Id {
+        msg_id: Option<PyColumn<'a>>,
+        message_id: Option<PyColumn<'a>>,
+    },
     /// The pipeline's hash of the row (a table with neither `msg_id` nor `message_id`).
     HashId(HashId<'a>),
 }

@@ -233,9 +233,8 @@ mod tests {
     fn parses_fields_and_braces() {
         let t = PromptTemplate::new("{{x}} {a}-{b c}}}").unwrap();
         let text = |s: &str| Piece::Text(s.into());
-        let field = |s: &str| {
-            Piece::Field(Field::Value { names: vec![s.into()], null: "", nan_is_null: false, missing: None })
-        };
+        let field =
+            |s: &str| Piece::Field(Field::Value { names: vec![s.into()], null: "", nan_is_null: false, missing: None });
         assert_eq!(t.message, vec![text("{x} "), field("a"), text("-"), field("b c"), text("}")]);
         for bad in ["{a", "a}", "{}", "{a{b}}"] {
             assert!(PromptTemplate::new(bad).is_err(), "{bad}");

@@ -406,7 +406,9 @@ fn format_timestamp(v: i64, unit: TimeUnit, zone: &Zone, row: usize, buf: &mut [
     check_year(y, row)?;
     // The year is in 1..=9999: four digits.
     let mut at = put_digits(buf, 0, y as u64, 4);
-    for (sep, value) in [(b'-', u64::from(m)), (b'-', u64::from(d)), (b' ', sod / 3600), (b':', sod / 60 % 60), (b':', sod % 60)] {
+    for (sep, value) in
+        [(b'-', u64::from(m)), (b'-', u64::from(d)), (b' ', sod / 3600), (b':', sod / 60 % 60), (b':', sod % 60)]
+    {
         buf[at] = sep;
         at = put_digits(buf, at + 1, value, 2);
     }
