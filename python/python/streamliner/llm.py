@@ -1,7 +1,7 @@
 """Windows made ready for an LLM: every message rendered once into the prompt text, each window's
 prompt a range of it, the SHA-256 of every prompt, and the media file names messages refer to.
 
->>> import datetime as dt, pyarrow as pa, streamliner
+>>> import pyarrow as pa, streamliner
 >>> t = pa.table({"msg_id": ["a1", "b2"], "ts": pa.array([0, 60], pa.timestamp("s", "UTC")), "text": ["hi", "a & b"]})
 >>> p = streamliner.render_prompts(t, [(0, 2), (1, 1)])
 >>> print(p[0])
