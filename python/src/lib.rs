@@ -13,6 +13,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod llm;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -769,6 +771,7 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(opt_out_mask, m)?)?;
     m.add_function(wrap_pyfunction!(parse_duration_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    llm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
