@@ -623,13 +623,7 @@ fn prepare<'py>(
         for batch in stream.by_ref() {
             builder.push(&batch?)?;
         }
-        let mut rows = builder.finish()?;
-        let batches = rows.by_ref().collect::<streamliner::Result<Vec<_>>>()?;
-        let schema =
-            batches.first().map(|b| b.schema()).ok_or_else(|| streamliner::Error::invalid("table", 0, "no batch"))?;
-        let table = arrow_select::concat::concat_batches(&schema, &batches)
-            .map_err(|e| streamliner::Error::invalid("message table", 0, e.to_string()))?;
-        Ok((table, rows.summary()))
+        builder.finish()?.into_batch()
     })?;
     let d = PyDict::new(py);
     d.set_item("messages", summary.messages)?;

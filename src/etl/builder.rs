@@ -193,6 +193,22 @@ impl MessageTable<'_> {
         self.tally.summary()
     }
 
+    /// The whole table as one batch (its batches joined), and what building it did.
+    ///
+    /// # Errors
+    /// As the batches: [`Error::Io`] when the temporary file cannot be read, [`Error::Gpu`] when the
+    /// device fails.
+    pub fn into_batch(mut self) -> Result<(RecordBatch, MessageTableSummary)> {
+        let batches = self.by_ref().collect::<Result<Vec<_>>>()?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => return Err(Error::invalid("message table", 0, "no batch, not even the schema's")),
+        };
+        let table = arrow_select::concat::concat_batches(&schema, &batches)
+            .map_err(|e| Error::invalid("message table", batches.len(), e.to_string()))?;
+        Ok((table, self.summary()))
+    }
+
     /// What the chat rows at table positions `from..to` are made of: the stored batches they lie in, read
     /// here (from the temporary file when spilled), joined later by [`Rows::join`] on any thread.
     fn gather(&mut self, from: u64, to: u64) -> Result<Rows> {
