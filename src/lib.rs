@@ -30,9 +30,11 @@ mod engine;
 pub mod error;
 pub mod etl;
 mod gpu;
+mod host;
 pub mod io;
 pub mod kernels;
 mod pystr;
+mod timefmt;
 pub mod window;
 
 pub use column::{Column, Element};

@@ -43,6 +43,9 @@ pub(crate) struct GpuContext {
     /// Elements per segment of a device array, for every element size (sized for 8-byte elements).
     pub segment_elems: u64,
     pub max_buffer_size: u64,
+    /// The device's memory in bytes, when it can be told (see [`device_memory`]): no device array may
+    /// pass it.
+    pub memory: Option<u64>,
     /// Scan with the single-pass chained scan (`shaders/scan_chained.wgsl`) where it applies, rather
     /// than reduce-then-scan; set once by the engine builder.
     pub scan_single_pass: std::sync::atomic::AtomicBool,
@@ -177,6 +180,45 @@ fn check_limits(name: &str, limits: &wgpu::Limits) -> Result<()> {
     need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)
 }
 
+/// The memory a device's arrays can take, in bytes: its device-local heaps (Vulkan), capped by the host's
+/// memory for a software or integrated adapter, whose memory is the host's; `None` when neither is known
+/// (a discrete adapter on another API: allocations past its memory fail with a device error instead).
+fn device_memory(adapter: &wgpu::AdapterInfo, device: &wgpu::Device) -> Option<u64> {
+    let shares_host = matches!(adapter.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu);
+    let host = if shares_host { crate::host::memory() } else { None };
+    match (vulkan_heaps(device), host) {
+        (Some(heaps), Some(host)) => Some(heaps.min(host)),
+        (heaps, host) => heaps.or(host),
+    }
+}
+
+/// The total size of a Vulkan device's device-local memory heaps.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "windows"))]
+fn vulkan_heaps(device: &wgpu::Device) -> Option<u64> {
+    /// `VK_MEMORY_HEAP_DEVICE_LOCAL_BIT`.
+    const DEVICE_LOCAL: u32 = 1;
+    // SAFETY: the guard borrows wgpu's own Vulkan device, which outlives it; the instance is only asked
+    // for the physical device's memory properties (a query with no side effect, valid on any physical
+    // device the instance enumerated); no handle is destroyed or kept.
+    unsafe {
+        let hal = device.as_hal::<wgpu::hal::api::Vulkan>()?;
+        let props =
+            hal.shared_instance().raw_instance().get_physical_device_memory_properties(hal.raw_physical_device());
+        let local: u64 = props
+            .memory_heaps_as_slice()
+            .iter()
+            .filter(|heap| heap.flags.as_raw() & DEVICE_LOCAL != 0)
+            .map(|heap| heap.size)
+            .fold(0, u64::saturating_add);
+        (local > 0).then_some(local)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "windows")))]
+fn vulkan_heaps(_: &wgpu::Device) -> Option<u64> {
+    None
+}
+
 impl GpuContext {
     /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
     pub(crate) fn new(cand: &Candidate, max_binding_bytes: Option<u64>) -> Result<Arc<Self>> {
@@ -234,13 +276,15 @@ impl GpuContext {
                 format!("must be at least {} bytes", TILE_U32 * 8),
             ));
         }
-        let info = AdapterInfo::new(adapter, &limits, features, segment_elems);
+        let memory = device_memory(adapter, &device);
+        let info = AdapterInfo::new(adapter, &limits, features, segment_elems, memory);
         Ok(Arc::new(GpuContext {
             device,
             queue,
             info,
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
+            memory,
             scan_single_pass: std::sync::atomic::AtomicBool::new(true),
             scan_spin_limit: std::sync::atomic::AtomicU32::new(crate::gpu::scan_chained::DEFAULT_SPIN_LIMIT),
             scan_subgroups: std::sync::atomic::AtomicBool::new(true),
