@@ -134,7 +134,7 @@ impl fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; features {})",
+            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; memory {}; features {})",
             self.name,
             self.api,
             self.device_type,
@@ -142,6 +142,7 @@ impl fmt::Display for AdapterInfo {
             if self.driver.is_empty() { "unknown" } else { &self.driver },
             self.max_storage_buffer_binding_size >> 20,
             self.segment_elements,
+            self.memory.map_or("unknown".to_string(), |m| format!("{:.1} GiB", m as f64 / f64::from(1u32 << 30))),
             if self.features.is_empty() { "none".to_string() } else { self.features.join(", ") }
         )
     }

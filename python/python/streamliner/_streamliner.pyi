@@ -25,7 +25,8 @@ class Engine:
     def __init__(self, backend: str = "auto") -> None: ...
     def info(self) -> dict[str, Any]:
         """What runs and why: ``requested``, ``active`` (``"cpu"`` / ``"gpu"``), ``reason``,
-        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits; or None)."""
+        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits, ``memory``: the
+        device's memory in bytes or None when unknown; or None)."""
     @property
     def is_gpu(self) -> bool:
         """True when the engine runs on a GPU adapter."""
