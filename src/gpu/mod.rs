@@ -180,15 +180,19 @@ fn check_limits(name: &str, limits: &wgpu::Limits) -> Result<()> {
     need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)
 }
 
-/// The memory a device's arrays can take, in bytes: its device-local heaps (Vulkan), capped by the host's
-/// memory for a software or integrated adapter, whose memory is the host's; `None` when neither is known
-/// (a discrete adapter on another API: allocations past its memory fail with a device error instead).
+/// The memory a device's arrays can take, in bytes: the host's for a software adapter (lavapipe's Vulkan
+/// heap, a nominal 2 GiB, is no limit: its buffers are host memory); a hardware adapter's device-local
+/// heaps (Vulkan), capped by the host's memory for an integrated one, which shares it; `None` when
+/// neither is known (a discrete adapter on another API: allocations past its memory fail with a device
+/// error instead).
 fn device_memory(adapter: &wgpu::AdapterInfo, device: &wgpu::Device) -> Option<u64> {
-    let shares_host = matches!(adapter.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu);
-    let host = if shares_host { crate::host::memory() } else { None };
-    match (vulkan_heaps(device), host) {
-        (Some(heaps), Some(host)) => Some(heaps.min(host)),
-        (heaps, host) => heaps.or(host),
+    match adapter.device_type {
+        wgpu::DeviceType::Cpu => crate::host::memory(),
+        wgpu::DeviceType::IntegratedGpu => match (vulkan_heaps(device), crate::host::memory()) {
+            (Some(heaps), Some(host)) => Some(heaps.min(host)),
+            (heaps, host) => heaps.or(host),
+        },
+        _ => vulkan_heaps(device),
     }
 }
 
@@ -521,5 +525,38 @@ impl Batch {
         ctx.submit(enc.finish());
         // Released after the commands are submitted or held (then they retire until submission).
         drop(keep);
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::vulkan_heaps;
+    use crate::engine::{Backend, Engine};
+
+    /// The device's memory as the engine tells it: the host's for a software adapter; on Vulkan the
+    /// device-local heaps are read (lavapipe reports a nominal 2 GiB), on other APIs there are none. An
+    /// array past it is refused before anything is allocated.
+    #[test]
+    fn device_memory_is_known_and_bounds_arrays() {
+        if std::env::var("STREAMLINER_SKIP_GPU").is_ok_and(|v| v == "1") {
+            eprintln!("STREAMLINER_SKIP_GPU=1: skipping the device memory test");
+            return;
+        }
+        let engine = Engine::builder().backend(Backend::Gpu).build().expect("a GPU adapter, or STREAMLINER_SKIP_GPU=1");
+        let ctx = engine.gpu().expect("a GPU engine has a context");
+        let heaps = vulkan_heaps(&ctx.device);
+        if ctx.info.api == "Vulkan" {
+            assert!(heaps.is_some_and(|h| h > 0), "{heaps:?}");
+        } else {
+            assert_eq!(heaps, None);
+        }
+        if ctx.info.software {
+            assert_eq!(ctx.memory, crate::host::memory());
+        }
+        assert_eq!(ctx.info.memory, ctx.memory);
+        if let Some(memory) = ctx.memory {
+            let e = ctx.alloc(memory / 8 + 1, 8).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains("a GPU array") && e.contains(&format!("{} values of 8 bytes", memory / 8 + 1)), "{e}");
+        }
     }
 }
