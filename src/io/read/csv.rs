@@ -201,12 +201,13 @@ fn refuse_utf16(path: &Path, mut file: std::fs::File) -> Result<()> {
         }
     }
     match super::wide_encoding(&head[..n]) {
-        Some((encoding, evidence)) => Err(Error::parse(
+        Some(wide) => Err(Error::parse(
             path.display(),
             1,
             format!(
-                "the file is {encoding} ({evidence}), not UTF-8: convert it first, e.g. with `iconv -f {encoding} -t \
-                 UTF-8 IN > OUT`, or save it as UTF-8"
+                "the file is {} ({}), not UTF-8: convert it first, e.g. with `iconv -f {} -t UTF-8 IN > OUT`, or \
+                 save it as UTF-8",
+                wide.name, wide.evidence, wide.iconv
             ),
         )),
         None => Ok(()),

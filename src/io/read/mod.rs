@@ -367,21 +367,36 @@ pub(crate) fn unique_columns(file: &str, schema: &Schema) -> Result<()> {
     Ok(())
 }
 
-/// The encoding of a text file that starts with `head`, when it is UTF-16 or UTF-32 (which readers of UTF-8
-/// would only call invalid), with what shows it: a byte order mark, or UTF-16 text's NUL bytes around ASCII
-/// letters.
-pub(crate) fn wide_encoding(head: &[u8]) -> Option<(&'static str, &'static str)> {
+/// A text file's encoding when it is UTF-16 or UTF-32, which readers of UTF-8 would only call invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WideEncoding {
+    /// Its name, e.g. "UTF-16LE".
+    pub name: &'static str,
+    /// What shows it.
+    pub evidence: &'static str,
+    /// The name `iconv -f` takes to convert it (the byte order mark's own family, which drops the mark).
+    pub iconv: &'static str,
+}
+
+/// The encoding of a text file that starts with `head`, when it is UTF-16 or UTF-32: by a byte order mark,
+/// or by UTF-16 text's NUL bytes around ASCII characters.
+pub(crate) fn wide_encoding(head: &[u8]) -> Option<WideEncoding> {
+    let bom = |name, family| WideEncoding { name, evidence: "it starts with a byte order mark", iconv: family };
     match head {
-        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32LE", "it starts with a UTF-32 byte order mark")),
-        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32BE", "it starts with a UTF-32 byte order mark")),
-        [0xFF, 0xFE, ..] => Some(("UTF-16LE", "it starts with a UTF-16 byte order mark")),
-        [0xFE, 0xFF, ..] => Some(("UTF-16BE", "it starts with a UTF-16 byte order mark")),
-        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => {
-            Some(("UTF-16LE", "its first characters are ASCII, each followed by a NUL byte"))
-        }
-        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => {
-            Some(("UTF-16BE", "its first characters are ASCII, each after a NUL byte"))
-        }
+        [0xFF, 0xFE, 0, 0, ..] => Some(bom("UTF-32LE", "UTF-32")),
+        [0, 0, 0xFE, 0xFF, ..] => Some(bom("UTF-32BE", "UTF-32")),
+        [0xFF, 0xFE, ..] => Some(bom("UTF-16LE", "UTF-16")),
+        [0xFE, 0xFF, ..] => Some(bom("UTF-16BE", "UTF-16")),
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some(WideEncoding {
+            name: "UTF-16LE",
+            evidence: "its first characters are ASCII, each followed by a NUL byte",
+            iconv: "UTF-16LE",
+        }),
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some(WideEncoding {
+            name: "UTF-16BE",
+            evidence: "its first characters are ASCII, each after a NUL byte",
+            iconv: "UTF-16BE",
+        }),
         _ => None,
     }
 }
