@@ -99,9 +99,9 @@ pub struct AdapterInfo {
     pub features: Vec<String>,
     /// Elements per device segment: larger arrays are processed in chunks of this many elements.
     pub segment_elements: u64,
-    /// The device's memory in bytes, when it can be told (Vulkan's device-local heaps; the host's memory
-    /// for a software or integrated adapter): a device array larger than it is refused before anything
-    /// is allocated.
+    /// The device's memory in bytes, when it can be told: the host's for a software adapter; a hardware
+    /// adapter's device-local Vulkan heaps, capped by the host's memory for an integrated one. A device
+    /// array larger than it is refused before anything is allocated.
     pub memory: Option<u64>,
 }
 
