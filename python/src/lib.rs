@@ -26,8 +26,8 @@ use arrow_schema::ArrowError;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
-use streamliner::etl::{MessageTableOptions, author_uuids, message_table, opt_out_keys};
-use streamliner::io::whatsapp::{DateOrder, WhatsAppOptions};
+use streamliner::etl::{MessageTableBuilder, MessageTableOptions, author_uuids, opt_out_keys};
+use streamliner::io::whatsapp::{DateOrder, WhatsAppOptions, WhatsAppStream};
 use streamliner::io::{InputFormat, ReadOptions, read_history};
 use streamliner::strings::{LengthUnit, lengths as length_kernel};
 use streamliner::window::{Semantics, StepUnit, StreamWindow, WindowSpec, WindowStream, WindowTables, Windows};
@@ -772,16 +772,27 @@ fn prepare<'py>(
         normalize: true,
         ..WhatsAppOptions::default()
     };
-    let mut table_opts = MessageTableOptions { tz: tz.into(), ..MessageTableOptions::default() };
-    if let Some(g) = group {
-        table_opts.group = g;
-    }
-    if let Some(lines) = &opt_out {
-        table_opts.opt_out = opt_out_keys(lines.iter().map(String::as_str));
-    }
+    let mut table_opts = MessageTableOptions::default();
     let (table, summary) = run(py, || {
-        let chat = streamliner::io::whatsapp::read_whatsapp(&path, &read_opts)?;
-        message_table(&engine, &chat, &table_opts)
+        let mut stream = WhatsAppStream::open(&path, &read_opts)?;
+        table_opts.group = group.clone().unwrap_or_else(|| stream.group_name().to_string());
+        if let Some(lines) = &opt_out {
+            table_opts.opt_out = opt_out_keys(lines.iter().map(String::as_str));
+        }
+        let mut builder = MessageTableBuilder::new(&engine, &table_opts);
+        for batch in stream.by_ref() {
+            builder.push(&batch?)?;
+        }
+        let mut rows = builder.finish()?;
+        let batches = rows.by_ref().collect::<streamliner::Result<Vec<_>>>()?;
+        let invalid = |reason: String| Error::InvalidParameter {
+            name: "message table".into(),
+            value: "batches".into(),
+            reason: streamliner::error::clip_message(&reason),
+        };
+        let schema = batches.first().map(|b| b.schema()).ok_or_else(|| invalid("no batch".into()))?;
+        let table = arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| invalid(e.to_string()))?;
+        Ok((table, rows.summary()))
     })?;
     let d = PyDict::new(py);
     d.set_item("messages", summary.messages)?;
@@ -898,6 +909,13 @@ fn parse_duration_seconds(text: &str) -> PyResult<f64> {
     streamliner::window::parse_duration(text).map(|d| d.as_secs_f64()).map_err(py_err)
 }
 
+/// Panics on purpose, through the same path as every library call (`run`): the tests check that a panic
+/// reaches Python as `RuntimeError` and that the interpreter lives on. Hidden: not in the stubs or the API.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    run(py, || -> streamliner::Result<()> { panic!("{message}") })
+}
+
 /// The extension module.
 #[pymodule]
 fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -915,6 +933,7 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(command_mask, m)?)?;
     m.add_function(wrap_pyfunction!(opt_out_mask, m)?)?;
     m.add_function(wrap_pyfunction!(parse_duration_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

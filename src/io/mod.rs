@@ -1,6 +1,9 @@
 //! Reading histories and writing tables: CSV, Parquet, Arrow IPC and WhatsApp exports in, CSV, JSON
 //! and Parquet out, streamed batch by batch in bounded memory. Formats that pull heavy crates sit behind cargo features, on by default.
 
+pub mod chat;
+#[cfg(feature = "parquet")]
+mod parquet_sink;
 mod read;
 pub mod whatsapp;
 pub(crate) mod write;

@@ -238,17 +238,17 @@ fn output_extension(path: &Path) -> Result<String> {
     Ok(ext)
 }
 
-/// Bytes buffered in a Parquet row group before it is flushed, at most (arrow's default row count limit,
-/// 1 048 576 rows, applies too).
+/// Bytes of encoded data in a Parquet row group before it is flushed, at most (arrow's default row count
+/// limit, 1 048 576 rows, applies too).
 #[cfg(feature = "parquet")]
-const PARQUET_ROW_GROUP_BYTES: usize = 256 << 20;
+const PARQUET_ROW_GROUP_BYTES: usize = 128 << 20;
 
 /// Where a [`TableWriter`] writes, and how.
 enum Sink {
     Csv(Box<dyn Write + Send>),
     Json(Box<dyn Write + Send>, JsonRows),
     #[cfg(feature = "parquet")]
-    Parquet(parquet::arrow::ArrowWriter<std::fs::File>),
+    Parquet(Box<super::parquet_sink::ParquetSink>),
     #[cfg(feature = "ipc")]
     Ipc(arrow_ipc::writer::FileWriter<std::io::BufWriter<std::fs::File>>),
 }
@@ -290,7 +290,8 @@ impl std::fmt::Debug for TableWriter {
 impl TableWriter {
     /// A writer to `path`, its format told by the extension: `.csv`, `.json` (a JSON array of objects, as
     /// [`write_json`]), `.jsonl`/`.ndjson` (JSON lines: one object per row), `.parquet` (Snappy, row groups
-    /// of at most 1 048 576 rows or about 256 MiB), `.arrow`/`.ipc`/`.feather` (Arrow IPC file). CSV and
+    /// of at most 1 048 576 rows or about 128 MiB encoded, each batch's columns encoded at once on every
+    /// core), `.arrow`/`.ipc`/`.feather` (Arrow IPC file). CSV and
     /// JSON write their header or opening bracket now.
     ///
     /// # Errors
@@ -352,12 +353,7 @@ impl TableWriter {
             Sink::Csv(out) => CsvRows::rows(batch, out, what)?,
             Sink::Json(out, json) => json.rows(batch, out, what)?,
             #[cfg(feature = "parquet")]
-            Sink::Parquet(w) => {
-                w.write(batch).map_err(|e| Error::io(what, e))?;
-                if w.in_progress_size() >= PARQUET_ROW_GROUP_BYTES {
-                    w.flush().map_err(|e| Error::io(what, e))?;
-                }
-            }
+            Sink::Parquet(w) => w.write(batch)?,
             #[cfg(feature = "ipc")]
             Sink::Ipc(w) => w.write(batch).map_err(|e| Error::io(what, e))?,
         }
@@ -379,9 +375,7 @@ impl TableWriter {
                 out.flush().map_err(|e| io_error(what, e))?
             }
             #[cfg(feature = "parquet")]
-            Sink::Parquet(w) => {
-                w.close().map_err(|e| Error::io(what, e))?;
-            }
+            Sink::Parquet(w) => w.finish()?,
             #[cfg(feature = "ipc")]
             Sink::Ipc(mut w) => {
                 w.finish().map_err(|e| Error::io(what, e))?;
@@ -398,11 +392,8 @@ fn buffered_file(file: std::fs::File) -> Box<dyn Write + Send> {
 
 #[cfg(feature = "parquet")]
 fn parquet_sink(file: std::fs::File, schema: &SchemaRef, what: &str) -> Result<Sink> {
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::SNAPPY)
-        .build();
-    let w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| Error::io(what, e))?;
-    Ok(Sink::Parquet(w))
+    let sink = super::parquet_sink::ParquetSink::create(file, schema, PARQUET_ROW_GROUP_BYTES, what)?;
+    Ok(Sink::Parquet(Box::new(sink)))
 }
 
 #[cfg(not(feature = "parquet"))]

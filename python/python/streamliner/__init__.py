@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import os as _os
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TypeAlias, cast
 
 import pyarrow as pa
 
@@ -114,7 +114,7 @@ class Windows:
 
     __slots__ = ("_ext", "_input", "_table", "_bounds", "_histories", "_in_input_order")
 
-    def __init__(self, ext: Any, input_table: pa.Table) -> None:
+    def __init__(self, ext: _ext.Windows, input_table: pa.Table) -> None:
         self._ext = ext
         self._input = input_table
         self._table: pa.Table | None = None
@@ -150,10 +150,11 @@ class Windows:
     def _rows_bounds(self) -> tuple[list[int], list[int], list[int]]:
         if self._bounds is None:
             t = self.table
+            # No nulls in these columns: the casts only drop the `| None` of `to_pylist`.
             self._bounds = (
-                self._ext.partition_ids().to_pylist(),
-                t.column("start_row").to_pylist(),
-                t.column("end_row").to_pylist(),
+                cast("list[int]", self._ext.partition_ids().to_pylist()),
+                cast("list[int]", t.column("start_row").to_pylist()),
+                cast("list[int]", t.column("end_row").to_pylist()),
             )
         return self._bounds
 
@@ -182,14 +183,16 @@ class Windows:
         for i, w in enumerate(self):
             yield w, self.rows(i)
 
-    def input_rows(self, partition: int = 0) -> pa.Array | None:
+    def input_rows(self, partition: int = 0) -> pa.UInt64Array | None:
         """Sorted row -> input row of ``partition`` (uint64), or None when they are the same."""
         return self._ext.input_rows(partition)
 
     def __iter__(self) -> Iterator[Window]:
         t = self.table
         parts, starts, ends = self._rows_bounds()
-        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "units")}
+        cols: dict[str, list[Any]] = {
+            name: t.column(name).to_pylist() for name in ("window_index", "size", "units")
+        }
         cols["start_time"] = _times(t.column("start_time"))
         cols["end_time"] = _times(t.column("end_time"))
         keys = t.column(0).to_pylist() if self.table.schema.names[0] != "window_index" else [None] * len(starts)
@@ -230,7 +233,7 @@ class Windows:
 Duration = _dt.timedelta | str | float | int
 
 
-def _times(col: pa.ChunkedArray) -> list[Any]:
+def _times(col: pa.ChunkedArray[Any]) -> list[Any]:
     """A timestamp column as Python datetimes (as ``to_pylist`` gives them, through NumPy when it can:
     ``to_pylist`` builds zone-aware datetimes slowly, ~5 us each)."""
     typ = col.type
@@ -239,7 +242,7 @@ def _times(col: pa.ChunkedArray) -> list[Any]:
     try:
         import numpy  # noqa: F401  (pyarrow's to_numpy needs it)
 
-        naive = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
+        naive: list[Any] = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
     except ImportError:
         return col.to_pylist()
     if typ.tz is None:
@@ -349,7 +352,7 @@ def _as_reader(source: Any) -> pa.RecordBatchReader:
         return source
     to_reader = getattr(source, "to_reader", None)  # pyarrow.dataset.Scanner
     if callable(to_reader) and not hasattr(source, "__arrow_c_stream__"):
-        return to_reader()
+        return cast(pa.RecordBatchReader, to_reader())
     if hasattr(source, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(source)
     return pa.RecordBatchReader.from_stream(as_table(source))
@@ -491,7 +494,11 @@ def prepare(
     return (table, info) if summary else table
 
 
-def as_array(data: Any) -> pa.Array | pa.ChunkedArray:
+# A ``pyarrow.Array`` or ``ChunkedArray``: the array kernels return the kind they are given.
+Arrays: TypeAlias = "pa.Array[Any] | pa.ChunkedArray[Any]"
+
+
+def as_array(data: Any) -> Arrays:
     """``data`` as a ``pyarrow.Array`` or ``ChunkedArray``, without copying where the source allows it.
 
     Accepts pyarrow arrays and chunked arrays, anything with ``__arrow_c_array__`` or
@@ -501,10 +508,10 @@ def as_array(data: Any) -> pa.Array | pa.ChunkedArray:
     if isinstance(data, (pa.Array, pa.ChunkedArray)):
         return data
     if hasattr(data, "__arrow_c_array__"):
-        return pa.array(data)
+        return cast(Arrays, pa.array(data))
     if hasattr(data, "__arrow_c_stream__"):
         try:
-            return pa.chunked_array(data)
+            return cast(Arrays, pa.chunked_array(data))
         except TypeError:  # a pyarrow without the PyCapsule stream import: the object's own conversion
             pass
     for method in ("to_arrow", "to_pyarrow"):
@@ -512,14 +519,14 @@ def as_array(data: Any) -> pa.Array | pa.ChunkedArray:
         if callable(convert):
             return as_array(convert())
     if type(data).__module__.startswith("pandas"):
-        return pa.Array.from_pandas(data)
+        return cast(Arrays, pa.Array.from_pandas(data))
     raise TypeError(
         "expected an Arrow array (a pyarrow Array or ChunkedArray, or any object with __arrow_c_array__ or "
         f"__arrow_c_stream__, such as a Polars Series), not {type(data).__name__}"
     )
 
 
-def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Any:
+def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Arrays:
     """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray`` (anything
     :func:`as_array` takes is converted first)."""
     arr = as_array(arr)
@@ -528,17 +535,17 @@ def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Any:
         if not chunks:
             return pa.chunked_array([], type=fn(pa.array([], arr.type), *args, **kw).type)
         return pa.chunked_array(chunks)
-    return fn(arr, *args, **kw)
+    return cast("pa.Array[Any]", fn(arr, *args, **kw))
 
 
-def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Author pseudonyms: ``uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())`` as lowercase strings
     (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF), and on
     what :func:`as_array` takes (a Polars Series gives a ``ChunkedArray``)."""
     return _per_chunk(_ext.pseudonyms, authors, backend=backend, engine=engine)
 
 
-def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null.
     ``text``: a string array (``string``, ``large_string``, ``string_view`` or a dictionary of one), as
     :func:`as_array` takes it (a pyarrow array, a Polars Series...); the result is a pyarrow array (chunked
@@ -546,25 +553,25 @@ def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engin
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
 
 
-def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them. ``text``: as
     :func:`lengths` takes it."""
     return _per_chunk(_ext.extract_urls, text, backend=backend, engine=engine)
 
 
-def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Wall-clock timestamps in ``zone`` (read as local whatever zone they are labelled with) to UTC:
     the same unit, labelled ``UTC`` (nulls stay null); a time that does not exist (a DST gap) moves forward."""
     return _per_chunk(_ext.local_to_utc, ts, zone, backend=backend, engine=engine)
 
 
-def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Command messages (boolean): text that, lowercased, starts with ``/egregora``."""
     return _per_chunk(_ext.command_mask, text, backend=backend, engine=engine)
 
 
 def opt_out_mask(
     author_uuid: Any, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
-) -> pa.Array:
+) -> Arrays:
     """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
     return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, final
 
 import pyarrow as pa
 
@@ -16,13 +16,14 @@ __version__: str
 
 _Duration = datetime.timedelta | str | float | int | None
 
+@final
 class Engine:
     """A compute engine on one backend: ``"auto"`` (a hardware GPU when there is one, else the CPU
     twins; ``STREAMLINER_BACKEND`` overrides it), ``"cpu"`` or ``"gpu"`` (software adapters included;
     ``RuntimeError`` when there is none). Build one per process (or Ray worker) and pass it as
     ``engine=`` to reuse its device, pipelines and buffers."""
 
-    def __init__(self, backend: str = "auto") -> None: ...
+    def __new__(cls, backend: str = "auto") -> Engine: ...
     def info(self) -> dict[str, Any]:
         """What runs and why: ``requested``, ``active`` (``"cpu"`` / ``"gpu"``), ``reason``,
         ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits, ``memory``: the
@@ -31,6 +32,7 @@ class Engine:
     def is_gpu(self) -> bool:
         """True when the engine runs on a GPU adapter."""
 
+@final
 class Windows:
     """The windows of a history (wrapped by ``streamliner.Windows``)."""
 
@@ -43,6 +45,7 @@ class Windows:
     def in_input_order(self) -> bool: ...
     def input_rows(self, p: int) -> pa.UInt64Array | None: ...
 
+@final
 class WindowStream(Iterator[Any]):
     """Windows of a stream: tuples ``(window_index, partition, start_row, end_row, start_time,
     end_time, units, key, rows)`` (times as integers in the timestamp column's unit), or window tables
@@ -82,7 +85,7 @@ def window_stream(
     skip_empty: bool,
     rows: bool = True,
     tables: bool = False,
-    max_table_rows: int = 65536,
+    max_table_rows: int | None = None,
     backend: str = "auto",
     engine: Engine | None = None,
 ) -> WindowStream: ...
@@ -100,7 +103,7 @@ def prepare(
 ) -> tuple[pa.Table, dict[str, int]]: ...
 def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> pa.StringArray: ...
 def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.UInt64Array: ...
-def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray: ...
+def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray[Any]: ...
 def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.TimestampArray: ...
 def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.BooleanArray: ...
 def opt_out_mask(

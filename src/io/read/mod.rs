@@ -18,7 +18,7 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 
-use super::whatsapp::{Chat, DateOrder, SummaryHandle, WhatsAppOptions, WhatsAppStream};
+use super::whatsapp::{DateOrder, SummaryHandle, WhatsAppOptions, WhatsAppStream};
 use crate::error::{Error, Result};
 
 /// The default of [`ReadOptions::max_field_lines`].
@@ -288,14 +288,14 @@ fn open_format(format: InputFormat, path: &Path, opts: &ReadOptions) -> Result<H
                 allow_unused_lines: opts.allow_unused_lines,
                 ..WhatsAppOptions::default()
             };
-            let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size);
-            let summary = stream.summary_handle();
-            let full = Chat::default().to_record_batch()?.schema();
+            let full = super::chat::schema();
             let name = path.display().to_string();
             let indices = projection(&name, &full, opts.columns.as_deref())?;
-            let schema = std::sync::Arc::new(full.project(&indices).map_err(|e| Error::io(&name, e))?);
-            let batches = stream.map(move |b| b.and_then(|b| b.project(&indices).map_err(|e| Error::io(&name, e))));
-            let mut reader = HistoryReader::new(schema, opts.batch_size, Box::new(batches));
+            let names: Vec<&str> = indices.iter().map(|&i| super::chat::COLUMNS[i]).collect();
+            let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size).with_columns(&names)?;
+            let summary = stream.summary_handle();
+            let schema = stream.schema();
+            let mut reader = HistoryReader::new(schema, opts.batch_size, Box::new(stream));
             reader.whatsapp = Some(summary);
             Ok(reader)
         }
