@@ -9,7 +9,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 
 use super::store::Store;
-use super::table::{ChatColumns, MessageTableOptions, MessageTableSummary, Tally, UTF8_LIMIT, slugify, table_rows};
+use super::table::{
+    ChatColumns, Constants, MessageTableOptions, MessageTableSummary, Tally, UTF8_LIMIT, slugify, table_rows,
+};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::io::chat;
@@ -143,7 +145,7 @@ impl<'e> MessageTableBuilder<'e> {
         drop(std::mem::take(&mut self.times));
         Ok(MessageTable {
             engine: self.engine,
-            slug: slugify(&self.opts.group),
+            constants: Constants::new(&slugify(&self.opts.group), self.batch_rows, self.limit),
             opts: self.opts,
             batch_rows: self.batch_rows,
             limit: self.limit,
@@ -165,7 +167,7 @@ impl<'e> MessageTableBuilder<'e> {
 pub struct MessageTable<'e> {
     engine: &'e Engine,
     opts: MessageTableOptions,
-    slug: String,
+    constants: Constants,
     batch_rows: usize,
     limit: u64,
     store: Store,
@@ -193,9 +195,9 @@ impl MessageTable<'_> {
         self.tally.summary()
     }
 
-    /// The chat rows at table positions `from..to`.
-    fn gather(&mut self, from: u64, to: u64) -> Result<RecordBatch> {
-        let err = |e: arrow_schema::ArrowError| Error::invalid("message table rows", from, e.to_string());
+    /// What the chat rows at table positions `from..to` are made of: the stored batches they lie in, read
+    /// here (from the temporary file when spilled), joined later by [`Rows::join`] on any thread.
+    fn gather(&mut self, from: u64, to: u64) -> Result<Rows> {
         match &self.order {
             None => {
                 let mut parts = Vec::new();
@@ -210,10 +212,7 @@ impl MessageTable<'_> {
                         self.store.release(k);
                     }
                 }
-                match parts.len() {
-                    1 => Ok(parts.remove(0)),
-                    _ => arrow_select::concat::concat_batches(&parts[0].schema(), &parts).map_err(err),
-                }
+                Ok(Rows::Slices(parts))
             }
             Some(order) => {
                 let rows: Vec<(usize, usize)> =
@@ -225,15 +224,8 @@ impl MessageTable<'_> {
                 for &k in &needed {
                     batches.push(self.store.batch(k)?);
                 }
-                let indices: Vec<(usize, usize)> =
-                    rows.iter().map(|&(k, at)| (needed.partition_point(|&x| x < k), at)).collect();
-                let schema = batches[0].schema();
-                let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-                for c in 0..schema.fields().len() {
-                    let arrays: Vec<&dyn arrow_array::Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
-                    columns.push(arrow_select::interleave::interleave(&arrays, &indices).map_err(err)?);
-                }
-                RecordBatch::try_new(schema, columns).map_err(err)
+                let indices = rows.iter().map(|&(k, at)| (needed.partition_point(|&x| x < k), at)).collect();
+                Ok(Rows::Picked { batches, indices })
             }
         }
     }
@@ -247,10 +239,12 @@ impl MessageTable<'_> {
             work.push((self.next, self.gather(self.next, to)?));
             self.next = to;
         }
-        let (engine, opts, slug, first_ts, limit) =
-            (self.engine, &self.opts, self.slug.as_str(), self.first_ts, self.limit);
-        let built: Vec<Result<(RecordBatch, Tally)>> =
-            work.par_iter().map(|(from, rows)| table_rows(engine, opts, slug, rows, *from, first_ts, limit)).collect();
+        let (engine, opts, constants, first_ts, limit) =
+            (self.engine, &self.opts, &self.constants, self.first_ts, self.limit);
+        let built: Vec<Result<(RecordBatch, Tally)>> = work
+            .par_iter()
+            .map(|(from, rows)| table_rows(engine, opts, constants, &rows.join(*from)?, *from, first_ts, limit))
+            .collect();
         for b in built {
             let (batch, tally) = b?;
             self.tally.add(tally);
@@ -264,8 +258,35 @@ impl MessageTable<'_> {
     /// The table's schema from an empty batch (when no row is left for a batch to carry it).
     fn empty(&self) -> Result<RecordBatch> {
         let chat = crate::io::whatsapp::Chat::default().to_record_batch()?;
-        let (batch, _) = table_rows(self.engine, &self.opts, &self.slug, &chat, 0, 0, self.limit)?;
+        let (batch, _) = table_rows(self.engine, &self.opts, &self.constants, &chat, 0, 0, self.limit)?;
         Ok(batch)
+    }
+}
+
+/// The chat rows of a table batch, before they are joined into one batch.
+enum Rows {
+    /// Consecutive slices of stored batches (an input in time order).
+    Slices(Vec<RecordBatch>),
+    /// Rows picked from stored batches: (batch, row) in table order.
+    Picked { batches: Vec<RecordBatch>, indices: Vec<(usize, usize)> },
+}
+
+impl Rows {
+    fn join(&self, from: u64) -> Result<RecordBatch> {
+        let err = |e: arrow_schema::ArrowError| Error::invalid("message table rows", from, e.to_string());
+        match self {
+            Rows::Slices(parts) if parts.len() == 1 => Ok(parts[0].clone()),
+            Rows::Slices(parts) => arrow_select::concat::concat_batches(&parts[0].schema(), parts).map_err(err),
+            Rows::Picked { batches, indices } => {
+                let schema = batches[0].schema();
+                let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+                for c in 0..schema.fields().len() {
+                    let arrays: Vec<&dyn arrow_array::Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
+                    columns.push(arrow_select::interleave::interleave(&arrays, indices).map_err(err)?);
+                }
+                RecordBatch::try_new(schema, columns).map_err(err)
+            }
+        }
     }
 }
 

@@ -173,22 +173,21 @@ fn str_at(a: &dyn Array, i: usize) -> &str {
     }
 }
 
-/// The `attrs` column of rows: `Utf8`, or `LargeUtf8` when its bytes pass `limit`. Rows are written as
+/// The `attrs` column of rows `rows` of `c`: `Utf8`, or `LargeUtf8` when its bytes pass `limit`. Rows are written as
 /// `&str`s into Arrow's builder, so the array needs no UTF-8 validation.
-fn attrs_column(c: &ChatColumns, limit: u64) -> Result<ArrayRef> {
+fn attrs_column(c: &ChatColumns, rows: &[usize], limit: u64) -> Result<ArrayRef> {
     use arrow_array::builder::GenericStringBuilder;
-    let n = c.ts.len();
     let original_len = |i: usize| match &c.original {
         Some(o) => str_at(o.as_ref(), i).len(),
         None => str_at(c.author.as_ref(), i).len() + 2 + str_at(c.text.as_ref(), i).len(),
     };
     // At most 6 bytes out per byte in (`\u00XX`), plus the fixed parts: the builder's offsets never overflow.
-    let bound: u64 = (0..n).map(|i| 6 * original_len(i) as u64 + 128).sum();
-    fn build<O: arrow_array::OffsetSizeTrait>(c: &ChatColumns, n: usize, cap: usize) -> ArrayRef {
-        let mut b = GenericStringBuilder::<O>::with_capacity(n, cap);
+    let bound: u64 = rows.iter().map(|&i| 6 * original_len(i) as u64 + 128).sum();
+    fn build<O: arrow_array::OffsetSizeTrait>(c: &ChatColumns, rows: &[usize], cap: usize) -> ArrayRef {
+        let mut b = GenericStringBuilder::<O>::with_capacity(rows.len(), cap);
         let mut row = String::with_capacity(256);
         let mut joined = String::new();
-        for i in 0..n {
+        for &i in rows {
             let original = match &c.original {
                 Some(o) => str_at(o.as_ref(), i),
                 None => {
@@ -206,8 +205,49 @@ fn attrs_column(c: &ChatColumns, limit: u64) -> Result<ArrayRef> {
         Arc::new(b.finish())
     }
     let cap = usize::try_from(bound / 2).unwrap_or(usize::MAX).min(1 << 30);
-    let built = if bound <= i32::MAX as u64 { build::<i32>(c, n, cap) } else { build::<i64>(c, n, cap) };
+    let built = if bound <= i32::MAX as u64 { build::<i32>(c, rows, cap) } else { build::<i64>(c, rows, cap) };
     sized(&built, limit)
+}
+
+/// The table's constant columns (`tenant_id`/`thread_id`, `source`, `created_by_run`, and the all-null
+/// ones), built once for a batch size and sliced for each batch.
+pub(super) struct Constants {
+    rows: usize,
+    limit: u64,
+    columns: [(String, ArrayRef); 3],
+    nulls: ArrayRef,
+}
+
+impl Constants {
+    pub(super) fn new(slug: &str, rows: usize, limit: u64) -> Self {
+        let column = |v: &str| (v.to_string(), constant_column(v, rows, limit));
+        Constants {
+            rows,
+            limit,
+            columns: [column(slug), column("whatsapp"), column("adapter:whatsapp")],
+            nulls: Arc::new(StringArray::new_null(rows)),
+        }
+    }
+
+    /// A column of `n` copies of the `k`th constant, of the type a fresh one would have.
+    fn get(&self, k: usize, n: usize) -> ArrayRef {
+        let (value, cached) = &self.columns[k];
+        let large = |rows: usize| (rows as u64).saturating_mul(value.len() as u64) > self.limit;
+        if n <= self.rows && large(n) == large(self.rows) {
+            cached.slice(0, n)
+        } else {
+            constant_column(value, n, self.limit)
+        }
+    }
+
+    fn nulls(&self, n: usize) -> ArrayRef {
+        if n <= self.rows { self.nulls.slice(0, n) } else { Arc::new(StringArray::new_null(n)) }
+    }
+}
+
+/// `n` copies of `v`: `Utf8`, or `LargeUtf8` past `limit` bytes.
+fn constant_column(v: &str, n: usize, limit: u64) -> ArrayRef {
+    string_column(std::iter::repeat_n(v, n), usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
 /// What one batch of the table dropped, and the distinct authors it kept.
@@ -247,7 +287,7 @@ impl Tally {
 pub(super) fn table_rows(
     engine: &Engine,
     opts: &MessageTableOptions,
-    slug: &str,
+    constants: &Constants,
     rows: &RecordBatch,
     first_pos: u64,
     first_ts: i64,
@@ -274,42 +314,39 @@ pub(super) fn table_rows(
         })
         .collect();
     let positions = UInt64Array::from_iter_values((0..n as u64).map(|i| first_pos + i));
-    let (c, author_uuid, positions) = if keep.iter().all(|&k| k) {
-        (all, author_uuid, positions)
+    // The rows kept (by their place in the batch); the columns the table holds are filtered, the ones only
+    // `attrs` reads are read through `kept_rows`.
+    let kept_rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+    let (ts, author, text, author_uuid, positions) = if kept_rows.len() == n {
+        (all.ts.clone(), all.author.clone(), all.text.clone(), author_uuid, positions)
     } else {
         let mask = BooleanArray::from(keep);
         let f = |a: &dyn Array| {
             arrow_select::filter::filter(a, &mask).map_err(|e| Error::invalid("filter", n, e.to_string()))
         };
-        let c = ChatColumns {
-            ts: f(&all.ts)?.as_primitive::<TimestampMicrosecondType>().clone(),
-            author: f(all.author.as_ref())?,
-            text: f(all.text.as_ref())?,
-            local: f(&all.local)?.as_primitive::<TimestampMicrosecondType>().clone(),
-            original: match &all.original {
-                Some(o) => Some(f(o.as_ref())?),
-                None => None,
-            },
-        };
-        let positions = f(&positions)?.as_primitive::<arrow_array::types::UInt64Type>().clone();
-        (c, f(author_uuid.as_ref())?, positions)
+        (
+            f(&all.ts)?.as_primitive::<TimestampMicrosecondType>().clone(),
+            f(all.author.as_ref())?,
+            f(all.text.as_ref())?,
+            f(author_uuid.as_ref())?,
+            f(&positions)?.as_primitive::<arrow_array::types::UInt64Type>().clone(),
+        )
     };
-    let kept = c.ts.len();
-    let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
+    let kept = ts.len();
     // The earliest time is the first of the export: no delta is negative.
-    let delta: Vec<u64> = c.ts.values().iter().map(|&t| (i128::from(t) - i128::from(first_ts)) as u64).collect();
+    let delta: Vec<u64> = ts.values().iter().map(|&t| (i128::from(t) - i128::from(first_ts)) as u64).collect();
     let msg_id = ids_column(engine, &delta, positions.values(), TimeUnit::Microsecond, limit)?;
-    let text_bytes = lengths(engine, c.text.as_ref(), LengthUnit::Utf8Bytes)?;
+    let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
     // The text goes to the device once for the code points and the URLs.
-    let matched = MatchText::new(engine, c.text.as_ref())?;
+    let matched = MatchText::new(engine, text.as_ref())?;
     let text_chars = chars_on(engine, &matched)?;
     let urls = urls_on(engine, &matched)?;
-    let attrs = attrs_column(&c, limit)?;
-    let author_raw = sized(&c.author, limit)?;
-    let text = sized(&c.text, limit)?;
-    let ts: ArrayRef = Arc::new(c.ts.clone().with_timezone("UTC"));
-    let constant = |v: &str| string_column(std::iter::repeat_n(v, kept), limit_usize);
-    let nulls = || Arc::new(StringArray::new_null(kept)) as ArrayRef;
+    let attrs = attrs_column(&all, &kept_rows, limit)?;
+    let author_raw = sized(&author, limit)?;
+    let text = sized(&text, limit)?;
+    let ts: ArrayRef = Arc::new(ts.with_timezone("UTC"));
+    let slug = constants.get(0, kept);
+    let nulls = || constants.nulls(kept);
     for i in 0..kept {
         let id = str_at(author_uuid.as_ref(), i);
         if !tally.authors.contains(id) {
@@ -319,9 +356,9 @@ pub(super) fn table_rows(
     tally.messages = kept;
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("event_id", msg_id.clone()),
-        ("tenant_id", constant(slug)),
-        ("source", constant("whatsapp")),
-        ("thread_id", constant(slug)),
+        ("tenant_id", slug.clone()),
+        ("source", constants.get(1, kept)),
+        ("thread_id", slug),
         ("msg_id", msg_id),
         ("ts", ts.clone()),
         ("author_raw", author_raw),
@@ -332,7 +369,7 @@ pub(super) fn table_rows(
         ("attrs", attrs),
         ("pii_flags", nulls()),
         ("created_at", ts),
-        ("created_by_run", constant("adapter:whatsapp")),
+        ("created_by_run", constants.get(2, kept)),
         ("text_bytes", Arc::new(text_bytes)),
         ("text_chars", Arc::new(text_chars)),
         ("urls", Arc::new(urls)),
@@ -420,7 +457,8 @@ pub(crate) fn message_table_with_limit(
     let sorted = arrow_select::take::take_record_batch(chat, &UInt64Array::from(order))
         .map_err(|e| Error::invalid("chat batch", chat.num_rows(), e.to_string()))?;
     let first = ts.values().iter().copied().min().unwrap_or(0);
-    let (table, tally) = table_rows(engine, opts, &slugify(&opts.group), &sorted, 0, first, limit)?;
+    let constants = Constants::new(&slugify(&opts.group), sorted.num_rows(), limit);
+    let (table, tally) = table_rows(engine, opts, &constants, &sorted, 0, first, limit)?;
     Ok((table, tally.summary()))
 }
 
@@ -439,6 +477,11 @@ mod tests {
             let (small, s1) = message_table(&engine, &chat, &opts).unwrap();
             let (large, s2) = message_table_with_limit(&engine, &chat, &opts, 10).unwrap();
             assert_eq!(s1, s2);
+            // The builder switches the same way.
+            let mut builder = super::super::MessageTableBuilder::new(&engine, &opts).with_utf8_limit(10);
+            builder.push(&chat).unwrap();
+            let built: Vec<RecordBatch> = builder.finish().unwrap().map(|b| b.unwrap()).collect();
+            assert_eq!(built, vec![large.clone()]);
             assert_eq!(small.num_rows(), large.num_rows());
             for (i, field) in large.schema().fields().iter().enumerate() {
                 let (a, b) = (small.column(i), large.column(i));

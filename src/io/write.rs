@@ -250,7 +250,7 @@ enum Sink {
     #[cfg(feature = "parquet")]
     Parquet(Box<super::parquet_sink::ParquetSink>),
     #[cfg(feature = "ipc")]
-    Ipc(arrow_ipc::writer::FileWriter<std::io::BufWriter<std::fs::File>>),
+    Ipc(Box<arrow_ipc::writer::FileWriter<std::io::BufWriter<std::fs::File>>>),
 }
 
 /// Writes a table batch by batch, in bounded memory: CSV, JSON, Parquet or Arrow IPC by the file's extension,
@@ -405,7 +405,7 @@ fn parquet_sink(_: std::fs::File, _: &SchemaRef, what: &str) -> Result<Sink> {
 fn ipc_sink(file: std::fs::File, schema: &SchemaRef, what: &str) -> Result<Sink> {
     let w = arrow_ipc::writer::FileWriter::try_new(std::io::BufWriter::new(file), schema)
         .map_err(|e| Error::io(what, e))?;
-    Ok(Sink::Ipc(w))
+    Ok(Sink::Ipc(Box::new(w)))
 }
 
 #[cfg(not(feature = "ipc"))]

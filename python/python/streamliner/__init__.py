@@ -447,8 +447,10 @@ def _stream_windows(stream: Any, ts_type: pa.DataType | None) -> Iterator[Stream
 def read_whatsapp(
     path: str | Any, tz: str = "UTC", date_order: str | None = None, normalize: bool = False
 ) -> pa.Table:
-    """Read a WhatsApp export (``.txt``, or a ``.zip`` holding one) into a ``pyarrow.Table`` with
-    ``ts`` (UTC, microseconds), ``author``, ``text`` and ``line``.
+    """Read a WhatsApp export (``.txt``, or a ``.zip`` holding one) into a ``pyarrow.Table`` in the chat
+    message schema: ``ts`` (UTC, microseconds), ``author``, ``text``, ``line`` (where the message starts),
+    ``local_time`` (the wall-clock time as written) and ``original_line`` (its lines as the export holds
+    them, less the time). The file is read once, in chunks parsed on every core.
 
     Args:
         path: the export.

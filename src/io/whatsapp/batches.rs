@@ -7,7 +7,10 @@ use std::sync::Arc;
 use arrow_array::builder::{LargeStringBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt64Array};
 use arrow_schema::SchemaRef;
+use rayon::prelude::*;
 
+use super::DateOrder;
+use super::parse::Messages;
 use super::parse::{author_of, text_of};
 use super::reader::{Cutting, Reader, Rows};
 use super::{ChatMessage, ChatSummary, WhatsAppOptions};
@@ -99,64 +102,68 @@ impl Projection {
     }
 }
 
-/// The next batch of at most `max_rows` rows, cut before the text and author bytes pass `max_bytes` (a
-/// single larger message is a batch of its own); None at the end. The rows are found first (blocks and
-/// row ranges, their sizes), then each column is written into a buffer of its final size.
-pub(super) fn next_batch(
-    rows: &mut Rows<'_>,
-    zone: &Zone,
-    max_rows: usize,
-    max_bytes: usize,
-    projection: &Projection,
-) -> Result<Option<RecordBatch>> {
-    // The rows: (block in the queue, first row, end row), and the bytes of their originals.
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-    let (mut n, mut bytes, mut original_bytes) = (0usize, 0usize, 0usize);
-    let (mut author_bytes, mut text_bytes) = (0usize, 0usize);
-    let (mut block, mut row) = (0usize, rows.front_row);
-    'rows: while n < max_rows.max(1) {
-        while rows.queue.get(block).is_none_or(|(m, _)| row >= m.len()) {
-            if rows.queue.get(block).is_some() {
-                block += 1;
-                row = 0;
+/// The rows of a batch, found but not yet written: row ranges of blocks and the bytes each column needs.
+pub(super) struct Plan {
+    parts: Vec<(Arc<Messages>, DateOrder, usize, usize)>,
+    rows: usize,
+    author_bytes: usize,
+    text_bytes: usize,
+    original_bytes: usize,
+}
+
+/// The rows of the next batch: at most `max_rows`, cut before the text and author bytes pass `max_bytes`
+/// (a single larger message is a batch of its own); None at the end. The cursor moves past them.
+pub(super) fn plan_batch(rows: &mut Rows<'_>, max_rows: usize, max_bytes: usize) -> Result<Option<Plan>> {
+    let max_rows = max_rows.max(1);
+    let mut plan = Plan { parts: Vec::new(), rows: 0, author_bytes: 0, text_bytes: 0, original_bytes: 0 };
+    'rows: while plan.rows < max_rows {
+        while rows.queue.front().is_none_or(|(m, _)| rows.front_row >= m.len()) {
+            if rows.queue.pop_front().is_some() {
+                rows.front_row = 0;
                 continue;
             }
             if !rows.pull()? {
                 break 'rows;
             }
         }
-        let (m, _) = &rows.queue[block];
-        let start = row;
-        while row < m.len() && n < max_rows.max(1) {
+        let Some((m, order)) = rows.queue.front() else { break };
+        let (start, mut row) = (rows.front_row, rows.front_row);
+        let mut full = false;
+        while row < m.len() && plan.rows < max_rows {
             let o = m.original(row);
             let (a, t) = (author_of(o, m.author_len[row]).len(), text_of(o, m.author_len[row]).len());
-            if n > 0 && bytes.saturating_add(a + t) > max_bytes {
-                if row > start {
-                    spans.push((block, start, row));
-                }
-                break 'rows;
+            if plan.rows > 0 && (plan.author_bytes + plan.text_bytes).saturating_add(a + t) > max_bytes {
+                full = true;
+                break;
             }
-            bytes += a + t;
-            author_bytes += a;
-            text_bytes += t;
-            original_bytes += o.len();
-            n += 1;
+            plan.author_bytes += a;
+            plan.text_bytes += t;
+            plan.original_bytes += o.len();
+            plan.rows += 1;
             row += 1;
         }
-        spans.push((block, start, row));
+        if row > start {
+            plan.parts.push((Arc::clone(m), *order, start, row));
+        }
+        rows.front_row = row;
+        if full {
+            break;
+        }
     }
-    if n == 0 {
-        return Ok(None);
-    }
+    Ok((plan.rows > 0).then_some(plan))
+}
+
+/// Writes a planned batch: each column into a buffer of its final size.
+pub(super) fn build_batch(plan: &Plan, zone: &Zone, projection: &Projection) -> Result<RecordBatch> {
+    let n = plan.rows;
     let want = |c| projection.wants(c);
-    let (want_author, want_text, want_original) = (want(chat::AUTHOR), want(chat::TEXT), want(chat::ORIGINAL_LINE));
-    let mut author = StrCol::new(want_author, n, author_bytes);
-    let mut text = StrCol::new(want_text, n, text_bytes);
-    let mut original = StrCol::new(want_original, n, original_bytes);
+    let (want_author, want_text) = (want(chat::AUTHOR), want(chat::TEXT));
+    let mut author = StrCol::new(want_author, n, plan.author_bytes);
+    let mut text = StrCol::new(want_text, n, plan.text_bytes);
+    let mut original = StrCol::new(want(chat::ORIGINAL_LINE), n, plan.original_bytes);
     let (mut local, mut lines) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for &(b, from, to) in &spans {
-        let (m, order) = &rows.queue[b];
-        for i in from..to {
+    for (m, order, from, to) in &plan.parts {
+        for i in *from..*to {
             let micros = m.stamps[i].local_micros(*order).ok_or_else(|| Error::Parse {
                 path: String::new(),
                 line: m.lines[i],
@@ -174,13 +181,6 @@ pub(super) fn next_batch(
             original.push(o);
         }
     }
-    // Hand the rows out: the blocks before the last span are done.
-    if let Some(&(last, _, end)) = spans.last() {
-        for _ in 0..last {
-            rows.queue.pop_front();
-        }
-        rows.front_row = end;
-    }
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(projection.indices.len());
     let mut local = Some(local);
     for &i in &projection.indices {
@@ -193,13 +193,34 @@ pub(super) fn next_batch(
             _ => original.finish(),
         });
     }
-    let batch = RecordBatch::try_new_with_options(
+    RecordBatch::try_new_with_options(
         projection.schema_for(&columns),
         columns,
         &arrow_array::RecordBatchOptions::new().with_row_count(Some(n)),
     )
-    .map_err(|e| Error::invalid("chat batch", n, e.to_string()))?;
-    Ok(Some(batch))
+    .map_err(|e| Error::invalid("chat batch", n, e.to_string()))
+}
+
+/// The next batches (up to `count`), planned in order and written at once on rayon's pool.
+pub(super) fn next_batches(
+    rows: &mut Rows<'_>,
+    zone: &Zone,
+    count: usize,
+    max_rows: usize,
+    max_bytes: usize,
+    projection: &Projection,
+) -> Result<Vec<RecordBatch>> {
+    let mut plans = Vec::with_capacity(count);
+    while plans.len() < count.max(1) {
+        match plan_batch(rows, max_rows, max_bytes)? {
+            Some(p) => plans.push(p),
+            None => break,
+        }
+    }
+    if plans.len() == 1 {
+        return Ok(vec![build_batch(&plans[0], zone, projection)?]);
+    }
+    plans.par_iter().map(|p| build_batch(p, zone, projection)).collect()
 }
 
 impl Projection {
@@ -242,6 +263,16 @@ pub(super) fn messages_of(batch: &RecordBatch) -> Result<Vec<ChatMessage>> {
         out.push(ChatMessage { line: line[k], local, ts_micros: ts[k], author, text, original_line });
     }
     Ok(out)
+}
+
+/// An error of a batch's build (which knows lines, not the file) with the file's name.
+fn with_path(e: Error, source: &str) -> Error {
+    match e {
+        Error::Parse { path, line, message } if path.is_empty() => {
+            Error::Parse { path: source.to_string(), line, message }
+        }
+        e => e,
+    }
 }
 
 /// A shared view of a [`WhatsAppStream`]'s counts (see [`WhatsAppStream::summary_handle`]).
@@ -288,6 +319,8 @@ pub struct WhatsAppStream {
     batch_rows: usize,
     batch_bytes: usize,
     projection: Projection,
+    /// Batches written ahead (several at once), handed out in order.
+    ready: std::collections::VecDeque<RecordBatch>,
 }
 
 impl std::fmt::Debug for WhatsAppStream {
@@ -341,6 +374,7 @@ impl WhatsAppStream {
             batch_rows: DEFAULT_BATCH_ROWS,
             batch_bytes: DEFAULT_BATCH_BYTES,
             projection: Projection::all(),
+            ready: std::collections::VecDeque::new(),
         })
     }
 
@@ -402,18 +436,25 @@ impl WhatsAppStream {
         self.projection.schema()
     }
 
-    fn next_batch_of(&mut self, rows: usize, projection: &Projection) -> Result<Option<RecordBatch>> {
-        let got = next_batch(&mut self.rows, &self.zone, rows, self.batch_bytes, projection).map_err(|e| match e {
-            Error::Parse { path, line, message } if path.is_empty() => {
-                Error::Parse { path: self.source.clone(), line, message }
+    /// The next batch: from those written ahead, else `ahead` more written at once.
+    fn next_batch_of(&mut self, rows: usize, projection: &Projection, ahead: usize) -> Result<Option<RecordBatch>> {
+        if self.ready.is_empty() {
+            let built = next_batches(&mut self.rows, &self.zone, ahead, rows, self.batch_bytes, projection)
+                .map_err(|e| with_path(e, &self.source));
+            match built {
+                Ok(b) => self.ready.extend(b),
+                Err(e) => {
+                    self.publish();
+                    return Err(e);
+                }
             }
-            e => e,
-        });
-        if let Ok(Some(b)) = &got {
+        }
+        let got = self.ready.pop_front();
+        if let Some(b) = &got {
             self.rows.reader.summary_mut().messages += b.num_rows() as u64;
         }
         self.publish();
-        got
+        Ok(got)
     }
 
     /// Up to `max` messages (at least one) in file order, as structs (one heap object per message: for
@@ -427,7 +468,19 @@ impl WhatsAppStream {
     /// ([`ChatSummary::unused_lines`]) unless [`WhatsAppOptions::allow_unused_lines`]; [`Error::Io`] when
     /// reading fails (a zip member past its limits included). After an error the stream is exhausted.
     pub fn next_messages(&mut self, max: usize) -> Result<Option<Vec<ChatMessage>>> {
-        match self.next_batch_of(max.max(1), &Projection::all())? {
+        if let Some(b) = self.ready.pop_front() {
+            let max = max.max(1);
+            let head = if b.num_rows() > max {
+                self.ready.push_front(b.slice(max, b.num_rows() - max));
+                b.slice(0, max)
+            } else {
+                b
+            };
+            self.rows.reader.summary_mut().messages += head.num_rows() as u64;
+            self.publish();
+            return messages_of(&head).map(Some);
+        }
+        match self.next_batch_of(max.max(1), &Projection::all(), 1)? {
             Some(b) => messages_of(&b).map(Some),
             None => Ok(None),
         }
@@ -440,7 +493,8 @@ impl Iterator for WhatsAppStream {
 
     fn next(&mut self) -> Option<Self::Item> {
         let projection = self.projection.clone();
-        self.next_batch_of(self.batch_rows, &projection).transpose()
+        let ahead = rayon::current_num_threads().max(1);
+        self.next_batch_of(self.batch_rows, &projection, ahead).transpose()
     }
 }
 
@@ -455,15 +509,15 @@ pub(super) fn read_all(
     let mut rows = Rows::new(Reader::new(input, source, opts, cut));
     let mut messages = Vec::new();
     let all = Projection::all();
-    while let Some(b) =
-        next_batch(&mut rows, &zone, DEFAULT_BATCH_ROWS, DEFAULT_BATCH_BYTES, &all).map_err(|e| match e {
-            Error::Parse { path, line, message } if path.is_empty() => {
-                Error::Parse { path: source.to_string(), line, message }
-            }
-            e => e,
-        })?
-    {
-        messages.extend(messages_of(&b)?);
+    loop {
+        let batches = next_batches(&mut rows, &zone, 1, DEFAULT_BATCH_ROWS, DEFAULT_BATCH_BYTES, &all)
+            .map_err(|e| with_path(e, source))?;
+        if batches.is_empty() {
+            break;
+        }
+        for b in &batches {
+            messages.extend(messages_of(b)?);
+        }
     }
     let mut summary = rows.reader.summary().clone();
     summary.messages = messages.len() as u64;

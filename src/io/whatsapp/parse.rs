@@ -282,8 +282,6 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
     let parse_order = if cfg.year_first { DateOrder::YearFirst } else { DateOrder::DayFirst };
     let orders = candidate_orders(cfg.year_first);
     let mut p = Parsed::default();
-    // The messages' bytes are about the chunk's: one allocation, no growth.
-    p.messages.bytes.reserve(chunk.len() + chunk.len() / 8);
     // The open message's bytes are the tail of `p.messages.bytes` from `open_start`.
     let mut open: Option<(Stamp, u64, u32, usize)> = None;
     let mut pending = 0u64;
@@ -358,6 +356,11 @@ pub(super) fn parse_chunk(chunk: &[u8], cfg: &ParseConfig) -> Parsed {
             && !p.messages.push_finished(s, l, a, from)
         {
             p.counts.dropped_empty += 1;
+        }
+        if p.messages.bytes.capacity() == 0 {
+            // The messages' bytes are about the rest of the chunk's: one allocation, no growth.
+            let rest = chunk.len() - start;
+            p.messages.bytes.reserve(rest + rest / 8);
         }
         let from = p.messages.bytes.len();
         let bytes = &mut p.messages.bytes;

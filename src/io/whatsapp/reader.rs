@@ -173,10 +173,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Blocks of messages with a cursor: rows handed out a few at a time, across blocks.
+/// Blocks of messages with a cursor: rows handed out a few at a time, across blocks. Blocks are shared, so
+/// that batches planned from them can be built at once on several threads.
 pub(super) struct Rows<'a> {
     pub reader: Reader<'a>,
-    pub queue: VecDeque<(Messages, DateOrder)>,
+    pub queue: VecDeque<(std::sync::Arc<Messages>, DateOrder)>,
     /// Rows of the front block already handed out.
     pub front_row: usize,
 }
@@ -189,8 +190,8 @@ impl<'a> Rows<'a> {
     /// Reads the next block into the queue; false at the end.
     pub(super) fn pull(&mut self) -> Result<bool> {
         match self.reader.next_block()? {
-            Some(block) => {
-                self.queue.push_back(block);
+            Some((block, order)) => {
+                self.queue.push_back((std::sync::Arc::new(block), order));
                 Ok(true)
             }
             None => Ok(false),

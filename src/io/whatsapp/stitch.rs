@@ -262,8 +262,7 @@ impl Assembler {
     }
 
     fn finish_open(&mut self, open: Open) {
-        let mut m = Messages::default();
-        m.bytes = open.bytes;
+        let mut m = Messages { bytes: open.bytes, ..Default::default() };
         if m.push_finished(open.stamp, open.line, open.author_len, 0) {
             self.held_bytes += m.bytes.len();
             self.blocks.push_back(m);
