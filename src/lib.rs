@@ -33,7 +33,9 @@ mod gpu;
 mod host;
 pub mod io;
 pub mod kernels;
+pub mod llm;
 mod pystr;
+mod pyunicode;
 mod timefmt;
 pub mod window;
 
@@ -41,7 +43,7 @@ pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
 pub use kernels::values::Values;
-pub use kernels::{compact, elementwise, reduce, scan, search, strings, text_match, time};
+pub use kernels::{compact, elementwise, media, reduce, scan, search, sha256, strings, text_match, time};
 /// The `wgpu` this crate is built on, for [`EngineBuilder::build_on_device`] callers who need the same
 /// version.
 pub use wgpu;

@@ -13,6 +13,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod llm;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -283,16 +285,30 @@ fn stream_of(data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
     RecordBatchStreamReader::from_pyarrow_bound(data)
 }
 
+/// The columns of the caller's data that the library decodes as text, whose UTF-8 is checked as well as
+/// their layout (see [`validate_batch`]).
+#[derive(Clone, Copy, Debug)]
+enum Decoded<'a> {
+    /// Every column (the prompt renderer formats and escapes every value).
+    All,
+    /// These columns (the windows decode a string partition key only, to quote it in messages).
+    Columns(&'a [&'a str]),
+}
+
 /// Checks that batch `index` of the caller's data is laid out as Arrow's rules say, before the library
 /// reads it: what crosses the C data interface is whatever its producer made (`pyarrow.Array.from_buffers`
 /// checks nothing), and the library reads columns without checks. Every column is checked by
-/// [`check_layout`]; the columns named in `decoded`, which the library reads as text (a string partition
-/// key, quoted in messages), are also checked for UTF-8 (arrow's `validate_full`).
-fn validate_batch(batch: &RecordBatch, index: u64, decoded: &[&str]) -> Result<(), Error> {
+/// [`check_layout`]; the `decoded` ones, which the library reads as text, are also checked for UTF-8
+/// (arrow's `validate_full`).
+fn validate_batch(batch: &RecordBatch, index: u64, decoded: Decoded<'_>) -> Result<(), Error> {
     let schema = batch.schema();
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         let data = column.to_data();
-        let checked = if decoded.contains(&field.name().as_str()) { data.validate_full() } else { check_layout(&data) };
+        let full = match decoded {
+            Decoded::All => true,
+            Decoded::Columns(names) => names.contains(&field.name().as_str()),
+        };
+        let checked = if full { data.validate_full() } else { check_layout(&data) };
         checked.map_err(|e| Error::InvalidParameter {
             name: "Arrow input".into(),
             value: format!("column {:?} of batch {index}", field.name()),
@@ -394,14 +410,14 @@ impl Iterator for Validated {
         let index = self.batches;
         self.batches += 1;
         let decoded: Vec<&str> = self.decoded.iter().map(String::as_str).collect();
-        Some(validate_batch(&batch, index, &decoded).map(|()| batch))
+        Some(validate_batch(&batch, index, Decoded::Columns(&decoded)).map(|()| batch))
     }
 }
 
 /// All batches of the caller's table (zero-copy), validated (`decoded`: the columns read as text, see
 /// [`validate_batch`]): anything with `__arrow_c_stream__`, or a record batch / struct array with
 /// `__arrow_c_array__`. An empty stream gives one empty batch of its schema.
-fn batches_of(py: Python<'_>, data: &Bound<'_, PyAny>, decoded: &[&str]) -> PyResult<Vec<RecordBatch>> {
+fn batches_of(py: Python<'_>, data: &Bound<'_, PyAny>, decoded: Decoded<'_>) -> PyResult<Vec<RecordBatch>> {
     if !data.hasattr("__arrow_c_stream__")? && data.hasattr("__arrow_c_array__")? {
         // arrow-pyarrow validates what it imports this way.
         let py = data.py();
@@ -563,7 +579,7 @@ fn window(
     )?;
     let engine = engine_for(py, backend, engine.as_deref())?;
     let decoded: Vec<&str> = spec.partition_by.iter().map(String::as_str).collect();
-    let batches = batches_of(py, data, &decoded)?;
+    let batches = batches_of(py, data, Decoded::Columns(&decoded))?;
     let inner = run(py, || engine.window_batches(&batches, &spec))?;
     Ok(PyWindows { inner })
 }
@@ -934,6 +950,7 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(opt_out_mask, m)?)?;
     m.add_function(wrap_pyfunction!(parse_duration_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    llm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -8,19 +8,17 @@ use std::collections::VecDeque;
 use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 
+use super::chat;
 use super::store::Store;
-use super::table::{
-    ChatColumns, Constants, MessageTableOptions, MessageTableSummary, Tally, UTF8_LIMIT, slugify, table_rows,
-};
+use super::table::{ChatColumns, Constants, MessageTableOptions, MessageTableSummary, Tally, UTF8_LIMIT, table_rows};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::io::chat;
 
 /// Rows per batch of the table by default.
 const DEFAULT_TABLE_BATCH_ROWS: usize = 65_536;
 
 /// Builds the message table of an export pushed in chat batches (the message schema of
-/// [`crate::io::chat`], as [`crate::io::whatsapp::WhatsAppStream`] gives them): the rows and values of
+/// [`chat`](super::chat), as [`crate::io::whatsapp::WhatsAppStream`] gives them): the rows and values of
 /// [`super::message_table`], in the same order, in batches. The export is read once: each batch is kept
 /// (its needed columns, in memory up to [`MessageTableOptions::memory_limit`] bytes, then in a temporary
 /// file), with every message's time (8 bytes a message); [`finish`](Self::finish) sorts the times and hands
@@ -145,7 +143,7 @@ impl<'e> MessageTableBuilder<'e> {
         drop(std::mem::take(&mut self.times));
         Ok(MessageTable {
             engine: self.engine,
-            constants: Constants::new(&slugify(&self.opts.group), self.batch_rows, self.limit),
+            constants: Constants::new(&self.opts, self.batch_rows, self.limit),
             opts: self.opts,
             batch_rows: self.batch_rows,
             limit: self.limit,
@@ -257,7 +255,7 @@ impl MessageTable<'_> {
 
     /// The table's schema from an empty batch (when no row is left for a batch to carry it).
     fn empty(&self) -> Result<RecordBatch> {
-        let chat = crate::io::whatsapp::Chat::default().to_record_batch()?;
+        let chat = RecordBatch::new_empty(chat::schema());
         let (batch, _) = table_rows(self.engine, &self.opts, &self.constants, &chat, 0, 0, self.limit)?;
         Ok(batch)
     }

@@ -6,6 +6,7 @@
 mod aggregates;
 mod attrs;
 mod builder;
+pub mod chat;
 mod store;
 mod table;
 

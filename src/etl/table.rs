@@ -1,5 +1,5 @@
 //! The message table the existing pipeline expects, built column by column from chat batches (the
-//! message schema of [`crate::io::chat`]) with the ETL kernels: pseudonyms, lengths, URLs, message ids,
+//! message schema of [`chat`](super::chat)) with the ETL kernels: pseudonyms, lengths, URLs, message ids,
 //! `attrs`, with the command and opt-out filters applied first.
 
 use std::collections::HashSet;
@@ -11,10 +11,10 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, Times
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
 use super::attrs::push_attrs;
-use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, ids_column, opt_out_mask};
+use super::chat;
+use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, ids_column, opt_out_mask};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::io::chat;
 use crate::kernels::strings::{LengthUnit, lengths, string_column, uuid5_with_limit};
 use crate::kernels::text_match::{MatchText, chars_on, starts_with_on, urls_on};
 
@@ -27,6 +27,9 @@ pub struct MessageTableOptions {
     pub opt_out: Vec<[u8; 16]>,
     /// Drop command messages (text starting with `/egregora`, any case).
     pub drop_commands: bool,
+    /// The chat's source (default `whatsapp`): the `source` column, `created_by_run` (`adapter:SOURCE`) and
+    /// the pseudonyms' name prefix (`SOURCE:`), as the pipeline's adapter for that source writes them.
+    pub source: String,
     /// Bytes of messages [`super::MessageTableBuilder`] holds in memory (default 512 MiB); past them it
     /// keeps them in a temporary file until the table is written.
     pub memory_limit: usize,
@@ -41,6 +44,7 @@ impl Default for MessageTableOptions {
             group: "whatsapp".into(),
             opt_out: Vec::new(),
             drop_commands: true,
+            source: "whatsapp".into(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
         }
     }
@@ -219,12 +223,13 @@ pub(super) struct Constants {
 }
 
 impl Constants {
-    pub(super) fn new(slug: &str, rows: usize, limit: u64) -> Self {
+    pub(super) fn new(opts: &MessageTableOptions, rows: usize, limit: u64) -> Self {
         let column = |v: &str| (v.to_string(), constant_column(v, rows, limit));
+        let run = format!("adapter:{}", opts.source);
         Constants {
             rows,
             limit,
-            columns: [column(slug), column("whatsapp"), column("adapter:whatsapp")],
+            columns: [column(&slugify(&opts.group)), column(&opts.source), column(&run)],
             nulls: Arc::new(StringArray::new_null(rows)),
         }
     }
@@ -296,7 +301,8 @@ pub(super) fn table_rows(
     let all = ChatColumns::of(rows)?;
     let n = rows.num_rows();
     // The filters first: the other columns are built for the rows kept.
-    let author_uuid = uuid5_with_limit(engine, all.author.as_ref(), PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, limit)?;
+    let prefix = format!("{}:", opts.source);
+    let author_uuid = uuid5_with_limit(engine, all.author.as_ref(), PSEUDONYM_NAMESPACE, &prefix, limit)?;
     let commands = if opts.drop_commands {
         let text = MatchText::new(engine, all.text.as_ref())?;
         starts_with_on(engine, &text, COMMAND_PREFIX)?
@@ -411,7 +417,7 @@ fn string_bytes(a: &dyn Array) -> u64 {
     }
 }
 
-/// The message table of a whole export held in memory (a chat batch: see [`crate::io::chat`]), in
+/// The message table of a whole export held in memory (a chat batch: see [`chat`](super::chat)), in
 /// (timestamp, input order) order, with the pipeline's columns (`event_id`, `tenant_id`, `source`,
 /// `thread_id`, `msg_id`, `ts`, `author_raw`, `author_uuid`, `text`, `media_url`, `media_type`, `attrs`,
 /// `pii_flags`, `created_at`, `created_by_run`) and `text_bytes`, `text_chars`, `urls`; command messages
@@ -457,7 +463,7 @@ pub(crate) fn message_table_with_limit(
     let sorted = arrow_select::take::take_record_batch(chat, &UInt64Array::from(order))
         .map_err(|e| Error::invalid("chat batch", chat.num_rows(), e.to_string()))?;
     let first = ts.values().iter().copied().min().unwrap_or(0);
-    let constants = Constants::new(&slugify(&opts.group), sorted.num_rows(), limit);
+    let constants = Constants::new(opts, sorted.num_rows(), limit);
     let (table, tally) = table_rows(engine, opts, &constants, &sorted, 0, first, limit)?;
     Ok((table, tally.summary()))
 }

@@ -5,6 +5,7 @@ pub(crate) mod chain;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
+pub(crate) mod media;
 pub(crate) mod memory;
 pub(crate) mod pipelines;
 #[cfg(test)]
@@ -13,6 +14,7 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod scan_chained;
 pub(crate) mod search;
+pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod text;
 pub(crate) mod text_match;

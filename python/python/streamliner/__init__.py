@@ -35,6 +35,7 @@ __version__: str = _ext.__version__
 
 __all__ = [
     "Engine",
+    "Prompts",
     "StreamWindow",
     "Window",
     "Windows",
@@ -44,11 +45,15 @@ __all__ = [
     "extract_urls",
     "lengths",
     "local_to_utc",
+    "media_references",
     "opt_out_mask",
     "prepare",
     "pseudonyms",
     "read_whatsapp",
+    "render_prompts",
+    "sha256",
     "window",
+    "window_signature",
     "window_stream",
 ]
 
@@ -577,3 +582,6 @@ def opt_out_mask(
 ) -> Arrays:
     """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
     return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)
+
+
+from .llm import Prompts, media_references, render_prompts, sha256, window_signature  # noqa: E402

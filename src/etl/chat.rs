@@ -1,6 +1,7 @@
-//! The message schema every chat-export reader produces, and what the ETL reads: one row per message, as
-//! Arrow columns named here. A reader for another exporter (Telegram JSON, Signal) gives the same columns;
-//! the ones it has no value for are null.
+//! The message schema every chat-export reader produces (`io::whatsapp` today), and what the ETL reads: one
+//! row per message, as Arrow columns named here. A reader for another exporter (Telegram JSON, Signal)
+//! gives the same columns; the ones it has no value for are null. It lives with the ETL, its reader, and
+//! `io` re-exports it as `io::chat`, so readers depend on the ETL's schema and never the other way round.
 
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ fn data_type(column: &str) -> DataType {
 ///
 /// # Example
 /// ```
-/// use streamliner::io::chat;
+/// use streamliner::etl::chat;
 /// let schema = chat::schema();
 /// assert_eq!(schema.fields().len(), chat::COLUMNS.len());
 /// assert_eq!(schema.field(0).name(), chat::TS);
