@@ -43,6 +43,8 @@ pub(crate) struct Scanner {
     line: u64,
     /// The last byte was `\r` (a `\n` after it ends the same line).
     prev_cr: bool,
+    /// The last byte (a quote after a comma opens a quoted field).
+    prev: u8,
     /// Records started so far (the header is the first).
     records: u64,
     /// The line where the current field opened, its bytes so far, and the line breaks inside its quotes.
@@ -65,6 +67,7 @@ impl Scanner {
             state: State::StartRecord,
             line: 1,
             prev_cr: false,
+            prev: b'\n',
             records: 0,
             field_line: 1,
             field_bytes: 0,
@@ -80,17 +83,30 @@ impl Scanner {
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Problem> {
         let mut i = 0;
         while i < bytes.len() {
-            // Inside a field, runs without a byte that changes the state are skipped at once.
+            // Inside a field, runs without a byte that changes the state are skipped at once. An unquoted
+            // run goes on past commas (fields that end there start unquoted fields, unless a quote follows
+            // the comma, which ends the run): one search per line rather than per field.
             let run = match self.state {
                 State::Quoted => memchr::memchr3(b'"', b'\n', b'\r', &bytes[i..]),
-                State::Unquoted => memchr::memchr3(b',', b'\n', b'\r', &bytes[i..]),
+                State::Unquoted => memchr::memchr3(b'"', b'\n', b'\r', &bytes[i..]),
                 _ => Some(0),
             };
             let skip = run.unwrap_or(bytes.len() - i);
             if skip > 0 {
-                self.keep_excerpt(&bytes[i..i + skip]);
-                self.field_bytes += skip as u64;
+                let skipped = &bytes[i..i + skip];
+                match (self.state, memchr::memrchr(b',', skipped)) {
+                    // The last field of the run starts after its last comma, on this line.
+                    (State::Unquoted, Some(comma)) => {
+                        self.field_line = self.line;
+                        self.field_bytes = (skip - comma - 1) as u64;
+                    }
+                    _ => {
+                        self.keep_excerpt(skipped);
+                        self.field_bytes += skip as u64;
+                    }
+                }
                 self.prev_cr = false;
+                self.prev = skipped[skip - 1];
                 i += skip;
                 self.check_bytes()?;
                 continue;
@@ -136,6 +152,7 @@ impl Scanner {
             State::StartField => self.start_field(b),
             State::Unquoted => match b {
                 b',' => self.state = State::StartField,
+                b'"' if self.prev == b',' => self.start_field(b),
                 _ if is_break => self.state = State::StartRecord,
                 _ => self.field_bytes += 1,
             },
@@ -164,6 +181,7 @@ impl Scanner {
                 }
             },
         }
+        self.prev = b;
         if new_line {
             self.line += 1;
         }
