@@ -30,11 +30,13 @@ mod engine;
 pub mod error;
 pub mod etl;
 mod gpu;
+mod host;
 pub mod io;
 pub mod kernels;
 pub mod llm;
 mod pystr;
 mod pyunicode;
+mod timefmt;
 pub mod window;
 
 pub use column::{Column, Element};

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use streamliner::Engine;
 use streamliner::llm::{ConversationColumns, Escape, PromptTemplate, RenderedMessages, window_ranges};
 
-use super::{PyEngine, array_of, batches_of, engine_for, py_err, run, to_py_array};
+use super::{Decoded, PyEngine, array_of, batches_of, engine_for, py_err, run, to_py_array};
 
 /// The prompts of windows over one message table: every message rendered once, each prompt a range of
 /// that text (see `streamliner.Prompts`, which wraps this).
@@ -59,7 +59,7 @@ impl PyPrompts {
 fn ranges_of(py: Python<'_>, windows: &Bound<'_, PyAny>) -> PyResult<Vec<(u64, u64)>> {
     if windows.hasattr("__arrow_c_stream__")? || windows.hasattr("__arrow_c_array__")? {
         let mut out = Vec::new();
-        for batch in batches_of(py, windows)? {
+        for batch in batches_of(py, windows, Decoded::All)? {
             out.extend(window_ranges(&batch).map_err(py_err)?);
         }
         return Ok(out);
@@ -147,7 +147,7 @@ fn render_prompts(
     let columns = ConversationColumns { id: id_column, author: author_column, ts: ts_column, text: text_column };
     let template = template_of(template, message, header, footer, empty, columns, escape)?;
     let engine = engine_for(py, backend, engine.as_deref())?;
-    let batches: Vec<RecordBatch> = batches_of(py, messages)?;
+    let batches: Vec<RecordBatch> = batches_of(py, messages, Decoded::All)?;
     let windows = ranges_of(py, windows)?;
     let rendered = run(py, || {
         let r = template.render_batches(&batches)?;

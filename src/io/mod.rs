@@ -8,5 +8,9 @@ pub mod whatsapp;
 pub(crate) mod write;
 
 pub use crate::etl::chat;
-pub use read::{HistoryReader, InputFormat, ReadOptions, open_history, read_history};
-pub use write::{TableWriter, format_timestamp, write_csv, write_json, write_table};
+pub use crate::timefmt::format_timestamp;
+pub use read::{
+    DEFAULT_MAX_FIELD_BYTES, DEFAULT_MAX_FIELD_LINES, HistoryReader, InputFormat, ReadOptions, open_history,
+    read_history,
+};
+pub use write::{TableWriter, write_csv, write_json, write_table};

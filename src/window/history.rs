@@ -4,10 +4,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::TimeUnit;
 
 use super::stream::column;
 use crate::error::{Error, Result};
+use crate::kernels::strings::{TEXT_TYPES, is_text_type};
 
 /// The sorted history and what the window kinds read from it.
 pub(crate) struct History<'a> {
@@ -41,11 +42,11 @@ impl<'a> History<'a> {
     pub fn new(batch: &'a RecordBatch, ts_name: &str, text_name: &str) -> Result<Self> {
         let ts_col = column(batch, ts_name, "ts column")?;
         let text_col = column(batch, text_name, "text column")?;
-        if !matches!(text_col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        if !is_text_type(text_col.data_type()) {
             return Err(Error::invalid(
                 "text column type",
                 format!("{text_name}: {}", text_col.data_type()),
-                "expected Utf8, LargeUtf8 or Utf8View",
+                TEXT_TYPES,
             ));
         }
         if let Some(nulls) = ts_col.nulls()

@@ -86,6 +86,8 @@ pub struct WindowStream<'e, I> {
     rows_in: u64,
     ended: bool,
     failed: bool,
+    /// The input's name (a file) for errors, when given.
+    input_name: Option<String>,
 }
 
 impl Engine {
@@ -138,6 +140,7 @@ impl Engine {
             rows_in: 0,
             ended: false,
             failed: false,
+            input_name: None,
         })
     }
 }
@@ -302,10 +305,24 @@ pub(crate) fn key_row(col: &dyn Array, i: usize) -> Result<ArrayRef> {
 
 /// Column `name` of `batch`, or an error listing the columns it has.
 pub(crate) fn column<'b>(batch: &'b RecordBatch, name: &str, what: &str) -> Result<&'b ArrayRef> {
-    batch.column_by_name(name).ok_or_else(|| {
-        let have: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-        Error::invalid(what, name, format!("no such column; the history has {}", have.join(", ")))
-    })
+    let fields = batch.schema_ref().fields();
+    let mut named = fields.iter().enumerate().filter(|(_, f)| f.name() == name).map(|(i, _)| i);
+    match (named.next(), named.next()) {
+        (Some(i), None) => Ok(batch.column(i)),
+        (Some(a), Some(b)) => Err(Error::invalid(
+            what,
+            name,
+            format!(
+                "the history has two columns of this name (columns {} and {}, counted from 1): rename one",
+                a + 1,
+                b + 1
+            ),
+        )),
+        _ => {
+            let have: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+            Err(Error::invalid(what, name, format!("no such column; the history has {}", have.join(", "))))
+        }
+    }
 }
 
 impl<'e, I, E> WindowStream<'e, I>
@@ -317,6 +334,12 @@ where
     /// final, and those of the windows the caller holds).
     pub fn with_rows(mut self) -> Self {
         self.keep_rows = true;
+        self
+    }
+
+    /// Names the input (e.g. the file the batches come from) in the stream's errors about its rows.
+    pub fn input_name(mut self, name: impl Into<String>) -> Self {
+        self.input_name = Some(name.into());
         self
     }
 
@@ -373,11 +396,11 @@ where
         let spec = &spec;
         let ts_col = column(batch, &spec.ts_column, "ts column")?;
         let text_col = column(batch, &spec.text_column, "text column")?;
-        if !matches!(text_col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        if !crate::kernels::strings::is_text_type(text_col.data_type()) {
             return Err(Error::invalid(
                 "text column type",
                 format!("{}: {}", spec.text_column, text_col.data_type()),
-                "expected Utf8, LargeUtf8 or Utf8View",
+                crate::kernels::strings::TEXT_TYPES,
             ));
         }
         let (ts, unit) = ts_values(ts_col.as_ref(), &spec.ts_column)?;
@@ -465,6 +488,10 @@ where
         rows: Option<RecordBatch>,
         input_row: impl Fn(usize) -> u64,
     ) -> Result<()> {
+        let unit = match self.setup.as_ref().map(|s| &s.ts_type) {
+            Some(DataType::Timestamp(unit, _)) => *unit,
+            _ => TimeUnit::Microsecond,
+        };
         let part = &mut self.parts[p];
         let mut previous = part.last_ts;
         for (j, &t) in ts.iter().enumerate() {
@@ -476,7 +503,8 @@ where
                     let shown = key_display(key.as_ref());
                     what = format!("{what} in partition {col} = {shown}");
                 }
-                return Err(Error::OutOfOrder { what, row: input_row(j), ts: t, previous: prev });
+                let input = self.input_name.clone();
+                return Err(Error::OutOfOrder { input, what, row: input_row(j), ts: t, previous: prev, unit });
             }
             previous = Some(t);
         }

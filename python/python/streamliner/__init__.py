@@ -39,6 +39,8 @@ __all__ = [
     "StreamWindow",
     "Window",
     "Windows",
+    "as_array",
+    "as_table",
     "command_mask",
     "extract_urls",
     "lengths",
@@ -503,8 +505,38 @@ def prepare(
 Arrays: TypeAlias = "pa.Array[Any] | pa.ChunkedArray[Any]"
 
 
+def as_array(data: Any) -> Arrays:
+    """``data`` as a ``pyarrow.Array`` or ``ChunkedArray``, without copying where the source allows it.
+
+    Accepts pyarrow arrays and chunked arrays, anything with ``__arrow_c_array__`` or
+    ``__arrow_c_stream__`` (a Polars Series, nanoarrow, ...), objects with ``.to_arrow()`` /
+    ``.to_pyarrow()``, and a pandas Series. Raises ``TypeError`` for anything else.
+    """
+    if isinstance(data, (pa.Array, pa.ChunkedArray)):
+        return data
+    if hasattr(data, "__arrow_c_array__"):
+        return cast(Arrays, pa.array(data))
+    if hasattr(data, "__arrow_c_stream__"):
+        try:
+            return cast(Arrays, pa.chunked_array(data))
+        except TypeError:  # a pyarrow without the PyCapsule stream import: the object's own conversion
+            pass
+    for method in ("to_arrow", "to_pyarrow"):
+        convert = getattr(data, method, None)
+        if callable(convert):
+            return as_array(convert())
+    if type(data).__module__.startswith("pandas"):
+        return cast(Arrays, pa.Array.from_pandas(data))
+    raise TypeError(
+        "expected an Arrow array (a pyarrow Array or ChunkedArray, or any object with __arrow_c_array__ or "
+        f"__arrow_c_stream__, such as a Polars Series), not {type(data).__name__}"
+    )
+
+
 def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Arrays:
-    """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray``."""
+    """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray`` (anything
+    :func:`as_array` takes is converted first)."""
+    arr = as_array(arr)
     if isinstance(arr, pa.ChunkedArray):
         chunks = [fn(c, *args, **kw) for c in arr.chunks]
         if not chunks:
@@ -513,35 +545,40 @@ def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Arrays:
     return cast("pa.Array[Any]", fn(arr, *args, **kw))
 
 
-def pseudonyms(authors: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
+def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Author pseudonyms: ``uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())`` as lowercase strings
-    (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF)."""
+    (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF), and on
+    what :func:`as_array` takes (a Polars Series gives a ``ChunkedArray``)."""
     return _per_chunk(_ext.pseudonyms, authors, backend=backend, engine=engine)
 
 
-def lengths(text: Arrays, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> Arrays:
-    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
+def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> Arrays:
+    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null.
+    ``text``: a string array (``string``, ``large_string``, ``string_view`` or a dictionary of one), as
+    :func:`as_array` takes it (a pyarrow array, a Polars Series...); the result is a pyarrow array (chunked
+    for chunked input)."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
 
 
-def extract_urls(text: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
-    """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them."""
+def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
+    """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them. ``text``: as
+    :func:`lengths` takes it."""
     return _per_chunk(_ext.extract_urls, text, backend=backend, engine=engine)
 
 
-def local_to_utc(ts: Arrays, zone: str, backend: str = "auto", engine: Engine | None = None) -> Arrays:
+def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Wall-clock timestamps in ``zone`` (read as local whatever zone they are labelled with) to UTC:
     the same unit, labelled ``UTC`` (nulls stay null); a time that does not exist (a DST gap) moves forward."""
     return _per_chunk(_ext.local_to_utc, ts, zone, backend=backend, engine=engine)
 
 
-def command_mask(text: Arrays, backend: str = "auto", engine: Engine | None = None) -> Arrays:
+def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Command messages (boolean): text that, lowercased, starts with ``/egregora``."""
     return _per_chunk(_ext.command_mask, text, backend=backend, engine=engine)
 
 
 def opt_out_mask(
-    author_uuid: Arrays, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
+    author_uuid: Any, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
 ) -> Arrays:
     """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
     return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)

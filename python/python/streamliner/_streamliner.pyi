@@ -26,7 +26,8 @@ class Engine:
     def __new__(cls, backend: str = "auto") -> Engine: ...
     def info(self) -> dict[str, Any]:
         """What runs and why: ``requested``, ``active`` (``"cpu"`` / ``"gpu"``), ``reason``,
-        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits; or None)."""
+        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits, ``memory``: the
+        device's memory in bytes or None when unknown; or None)."""
     @property
     def is_gpu(self) -> bool:
         """True when the engine runs on a GPU adapter."""
@@ -84,7 +85,7 @@ def window_stream(
     skip_empty: bool,
     rows: bool = True,
     tables: bool = False,
-    max_table_rows: int = 65536,
+    max_table_rows: int | None = None,
     backend: str = "auto",
     engine: Engine | None = None,
 ) -> WindowStream: ...
