@@ -10,4 +10,5 @@ pub mod search;
 pub mod strings;
 pub mod text_match;
 pub mod time;
+pub mod tokens;
 pub mod values;
