@@ -409,6 +409,52 @@ mod tests {
         assert!(pieces(c, "").is_empty());
     }
 
+    /// Random text from pools of awkward code points, and some anywhere in Unicode.
+    fn random_text(x: &mut u64, len: usize) -> String {
+        let pools: Vec<Vec<char>> = [
+            "abcXYZ 09'sStTmMdDrReEvVlL\u{17f}",
+            " \t\n\r.,!?-_/\\()<>|@#\"",
+            "\u{e9}\u{c9}\u{1c5}\u{2b0}\u{301}\u{302}\u{64b}\u{93f}\u{663}\u{bd}\u{216b}",
+            "日本語ひらカタ안녕ไม😀🙏🏽\u{200d}🇺",
+            "\u{a0}\u{2000}\u{2028}\u{3000}\u{85}\u{b}\u{c}\u{1c}\u{200b}\u{feff}",
+        ]
+        .iter()
+        .map(|p| p.chars().collect())
+        .collect();
+        let mut next = || {
+            *x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *x >> 33
+        };
+        (0..len)
+            .map(|_| match next() % 6 {
+                5 => loop {
+                    if let Some(c) = char::from_u32((next() % 0x11_0000) as u32) {
+                        break c;
+                    }
+                },
+                k => {
+                    let p = &pools[k as usize];
+                    p[next() as usize % p.len()]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_the_regex() {
+        // The pieces of bpe-openai's pretokenizer (the encodings' patterns on regex-automata), which equal
+        // tiktoken's; the counts are compared with tiktoken itself in tests/tokens.rs.
+        let mut x = 3u64;
+        for (enc, reference) in
+            [(Encoding::O200kBase, bpe_openai::o200k_base()), (Encoding::Cl100kBase, bpe_openai::cl100k_base())]
+        {
+            for i in 0..100_000 {
+                let s = random_text(&mut x, i % 40);
+                assert_eq!(pieces(enc, &s), reference.split(&s).collect::<Vec<_>>(), "{enc}: {s:?}");
+            }
+        }
+    }
+
     #[test]
     fn every_token_merges_back_into_itself() {
         // So a piece that is one token counts 1 whichever path merges it.

@@ -39,6 +39,7 @@ __all__ = [
     "Window",
     "Windows",
     "command_mask",
+    "count_tokens",
     "extract_urls",
     "lengths",
     "local_to_utc",
@@ -46,6 +47,7 @@ __all__ = [
     "prepare",
     "pseudonyms",
     "read_whatsapp",
+    "token_counts",
     "window",
     "window_stream",
 ]
@@ -508,6 +510,37 @@ def pseudonyms(authors: pa.Array, backend: str = "auto", engine: Engine | None =
 def lengths(text: pa.Array, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
     """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
+
+
+def token_counts(
+    text: pa.Array, encoding: str = "o200k_base", backend: str = "auto", engine: Engine | None = None
+) -> pa.Array:
+    """The tokens of each text in OpenAI's ``encoding``, as a ``pyarrow.UInt32Array`` (nulls stay null).
+
+    ``encoding`` is ``"o200k_base"`` (GPT-4o, GPT-4.1, GPT-5, the ``o`` series) or ``"cl100k_base"`` (GPT-4,
+    GPT-3.5-turbo); the counts are ``len(tiktoken.get_encoding(encoding).encode_ordinary(t))``, so special
+    tokens such as ``<|endoftext|>`` count as the text they are made of. The vocabularies ship inside the
+    package (nothing is downloaded). A ``ChunkedArray`` gives a ``ChunkedArray``.
+
+    Counts of parts of a text need not add up to the count of the whole: to budget a prompt, count the
+    prompt itself with :func:`count_tokens`.
+
+    >>> import pyarrow as pa, streamliner
+    >>> streamliner.token_counts(pa.array(["Hello, world!", None, ""])).to_pylist()
+    [4, None, 0]
+    """
+    return _per_chunk(_ext.token_counts, text, encoding, backend=backend, engine=engine)
+
+
+def count_tokens(text: str, encoding: str = "o200k_base") -> int:
+    """The tokens of the whole of ``text`` in OpenAI's ``encoding`` (see :func:`token_counts`), counted on
+    the CPU: what a prompt made of ``text`` costs.
+
+    >>> import streamliner
+    >>> streamliner.count_tokens("Hello, world!", encoding="cl100k_base")
+    4
+    """
+    return _ext.count_tokens(text, encoding)
 
 
 def extract_urls(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
