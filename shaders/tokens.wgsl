@@ -46,12 +46,15 @@ struct Ch {
     len: u32,
 }
 
+// The code point at byte i of a row ending at `end`. Text that is not valid UTF-8 gives some code point
+// (clamped to U+10FFFF) and a length that may pass `end`, which ends the row's scan.
 fn char_at(i: u32, end: u32) -> Ch {
     if (i >= end) {
         return Ch(0u, CLASS_END, 0u);
     }
     let d = decode_at(i);
-    return Ch(d.x, class_of(d.x), d.y);
+    let cp = min(d.x, 0x10ffffu);
+    return Ch(cp, class_of(cp), d.y);
 }
 
 // The end of (?i:'s|'t|'re|'ve|'m|'ll|'d) matched at byte e of a row ending at `end`, or e (U+017F, long

@@ -242,6 +242,16 @@ fn nulls_types_and_errors(engine: &Engine) {
     );
     assert_eq!(token_counts(engine, &dirty, enc).unwrap(), UInt32Array::from(vec![None, Some(1)]));
     assert_eq!(token_counts(engine, &StringArray::from(Vec::<&str>::new()), enc).unwrap().len(), 0);
+    // Bytes that are not UTF-8 (an array built without checks) give some count, and no panic.
+    let bad: &[u8] = b"ok\xff\xfe\xf8\x80 \xe6\x97 x\xf0\x9f\x98";
+    let offsets: Vec<i32> = vec![0, 2, 6, 11, bad.len() as i32];
+    // SAFETY: only this function reads the array, and it must not rely on the bytes being UTF-8.
+    let invalid = unsafe {
+        StringArray::new_unchecked(arrow_buffer::OffsetBuffer::new(offsets.into()), bad.to_vec().into(), None)
+    };
+    for enc in Encoding::ALL {
+        assert_eq!(token_counts(engine, &invalid, enc).unwrap().len(), 4);
+    }
     let err = token_counts(engine, &UInt32Array::from(vec![1]), enc).unwrap_err().to_string();
     assert!(err.contains("Utf8"), "{err}");
 }

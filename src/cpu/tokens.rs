@@ -57,20 +57,24 @@ struct Char {
     len: usize,
 }
 
-/// The code point starting at byte `i` of valid UTF-8.
+/// The code point starting at byte `i` of UTF-8 and its length. Text that is not valid UTF-8 (which an
+/// Arrow array built without checks may hold) gives some code point, never a panic: a sequence cut by the
+/// end counts what is left, and a value past U+10FFFF is clamped.
 #[inline]
 fn decode(t: &[u8], i: usize) -> (u32, usize) {
     let b0 = u32::from(t[i]);
-    let cont = |k: usize| u32::from(t[i + k] & 0x3f);
     if b0 < 0x80 {
-        (b0, 1)
-    } else if b0 < 0xe0 {
+        return (b0, 1);
+    }
+    let cont = |k: usize| u32::from(t.get(i + k).map_or(0, |b| b & 0x3f));
+    let (cp, len) = if b0 < 0xe0 {
         (((b0 & 0x1f) << 6) | cont(1), 2)
     } else if b0 < 0xf0 {
         (((b0 & 0x0f) << 12) | (cont(1) << 6) | cont(2), 3)
     } else {
         (((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
-    }
+    };
+    (cp.min(0x10_ffff), len.min(t.len() - i))
 }
 
 /// A class that is none of the classes, for the end of the row.

@@ -67,7 +67,9 @@ pub(crate) fn parts_counts(engine: &Engine, parts: &TextParts<'_>, encoding: Enc
                 counts[r] = cpu::tokens::count(vocab, classes, row);
             }
             for (r, s, e) in out.pieces {
-                counts[r] += u64::from(cpu::tokens::count_piece(vocab, &parts.values[s as usize..e as usize]));
+                // Within the values for valid UTF-8 (the device's pieces of other bytes may end past them).
+                let piece = parts.values.get(s as usize..e as usize).unwrap_or_default();
+                counts[r] += u64::from(cpu::tokens::count_piece(vocab, piece));
             }
             Ok(counts)
         }
