@@ -102,12 +102,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bpe = match enc {
             Encoding::O200kBase => bpe_openai::o200k_base(),
             Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+            other => return Err(format!("bpe-openai has no {other}").into()),
         };
         let (bpe_t, bpe_counts) =
             best(o.repeat, || texts.par_iter().map(|s| bpe.count(*s) as u32).collect::<Vec<u32>>());
         let tik = match enc {
             Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
             Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+            other => return Err(format!("tiktoken-rs has no {other}").into()),
         };
         let (tik_t, tik_counts) =
             best(o.repeat, || texts.par_iter().map(|s| tik.encode_ordinary(s).len() as u32).collect::<Vec<u32>>());

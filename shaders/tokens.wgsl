@@ -1,16 +1,15 @@
 // Token counts of OpenAI's byte-pair encodings over a chunk of a string column (shared/text.wgsl): the
 // same scanner and merges as the CPU twin, src/cpu/tokens.rs, whose header says what each step matches.
 //
-// - `split`: one invocation a row cuts it into the pieces of the encoding's split pattern, in passes of at
-//   most `budget` (see COST_*: lavapipe silently stops the loops of an invocation after about 65,535 loop
-//   steps), one loop with no loop inside. A first run
-//   counts each row's pieces; the host turns the counts into each row's first piece; a second run writes
-//   every piece as (start, end, row).
+// - `split`: one invocation a row cuts it into the pieces of the encoding's split pattern, in passes of
+//   bounded cost (see COST_*: lavapipe silently stops the loops of an invocation after about 65,535 loop
+//   steps), with one loop and no loop inside it. A first run counts each row's pieces; the host turns the
+//   counts into each row's first piece; a second run writes every piece as (start, end, row).
 // - `bpe`: one invocation a piece merges it in registers, the lowest-ranked pair of neighbouring parts
 //   first (the leftmost of equal ranks), and adds its parts to its row's count. A piece longer than
 //   SHORT_PIECE bytes is listed for `bpe_long` instead.
 // - `bpe_long`: one invocation a long piece merges it through a binary heap of candidate merges keyed by
-//   (rank, position) in device memory, in passes of at most `budget` steps: O(n log n) for n bytes.
+//   (rank, position) in device memory, in passes of bounded cost: O(n log n) for n bytes.
 //
 // `vocab` holds [pair mask, longest probe, 0, 0], the token of each byte (256 words), then the pair table:
 // 3 words a slot (left, right, merged), left = NONE when empty, open-addressed from pair_hash.
@@ -264,10 +263,11 @@ fn split(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
 
 // ---- merges
 
-// What the kernels with nested loops count against their budget: llvmpipe counts down from about 65,535
-// at every iteration of every loop of an invocation and then silently ends every loop, and an iteration
-// may count more than once there (a loop with a continuing block is lowered to two loops). A loop of k
-// iterations is charged COST_ITER * k + COST_LOOP: a measured upper bound, with room to spare.
+// What `split` and `bpe_long` count against their budget (`bpe` stays below lavapipe's limit by
+// construction): llvmpipe counts down from about 65,535 at every iteration of every loop of an invocation
+// and then silently ends every loop, and an iteration may count more than once there (a loop with a
+// continuing block is lowered to two loops). A loop of k iterations is charged COST_ITER * k + COST_LOOP,
+// which budgets of up to 65,535 were measured to respect; the host gives half of that.
 const COST_ITER: u32 = 2u;
 const COST_LOOP: u32 = 2u;
 

@@ -22,6 +22,7 @@ impl Case {
         match enc {
             Encoding::O200kBase => self.o200k,
             Encoding::Cl100kBase => self.cl100k,
+            other => unreachable!("no fixture counts for {other}"),
         }
     }
 }
@@ -62,6 +63,7 @@ fn tiktoken(enc: Encoding) -> &'static tiktoken_rs::CoreBPE {
     match enc {
         Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
         Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+        other => unreachable!("no tiktoken-rs encoding for {other}"),
     }
 }
 
@@ -148,6 +150,7 @@ fn equal_tiktoken_rs_on_random_tokens(engine: &Engine) {
         let vocab = match enc {
             Encoding::O200kBase => 199_998,
             Encoding::Cl100kBase => 100_256,
+            other => unreachable!("{other}"),
         };
         let rows: Vec<String> = (0..1500)
             .map(|_| {

@@ -21,8 +21,9 @@ use rustc_hash::FxHasher;
 
 use crate::error::{Error, Result};
 
-/// An OpenAI byte-pair encoding whose tokens the counters count.
+/// An OpenAI byte-pair encoding whose tokens the counters count (more may come: match with a wildcard).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Encoding {
     /// `o200k_base`: GPT-4o, GPT-4.1, GPT-5 and the `o` series.
     O200kBase,
