@@ -43,7 +43,7 @@ pub use column::{Column, Element};
 pub use engine::{ActiveBackend, AdapterInfo, BACKEND_ENV, Backend, Engine, EngineBuilder, EngineInfo};
 pub use error::{Error, Result};
 pub use kernels::values::Values;
-pub use kernels::{compact, elementwise, media, reduce, scan, search, sha256, strings, text_match, time};
+pub use kernels::{compact, elementwise, media, reduce, scan, search, sha256, strings, text_match, time, tokens};
 /// The `wgpu` this crate is built on, for [`EngineBuilder::build_on_device`] callers who need the same
 /// version.
 pub use wgpu;

@@ -35,6 +35,8 @@ use streamliner::strings::{LengthUnit, lengths as length_kernel};
 use streamliner::window::{Semantics, StepUnit, StreamWindow, WindowSpec, WindowStream, WindowTables, Windows};
 use streamliner::{Backend, Engine, Error};
 
+mod tokens;
+
 /// A library error as the Python exception that fits it: `FileNotFoundError` / `OSError` for files,
 /// `RuntimeError` for the GPU, `ValueError` for everything the caller gave (input, parameters).
 fn py_err(e: Error) -> PyErr {
@@ -942,6 +944,7 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_duration_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     llm::register(m)?;
+    tokens::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

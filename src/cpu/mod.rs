@@ -13,7 +13,9 @@ pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod text_match;
 pub(crate) mod time;
+pub(crate) mod tokens;
 pub(crate) mod uuid5;
+pub(crate) mod vocab;
 
 /// Inputs at least this long are split across threads.
 pub(crate) const PARALLEL_MIN: usize = 1 << 18;

@@ -19,6 +19,7 @@ pub(crate) mod strings;
 pub(crate) mod text;
 pub(crate) mod text_match;
 pub(crate) mod timing;
+pub(crate) mod tokens;
 pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
@@ -65,6 +66,8 @@ pub(crate) struct GpuContext {
     recording: Mutex<Option<Recording>>,
     /// Timestamp queries of an open device-timing scope ([`timing`]).
     timer: timing::Slot,
+    /// The token counters' tables on this device.
+    pub(crate) tokens: tokens::Resident,
 }
 
 /// Command buffers recorded on one thread and not yet submitted: they go to the queue together, in one
@@ -300,6 +303,7 @@ impl GpuContext {
             errors,
             recording: Mutex::new(None),
             timer: timing::Slot::default(),
+            tokens: tokens::Resident::default(),
         }))
     }
 

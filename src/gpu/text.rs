@@ -35,7 +35,17 @@ pub(crate) fn chunks(
     max_rows: u64,
 ) -> Result<(Vec<TextChunk>, Vec<usize>)> {
     // One segment of words, less the extra word past the end.
-    let max_bytes = (ctx.segment_elems - 1) * 4;
+    chunks_within(ctx, parts, max_rows, (ctx.segment_elems - 1) * 4)
+}
+
+/// [`chunks`] of at most `max_bytes` bytes each (at most one segment of words); a longer row is left out.
+pub(crate) fn chunks_within(
+    ctx: &Arc<GpuContext>,
+    parts: &TextParts<'_>,
+    max_rows: u64,
+    max_bytes: u64,
+) -> Result<(Vec<TextChunk>, Vec<usize>)> {
+    let max_bytes = max_bytes.min((ctx.segment_elems - 1) * 4);
     let max_rows = max_rows.max(1) as usize;
     let n = parts.offsets.len() - 1;
     let off = &parts.offsets;

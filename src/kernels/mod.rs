@@ -12,4 +12,5 @@ pub mod sha256;
 pub mod strings;
 pub mod text_match;
 pub mod time;
+pub mod tokens;
 pub mod values;

@@ -42,6 +42,7 @@ __all__ = [
     "as_array",
     "as_table",
     "command_mask",
+    "count_tokens",
     "extract_urls",
     "lengths",
     "local_to_utc",
@@ -52,6 +53,7 @@ __all__ = [
     "read_whatsapp",
     "render_prompts",
     "sha256",
+    "token_counts",
     "window",
     "window_signature",
     "window_stream",
@@ -558,6 +560,38 @@ def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engin
     :func:`as_array` takes it (a pyarrow array, a Polars Series...); the result is a pyarrow array (chunked
     for chunked input)."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
+
+
+def token_counts(
+    text: Any, encoding: str = "o200k_base", backend: str = "auto", engine: Engine | None = None
+) -> Arrays:
+    """The tokens of each text in OpenAI's ``encoding``, as a ``pyarrow.UInt32Array`` (nulls stay null).
+
+    ``encoding`` is ``"o200k_base"`` (GPT-4o, GPT-4.1, GPT-5, the ``o`` series) or ``"cl100k_base"`` (GPT-4,
+    GPT-3.5-turbo); the counts are ``len(tiktoken.get_encoding(encoding).encode_ordinary(t))``, so special
+    tokens such as ``<|endoftext|>`` count as the text they are made of. The vocabularies ship inside the
+    package (nothing is downloaded). ``text``: as :func:`lengths` takes it; a ``ChunkedArray`` gives a
+    ``ChunkedArray``.
+
+    Counts of parts of a text need not add up to the count of the whole: to budget a prompt, count the
+    prompt itself with :func:`count_tokens`.
+
+    >>> import pyarrow as pa, streamliner
+    >>> streamliner.token_counts(pa.array(["Hello, world!", None, ""])).to_pylist()
+    [4, None, 0]
+    """
+    return _per_chunk(_ext.token_counts, text, encoding, backend=backend, engine=engine)
+
+
+def count_tokens(text: str, encoding: str = "o200k_base") -> int:
+    """The tokens of the whole of ``text`` in OpenAI's ``encoding`` (see :func:`token_counts`), counted on
+    the CPU: what a prompt made of ``text`` costs.
+
+    >>> import streamliner
+    >>> streamliner.count_tokens("Hello, world!", encoding="cl100k_base")
+    4
+    """
+    return _ext.count_tokens(text, encoding)
 
 
 def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
