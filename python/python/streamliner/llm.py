@@ -60,7 +60,8 @@ class Prompts:
         return len(self._ext)
 
     def __getitem__(self, i: int) -> str:
-        return self._ext.prompt(i)
+        prompt: str = self._ext.prompt(i)
+        return prompt
 
     def __repr__(self) -> str:
         return f"<streamliner.Prompts: {len(self)} windows over {self._ext.messages()} messages>"
