@@ -18,9 +18,10 @@
 //! a space; `.json` and `.arrow` too, written at the end) or as CSV to stdout; a summary line goes to
 //! stderr, and progress lines on long runs.
 //!
-//! The export is streamed, so memory does not grow with it (beyond 8 bytes a message): a first pass
-//! reads every message's time (the table is in time order, and an export can go back in time at a clock
-//! change), a second builds the table in batches, written as they come (Parquet row groups, CSV rows).
+//! The export is read once: cut into chunks of whole lines, parsed on every core, and stitched in order.
+//! The table is in time order (an export can go back in time at a clock change) and its message ids count
+//! from the earliest message, so it is written once every message is read: the messages wait in memory up
+//! to 512 MiB, then in a temporary file, and the table is built on every core and written batch by batch.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -28,9 +29,10 @@ use std::time::{Duration, Instant};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use streamliner::Backend;
-use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, message_table, opt_out_keys};
+use streamliner::etl::{MessageTableBuilder, MessageTableOptions, opt_out_keys};
 use streamliner::io::TableWriter;
-use streamliner::io::whatsapp::{Chat, DateOrder, WhatsAppOptions, WhatsAppStream, parse_date_order_flag};
+use streamliner::io::chat;
+use streamliner::io::whatsapp::{DateOrder, WhatsAppOptions, WhatsAppStream, parse_date_order_flag};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -75,9 +77,6 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     Ok(Options { export: export.ok_or(USAGE)?, tz, group, opt_out, backend, output, date_order, allow_unused_lines })
 }
 
-/// Messages read from the export at a time.
-const CHUNK: usize = 65_536;
-
 /// Where the table goes: FILE by extension (`.parquet` in row groups as batches come, `.csv`, `.jsonl`,
 /// `.arrow`...), or CSV on stdout. Made at the first batch, whose schema it takes.
 fn writer(output: Option<&Path>, schema: SchemaRef) -> streamliner::Result<TableWriter> {
@@ -99,14 +98,14 @@ impl Progress {
         Progress { started, last: started, messages: 0 }
     }
 
-    fn add(&mut self, pass: &str, messages: usize) {
+    fn add(&mut self, stage: &str, messages: usize) {
         self.messages += messages as u64;
         let now = Instant::now();
         if now.duration_since(self.last) >= Duration::from_secs(5) {
             self.last = now;
             let secs = now.duration_since(self.started).as_secs_f64();
             eprintln!(
-                "prepare: {pass}: {} messages, {:.0} messages/s, {secs:.0} s in this pass",
+                "prepare: {stage}: {} messages, {:.0} messages/s, {secs:.0} s so far",
                 self.messages,
                 self.messages as f64 / secs.max(1e-9)
             );
@@ -143,51 +142,44 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         allow_unused_lines: opts.allow_unused_lines,
         ..Default::default()
     };
-    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
+    let columns = [chat::TS, chat::AUTHOR, chat::TEXT, chat::LOCAL_TIME, chat::ORIGINAL_LINE];
+    let mut stream = WhatsAppStream::open(&opts.export, &wa)?.with_columns(&columns)?;
     let table_opts = MessageTableOptions {
         group: opts.group.clone().unwrap_or_else(|| stream.group_name().to_string()),
-        tz: opts.tz.clone(),
         opt_out,
         drop_commands: true,
+        ..Default::default()
     };
 
-    // Pass 1: every message's time, for the table's order.
-    let mut first = MessageOrderBuilder::new(&engine, &table_opts)?;
+    // The export, read once.
+    let mut builder = MessageTableBuilder::new(&engine, &table_opts);
     let mut progress = Progress::new(started);
-    while let Some(chunk) = stream.next_messages(CHUNK)? {
-        first.push(&chunk)?;
-        progress.add("pass 1 of 2 (times)", chunk.len());
+    for batch in stream.by_ref() {
+        let batch = batch?;
+        builder.push(&batch)?;
+        progress.add("reading", batch.num_rows());
     }
     let chat = stream.summary();
-    let order = first.finish()?;
 
-    // Pass 2: the table, batch by batch (the date order found by the first pass, not inferred again).
-    let wa = WhatsAppOptions { date_order: chat.date_order, ..wa };
-    let mut stream = WhatsAppStream::open(&opts.export, &wa)?;
-    let mut builder = MessageTableBuilder::new(&engine, &table_opts, order)?;
+    // The table, batch by batch.
+    let mut table = builder.finish()?;
     let mut sink: Option<TableWriter> = None;
     let mut progress = Progress::new(Instant::now());
-    while let Some(chunk) = stream.next_messages(CHUNK)? {
-        if let Some(batch) = builder.push(&chunk)? {
-            write(&mut sink, opts.output.as_deref(), &batch)?;
-        }
-        progress.add("pass 2 of 2 (table)", chunk.len());
-    }
-    let (last, summary) = builder.finish()?;
-    if let Some(batch) = last {
+    for batch in table.by_ref() {
+        let batch = batch?;
         write(&mut sink, opts.output.as_deref(), &batch)?;
+        progress.add("writing the table", batch.num_rows());
     }
-    let sink = match sink {
-        Some(w) => w,
-        // No message: the table's columns all the same.
-        None => writer(opts.output.as_deref(), message_table(&engine, &Chat::default(), &table_opts)?.0.schema())?,
-    };
-    sink.finish()?;
+    let summary = table.summary();
+    if let Some(sink) = sink {
+        sink.finish()?;
+    }
     let elapsed = started.elapsed();
     let backend = common::backend_label(&engine);
     eprintln!(
-        "prepare: group {:?}, {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, {} lines before the first message, {} lines like a header that did not parse, {} lines unused of {} non-empty, backend {backend}, elapsed {:.1} ms",
+        "prepare: group {:?}{}, {} messages, {} authors, dropped {} ({} commands, {} opted out, {} empty), {} system notices, {} lines before the first message, {} lines like a header that did not parse, {} lines unused of {} non-empty, backend {backend}, elapsed {:.1} ms",
         table_opts.group,
+        chat.member.as_ref().map(|m| format!(" (zip member {m:?})")).unwrap_or_default(),
         summary.messages,
         summary.authors,
         summary.dropped_commands + summary.dropped_opted_out + chat.dropped_empty as usize,

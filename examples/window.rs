@@ -193,7 +193,8 @@ fn streamed(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<Outco
     // The window table's schema (partition column and timestamp type included), from an empty history.
     let schema = engine.window(&RecordBatch::new_empty(reader.schema()), &opts.spec)?.table().schema();
     let mut out = writer(opts, schema)?;
-    let mut tables = engine.window_stream(reader, &opts.spec)?.tables(65_536);
+    let name = reader.name().to_string();
+    let mut tables = engine.window_stream(reader, &opts.spec)?.input_name(name).tables(65_536);
     let now = Instant::now();
     let mut progress = Progress { started: now, last: now };
     let mut windows = 0u64;

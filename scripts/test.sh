@@ -6,10 +6,13 @@
 # STREAMLINER_SKIP_GPU=1 skips the GPU tests instead (each one says so); extra arguments go to
 # `cargo test`.
 #
-# Then the Python package's tests: a virtual environment (target/python-test-venv, reused; STREAMLINER_VENV
-# overrides it) gets `pip install ./python[test,ray]`, built by maturin in cargo's target directory, and
-# `pytest python/tests` runs, comparing against the Rust examples. It needs Python >= 3.11 (PYTHON picks the
-# interpreter, default python3); STREAMLINER_SKIP_PYTHON=1 skips it, and says so.
+# Then the Python package, tested as users install it: scripts/wheel.sh --check builds the manylinux wheel
+# into dist/ and windows the sample with it in a virtual environment without Rust; a virtual environment
+# (target/python-test-venv, reused; STREAMLINER_VENV overrides it) gets that wheel with its `test` and `ray`
+# extras; `mypy --strict` checks the installed package (stubs included), mypy's stubtest checks the stubs
+# against the extension, and `pytest python/tests` runs, comparing against the Rust examples. It needs
+# Python >= 3.11 (PYTHON picks the interpreter, default python3); STREAMLINER_SKIP_PYTHON=1 skips it, and
+# says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +54,17 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-# maturin builds the extension in CARGO_TARGET_DIR, reusing what cargo built above.
-"$venv/bin/python" -m pip install -q "./python[test,ray]"
+bash scripts/wheel.sh --check
+wheel="$(echo dist/streamliner-*.whl)"
+"$venv/bin/python" -m pip install -q "$wheel[test,ray]"
+# The previous run's wheel has the same version: replace it.
+"$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
+repo="$PWD"
+(
+    # Outside the checkout, so that nothing can be imported from the source tree.
+    cd "$venv"
+    bin/python -c 'import sys, streamliner; assert streamliner.__file__.startswith(sys.prefix), streamliner.__file__'
+    bin/python -m mypy --strict -p streamliner
+    bin/python -m mypy.stubtest --allowlist "$repo/python/stubtest-allowlist.txt" streamliner._streamliner
+)
 STREAMLINER_REQUIRE_EXAMPLES=1 "$venv/bin/python" -m pytest -q -rs python/tests

@@ -384,6 +384,15 @@ impl Engine {
         Recording { _gpu: self.gpu().map(|ctx| ctx.record()) }
     }
 
+    /// Refuses an output of `elements` values of `elem_bytes` bytes (`what`, e.g. "iota's output") that
+    /// would not fit where it is made: the device's memory on a GPU, the host's on the CPU.
+    pub(crate) fn check_fits(&self, what: &str, elements: u64, elem_bytes: u64) -> Result<()> {
+        match self.gpu() {
+            Some(ctx) => ctx.check_fits(what, elements, elem_bytes),
+            None => crate::host::check_host(what, elements, elem_bytes),
+        }
+    }
+
     /// Waits until all work submitted to the device has finished (a no-op on the CPU).
     ///
     /// # Errors

@@ -44,12 +44,18 @@ pub enum Error {
         /// The value at `row - 1`.
         previous: i128,
     },
-    /// A stream of rows went back in time where rows must come in timestamp order.
+    /// A stream of rows went back in time where rows must come in timestamp order. The message names the
+    /// input (when the stream was given its name), the column, the row and both times as dates.
     #[error(
-        "{what}: input row {row} holds {ts}, earlier than the row before it ({previous}); streamed windows need rows in \
-         timestamp order (within each partition): sort the input, or use the in-memory call, which sorts"
+        "{}{what}: input row {row} holds {}, earlier than the row before it ({}); streamed windows need rows in \
+         timestamp order (within each partition): sort the input, or use the in-memory call, which sorts",
+        input.as_ref().map(|name| format!("{name}: ")).unwrap_or_default(),
+        shown_time(*ts, *unit),
+        shown_time(*previous, *unit)
     )]
     OutOfOrder {
+        /// The input (a file), when known.
+        input: Option<String>,
         /// The column (and partition) at fault.
         what: String,
         /// The 0-based input row (counted over the whole stream).
@@ -58,6 +64,8 @@ pub enum Error {
         ts: i64,
         /// The timestamp of the row before it.
         previous: i64,
+        /// The column's unit.
+        unit: arrow_schema::TimeUnit,
     },
     /// An input holds a null where none is allowed.
     #[error("{what} holds a null at row {row}")]
@@ -118,6 +126,18 @@ impl From<arrow_schema::ArrowError> for Error {
     /// An error of an Arrow reader or kernel that the caller handed over (e.g. a `RecordBatchReader`'s).
     fn from(e: arrow_schema::ArrowError) -> Self {
         Error::io("Arrow input", e)
+    }
+}
+
+/// A timestamp of a column in `unit` as an error shows it: RFC 3339 in UTC (to the microsecond, with the
+/// nanoseconds left over when there are some).
+fn shown_time(value: i64, unit: arrow_schema::TimeUnit) -> String {
+    let text = crate::timefmt::format_timestamp(value, unit);
+    match unit {
+        arrow_schema::TimeUnit::Nanosecond if value.rem_euclid(1000) != 0 => {
+            format!("{text} + {} ns", value.rem_euclid(1000))
+        }
+        _ => text,
     }
 }
 

@@ -30,11 +30,15 @@ mod engine;
 pub mod error;
 pub mod etl;
 mod gpu;
+mod host;
 pub mod io;
 pub mod kernels;
+pub mod llm;
 mod ops;
 mod pystr;
+mod pyunicode;
 mod text;
+mod timefmt;
 pub mod window;
 
 pub use column::{Column, Element};
@@ -42,7 +46,9 @@ pub use engine::{ActiveBackend, BACKEND_ENV, Backend, Engine, EngineBuilder, Eng
 pub use error::{Error, Result};
 pub use gpu::AdapterInfo;
 pub use kernels::values::Values;
-pub use kernels::{compact, elementwise, reduce, scan, search, strings, successor, text_match, time, uuid5};
+pub use kernels::{
+    compact, elementwise, media, reduce, scan, search, sha256, strings, successor, text_match, time, tokens, uuid5,
+};
 /// The `wgpu` this crate is built on, for [`EngineBuilder::build_on_device`] callers who need the same
 /// version.
 pub use wgpu;

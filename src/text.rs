@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, GenericStringArray, OffsetSizeTrait, StringViewArray};
 use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
@@ -73,16 +74,41 @@ fn copied_parts<'a>(n: usize, nulls: Option<NullBuffer>, row: impl Fn(usize) -> 
     TextParts { offsets, values: Cow::Owned(values), nulls }
 }
 
-/// The parts of a `Utf8`, `LargeUtf8` or `Utf8View` array.
+/// What a text column may be, as errors say it.
+pub(crate) const TEXT_TYPES: &str = "expected Utf8, LargeUtf8 or Utf8View, or a dictionary of one of them";
+
+/// Whether `t` is a type of text the kernels read: `Utf8`, `LargeUtf8`, `Utf8View`, or a dictionary of
+/// one of them (decoded when read).
+pub(crate) fn is_text_type(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, values) => {
+            matches!(**values, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        }
+        _ => false,
+    }
+}
+
+/// The parts of a `Utf8`, `LargeUtf8` or `Utf8View` array, or of a dictionary of one of them (decoded: its
+/// values taken for every row, a copy).
 pub(crate) fn text_parts(text: &dyn Array) -> Result<TextParts<'_>> {
     let any = text.as_any();
+    let invalid = || Error::invalid("text column type", text.data_type(), TEXT_TYPES);
     match text.data_type() {
         DataType::Utf8 => any.downcast_ref::<GenericStringArray<i32>>().map(generic_parts),
         DataType::LargeUtf8 => any.downcast_ref::<GenericStringArray<i64>>().map(generic_parts),
         DataType::Utf8View => any.downcast_ref::<StringViewArray>().map(view_parts),
+        t if is_text_type(t) => {
+            let dict = text.as_any_dictionary_opt().ok_or_else(invalid)?;
+            let decoded = arrow_select::take::take(dict.values().as_ref(), dict.keys(), None)
+                .map_err(|e| Error::invalid("text column", "dictionary", format!("cannot be decoded: {e}")))?;
+            let parts = text_parts(decoded.as_ref())?;
+            let values = Cow::Owned(parts.values.into_owned());
+            return Ok(TextParts { offsets: parts.offsets, values, nulls: parts.nulls });
+        }
         _ => None,
     }
-    .ok_or_else(|| Error::invalid("text column type", text.data_type(), "expected Utf8, LargeUtf8 or Utf8View"))
+    .ok_or_else(invalid)
 }
 
 /// The running byte length of the rows of `text` (a string array) from `start`: `n + 1` values, `start`

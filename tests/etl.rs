@@ -15,8 +15,8 @@ use arrow_array::{
 use common::Rng;
 use streamliner::Engine;
 use streamliner::etl::{
-    MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, MessageTableSummary, author_uuids, command_mask,
-    date_range_mask, message_ids, message_table, opt_out_keys, opt_out_mask, slugify, window_aggregates,
+    MessageTableBuilder, MessageTableOptions, MessageTableSummary, author_uuids, command_mask, date_range_mask,
+    message_ids, message_table, opt_out_keys, opt_out_mask, slugify, window_aggregates,
 };
 use streamliner::io::whatsapp::{Chat, WhatsAppOptions, parse_whatsapp, read_whatsapp};
 use streamliner::window::{Semantics, WindowSpec};
@@ -160,6 +160,7 @@ fn message_table_of_the_sample(engine: &Engine) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt");
     let chat = read_whatsapp(path.as_ref(), &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
     let opts = MessageTableOptions { group: "Blog club".into(), opt_out: opt_out_keys(["Bob"]), ..Default::default() };
+    let chat = chat.to_record_batch().unwrap();
     let (table, summary) = message_table(engine, &chat, &opts).unwrap();
     // Python: uuid.uuid5(uuid.NAMESPACE_OID, "whatsapp:" + name.strip()), for every author of the sample.
     let fixtures =
@@ -194,33 +195,30 @@ fn message_table_of_the_sample(engine: &Engine) {
     }
 }
 
-/// The message table through the streaming builder: a first pass in chunks of `chunk`, then the builder
-/// in chunks of `chunk` with batches of `batch` rows; the batches concatenated.
+/// The message table through the streaming builder: the chat pushed in slices of `chunk` rows, the table in
+/// batches of `batch` rows (held in memory up to `memory` bytes, the rest in a temporary file); the
+/// batches concatenated.
 fn streamed_table(
     engine: &Engine,
-    chat: &Chat,
+    chat: &RecordBatch,
     opts: &MessageTableOptions,
     chunk: usize,
     batch: usize,
+    memory: usize,
 ) -> (RecordBatch, MessageTableSummary) {
-    let mut first = MessageOrderBuilder::new(engine, opts).unwrap();
-    for c in chat.messages.chunks(chunk) {
-        first.push(c).unwrap();
+    let opts = MessageTableOptions { memory_limit: memory, ..opts.clone() };
+    let mut builder = MessageTableBuilder::new(engine, &opts).with_batch_size(batch);
+    let mut at = 0;
+    while at < chat.num_rows() {
+        let n = chunk.min(chat.num_rows() - at);
+        builder.push(&chat.slice(at, n)).unwrap();
+        at += n;
     }
-    let order = first.finish().unwrap();
-    assert_eq!(order.messages(), chat.messages.len() as u64);
-    let mut builder = MessageTableBuilder::new(engine, opts, order).unwrap().with_batch_size(batch);
-    let mut batches = Vec::new();
-    for c in chat.messages.chunks(chunk) {
-        if let Some(b) = builder.push(c).unwrap() {
-            assert!(b.num_rows() > 0);
-            batches.push(b);
-        }
-    }
-    let (last, summary) = builder.finish().unwrap();
-    batches.extend(last);
+    let mut table = builder.finish().unwrap();
+    let batches: Vec<RecordBatch> = table.by_ref().map(|b| b.unwrap()).collect();
     assert!(!batches.is_empty(), "at least the schema");
-    (arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap(), summary)
+    assert!(batches.len() == 1 || batches.iter().all(|b| b.num_rows() > 0));
+    (arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap(), table.summary())
 }
 
 /// An export in New York across the fall-back of 2024-11-03: the wall clock runs 00:00..01:59, then
@@ -254,35 +252,39 @@ fn fall_back_export() -> String {
 
 fn streamed_table_equals_message_table(engine: &Engine) {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt");
-    let sample = read_whatsapp(sample.as_ref(), &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
-    let ny = "America/New_York";
-    let fall_back =
-        parse_whatsapp(&fall_back_export(), "t", &WhatsAppOptions { tz: ny.into(), ..Default::default() }).unwrap();
-    assert!(fall_back.messages.windows(2).any(|w| w[1].ts_micros < w[0].ts_micros), "goes back in time");
-    let empty = Chat::default();
+    let read = |tz: &str| {
+        let o = WhatsAppOptions { normalize: true, tz: tz.into(), ..Default::default() };
+        read_whatsapp(sample.as_ref(), &o).unwrap().to_record_batch().unwrap()
+    };
+    let (sample_utc, sample_lisbon) = (read("UTC"), read("Europe/Lisbon"));
+    let fall =
+        |tz: &str| parse_whatsapp(&fall_back_export(), "t", &WhatsAppOptions { tz: tz.into(), ..Default::default() });
+    let fall_ny = fall("America/New_York").unwrap();
+    assert!(fall_ny.messages.windows(2).any(|w| w[1].ts_micros < w[0].ts_micros), "goes back in time");
+    let (fall_ny, fall_utc) = (fall_ny.to_record_batch().unwrap(), fall("UTC").unwrap().to_record_batch().unwrap());
+    let empty = Chat::default().to_record_batch().unwrap();
     let cases = [
         (
-            &sample,
+            &sample_utc,
             MessageTableOptions { group: "Blog club".into(), opt_out: opt_out_keys(["Bob"]), ..Default::default() },
         ),
-        (&sample, MessageTableOptions { tz: "Europe/Lisbon".into(), drop_commands: false, ..Default::default() }),
-        (
-            &fall_back,
-            MessageTableOptions {
-                group: "Fall".into(),
-                tz: ny.into(),
-                opt_out: opt_out_keys(["Cy"]),
-                ..Default::default()
-            },
-        ),
-        (&fall_back, MessageTableOptions { tz: "UTC".into(), ..Default::default() }),
+        (&sample_lisbon, MessageTableOptions { drop_commands: false, ..Default::default() }),
+        (&fall_ny, MessageTableOptions { group: "Fall".into(), opt_out: opt_out_keys(["Cy"]), ..Default::default() }),
+        (&fall_utc, MessageTableOptions::default()),
         (&empty, MessageTableOptions::default()),
     ];
     for (chat, opts) in &cases {
         let (want, want_summary) = message_table(engine, chat, opts).unwrap();
-        for (chunk, batch) in [(1, 1), (3, 3), (3, 7), (1000, 1000), (1000, 65_536), (7, 2)] {
-            let (got, summary) = streamed_table(engine, chat, opts, chunk, batch);
-            assert_eq!(got, want, "{} messages, {opts:?}, chunks {chunk}, batches {batch}", chat.messages.len());
+        for (chunk, batch, memory) in
+            [(1, 1, 1 << 30), (3, 3, 1), (3, 7, 4096), (1000, 1000, 1 << 30), (1000, 65_536, 1), (7, 2, 20_000)]
+        {
+            let (got, summary) = streamed_table(engine, chat, opts, chunk, batch, memory);
+            assert_eq!(
+                got,
+                want,
+                "{} messages, {opts:?}, chunks {chunk}, batches {batch}, memory {memory}",
+                chat.num_rows()
+            );
             assert_eq!(summary, want_summary);
         }
         if engine.is_gpu() {
@@ -290,24 +292,21 @@ fn streamed_table_equals_message_table(engine: &Engine) {
         }
     }
     // The fall-back rows are in (UTC time, input order) order, with ids numbered in it.
-    let (t, _) = message_table(engine, &fall_back, &cases[3].1).unwrap();
+    let (t, _) = message_table(engine, &fall_ny, &cases[3].1).unwrap();
     let ts = t.column_by_name("ts").unwrap().as_primitive::<arrow_array::types::TimestampMicrosecondType>();
     assert!(ts.values().windows(2).all(|w| w[0] <= w[1]));
 }
 
-fn builder_checks_its_passes(engine: &Engine) {
-    let chat = parse_whatsapp(&fall_back_export(), "t", &WhatsAppOptions::default()).unwrap();
+fn builder_checks_its_input(engine: &Engine) {
+    let chat =
+        parse_whatsapp(&fall_back_export(), "t", &WhatsAppOptions::default()).unwrap().to_record_batch().unwrap();
     let opts = MessageTableOptions::default();
-    let mut first = MessageOrderBuilder::new(engine, &opts).unwrap();
-    first.push(&chat.messages[..10]).unwrap();
-    let order = first.finish().unwrap();
-    let mut b = MessageTableBuilder::new(engine, &opts, order.clone()).unwrap();
-    assert!(b.push(&chat.messages[..11]).is_err(), "more messages than the first pass");
-    let mut b = MessageTableBuilder::new(engine, &opts, order).unwrap();
-    b.push(&chat.messages[..9]).unwrap();
-    assert!(b.finish().is_err(), "fewer messages than the first pass");
+    let mut b = MessageTableBuilder::new(engine, &opts);
+    let no_text = chat.project(&[0, 1]).unwrap();
+    let err = b.push(&no_text).unwrap_err();
+    assert!(err.to_string().contains("text"), "{err}");
     assert!(
-        MessageOrderBuilder::new(engine, &MessageTableOptions { tz: "Mars/Base".into(), ..Default::default() })
+        parse_whatsapp(&fall_back_export(), "t", &WhatsAppOptions { tz: "Mars/Base".into(), ..Default::default() })
             .is_err()
     );
 }
@@ -324,7 +323,7 @@ fn message_table_as_the_pipeline(engine: &Engine) {
     let export = fixture["export"].as_str().unwrap();
     let chat = parse_whatsapp(export, "t", &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
     let opts = MessageTableOptions { group: "Grupo Ação".into(), drop_commands: false, ..Default::default() };
-    let (table, _) = message_table(engine, &chat, &opts).unwrap();
+    let (table, _) = message_table(engine, &chat.to_record_batch().unwrap(), &opts).unwrap();
     let want = fixture["messages"].as_array().unwrap();
     assert_eq!(table.num_rows(), want.len());
     let col = |name: &str| table.column_by_name(name).unwrap().as_string::<i32>().clone();
@@ -355,5 +354,5 @@ on_every_backend!(
     aggregates,
     message_table_of_the_sample,
     streamed_table_equals_message_table,
-    builder_checks_its_passes
+    builder_checks_its_input
 );

@@ -13,7 +13,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use streamliner::scan::ScanKind;
 use streamliner::search::{Bound, Check};
 use streamliner::strings::LengthUnit;
-use streamliner::{Engine, compact, elementwise as ew, reduce, scan, search, strings, text_match, time, uuid5};
+use streamliner::{Engine, compact, elementwise as ew, media, reduce, scan, search, sha256, strings, text_match, time, uuid5};
 
 fn runner(cases: u32) -> TestRunner {
     let config = Config { cases, failure_persistence: None, ..Config::default() };
@@ -61,6 +61,7 @@ fn texts() -> impl Strategy<Value = Vec<Option<String>>> {
         Just("/EgReGoRa ".to_string()),
         Just("\u{feff}\u{200e}\u{202f}\u{0}".to_string()),
         Just("😀é€".to_string()),
+        Just("IMG-1-WA2.jpg (file attached)\u{200e}VID-٣-wa4.x".to_string()),
         "[ -~]{0,6}",
         ".{0,4}",
     ];
@@ -147,6 +148,8 @@ fn string_kernels(engine: &Engine) {
                 same(engine, "uuid5", |e| uuid5::uuid5(e, a.as_ref(), [7; 16], &prefix).map(|x| x.to_data()))?;
                 let set: Vec<[u8; 16]> = vec![[0; 16], [0xab; 16]];
                 same(engine, "uuid_in_set", |e| text_match::uuid_in_set(e, a.as_ref(), &set))?;
+                same(engine, "media_references", |e| media::media_references(e, a.as_ref()).map(|l| l.to_data()))?;
+                same(engine, "sha256", |e| sha256::sha256_hex(e, a.as_ref()))?;
             }
             Ok(())
         })

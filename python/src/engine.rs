@@ -77,6 +77,7 @@ impl PyEngine {
                 ad.set_item("max_storage_buffer_binding_size", a.max_storage_buffer_binding_size)?;
                 ad.set_item("max_buffer_size", a.max_buffer_size)?;
                 ad.set_item("segment_elements", a.segment_elements)?;
+                ad.set_item("memory", a.memory)?;
                 d.set_item("adapter", ad)?;
             }
             None => d.set_item("adapter", py.None())?,

@@ -53,3 +53,10 @@ pub(crate) fn panic_err(payload: Box<dyn std::any::Any + Send>) -> PyErr {
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Panics on purpose, through the same path as every library call (`run`): the tests check that a panic
+/// reaches Python as `RuntimeError` and that the interpreter lives on. Hidden: not in the stubs or the API.
+#[pyfunction]
+pub(crate) fn _panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    run(py, || -> streamliner::Result<()> { panic!("{message}") })
+}

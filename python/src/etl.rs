@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use streamliner::etl::{MessageTableOptions, author_uuids, message_table, opt_out_keys};
-use streamliner::io::whatsapp::{DateOrder, WhatsAppOptions};
+use streamliner::etl::{MessageTableBuilder, MessageTableOptions, author_uuids, opt_out_keys};
+use streamliner::io::whatsapp::{DateOrder, WhatsAppOptions, WhatsAppStream};
 use streamliner::io::{InputFormat, ReadOptions, read_history};
 use streamliner::strings::{LengthUnit, lengths as length_kernel};
 
@@ -93,16 +93,18 @@ fn prepare<'py>(
         normalize: true,
         ..WhatsAppOptions::default()
     };
-    let mut table_opts = MessageTableOptions { tz: tz.into(), ..MessageTableOptions::default() };
-    if let Some(g) = group {
-        table_opts.group = g;
-    }
-    if let Some(lines) = &opt_out {
-        table_opts.opt_out = opt_out_keys(lines.iter().map(String::as_str));
-    }
+    let mut table_opts = MessageTableOptions::default();
     let (table, summary) = run(py, || {
-        let chat = streamliner::io::whatsapp::read_whatsapp(&path, &read_opts)?;
-        message_table(&engine, &chat, &table_opts)
+        let mut stream = WhatsAppStream::open(&path, &read_opts)?;
+        table_opts.group = group.clone().unwrap_or_else(|| stream.group_name().to_string());
+        if let Some(lines) = &opt_out {
+            table_opts.opt_out = opt_out_keys(lines.iter().map(String::as_str));
+        }
+        let mut builder = MessageTableBuilder::new(&engine, &table_opts);
+        for batch in stream.by_ref() {
+            builder.push(&batch?)?;
+        }
+        builder.finish()?.into_batch()
     })?;
     let d = PyDict::new(py);
     d.set_item("messages", summary.messages)?;

@@ -7,8 +7,9 @@
 //! thinly (see `python/python/streamliner/__init__.py`).
 //!
 //! The modules: `errors` (exceptions, running library code), `engine` (`Engine`), `arrow` (data across
-//! the boundary), `spec` (`WindowSpec`), `windows` (`window`, `window_stream`), `etl` (readers and column
-//! kernels).
+//! the boundary), `validate` (Arrow input checked at the boundary), `spec` (`WindowSpec`), `windows` (`window`,
+//! `window_stream`), `etl` (readers and column kernels), `llm` (prompts, signatures, media references),
+//! `tokens` (token counts).
 
 /// The extension's allocator. The window and ETL kernels allocate outputs of many megabytes a call;
 /// glibc's malloc returns such blocks to the kernel on free and pays a page fault per page on the next
@@ -21,7 +22,10 @@ mod arrow;
 mod engine;
 mod errors;
 mod etl;
+mod llm;
 mod spec;
+mod tokens;
+mod validate;
 mod windows;
 
 use pyo3::prelude::*;
@@ -32,6 +36,9 @@ fn _streamliner(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     windows::register(m)?;
     etl::register(m)?;
+    llm::register(m)?;
+    tokens::register(m)?;
+    m.add_function(wrap_pyfunction!(errors::_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

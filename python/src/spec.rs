@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBool, PyInt, PyString};
 use streamliner::strings::LengthUnit;
 use streamliner::window::{DEFAULT_MAX_WINDOWS, Semantics, StepUnit, Weight, WindowSpec};
 
@@ -40,17 +40,29 @@ fn duration_of(obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
     )))
 }
 
-/// A Python integer parameter as a u64 of at least `min`, the error naming the parameter.
-fn count(obj: &Bound<'_, PyAny>, name: &str, min: u64) -> PyResult<u64> {
-    let v: i128 = obj.extract().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{name} must be an integer, not {}",
-            obj.get_type().name().map_or("?".into(), |n| n.to_string())
-        ))
-    })?;
-    u64::try_from(v).ok().filter(|&v| v >= min).ok_or_else(|| {
-        PyValueError::new_err(format!("invalid {name} = {v}: must be an integer from {min} to 2**64 - 1"))
-    })
+/// A whole-number parameter of at least `min` (`step`, `max_bytes`...) as `u64`: a value out of range or of
+/// another type is an error naming the parameter (PyO3's own conversion raises a bare `OverflowError`);
+/// integers of other types (numpy's) are taken through `__index__`.
+pub(crate) fn count(obj: &Bound<'_, PyAny>, name: &str, min: u64) -> PyResult<u64> {
+    let shown = || obj.repr().map(|r| streamliner::error::excerpt(&r.to_string_lossy()));
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        if let Ok(index) = obj.call_method0("__index__") {
+            return count(&index, name, min);
+        }
+        return Err(PyTypeError::new_err(format!("{name} must be an int, not {}", obj.get_type().name()?)));
+    }
+    match obj.extract::<u64>() {
+        Ok(v) if v >= min => Ok(v),
+        Ok(v) => Err(PyValueError::new_err(format!("invalid {name} = {v}: must be at least {min}"))),
+        Err(_) if obj.lt(0)? => {
+            Err(PyValueError::new_err(format!("invalid {name} = {}: must be at least {min}", shown()?)))
+        }
+        Err(_) => Err(PyValueError::new_err(format!(
+            "invalid {name} = {}: must be at most {} (2**64 - 1)",
+            shown()?,
+            u64::MAX
+        ))),
+    }
 }
 
 /// How to cut a history into windows (see `streamliner.WindowSpec`).

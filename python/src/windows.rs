@@ -3,7 +3,6 @@
 
 use std::sync::Mutex;
 
-use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_array::{RecordBatch, UInt64Array};
 use arrow_pyarrow::ToPyArrow;
 use pyo3::exceptions::{PyIndexError, PyValueError};
@@ -13,7 +12,8 @@ use streamliner::window::{StreamWindow, WindowStream, WindowTables, Windows};
 use crate::arrow::{batches_of, stream_of, to_py_array, to_py_chunks, to_py_table};
 use crate::engine::{PyEngine, engine_for};
 use crate::errors::{lock, py_err, run};
-use crate::spec::PyWindowSpec;
+use crate::spec::{PyWindowSpec, count};
+use crate::validate::{Decoded, Validated};
 
 /// The windows of a history (see `streamliner.Windows`, which wraps this).
 #[pyclass(module = "streamliner._streamliner", name = "Windows", frozen)]
@@ -118,7 +118,8 @@ fn window(
 ) -> PyResult<PyWindows> {
     let spec = spec.inner.clone();
     let engine = engine_for(py, backend, engine.as_deref())?;
-    let batches = batches_of(py, data)?;
+    let decoded: Vec<&str> = spec.partition_by.iter().map(String::as_str).collect();
+    let batches = batches_of(py, data, Decoded::Columns(&decoded))?;
     let inner = run(py, || engine.window_batches(&batches, &spec))?;
     let in_order = inner.partition_key(0).is_none() && inner.input_rows().is_none();
     let input = (in_order && data.hasattr("slice")?).then(|| data.clone().unbind());
@@ -128,9 +129,9 @@ fn window(
 /// The stream under a `PyWindowStream`: windows (with rows, when asked) or window tables.
 enum StreamKind {
     /// Windows one by one.
-    Windows(WindowStream<RecordBatchStreamReader>),
+    Windows(WindowStream<Validated>),
     /// Window tables.
-    Tables(WindowTables<RecordBatchStreamReader>),
+    Tables(WindowTables<Validated>),
 }
 
 /// Windows over a stream of record batches, yielded as they become final. The stream owns its engine.
@@ -191,7 +192,7 @@ impl PyWindowStream {
 
 /// Windows over `source` (anything with `__arrow_c_stream__`) by `spec`, streamed.
 #[pyfunction]
-#[pyo3(signature = (source, spec, rows = true, tables = false, max_table_rows = 65536, backend = "auto", engine = None))]
+#[pyo3(signature = (source, spec, rows = true, tables = false, max_table_rows = None, backend = "auto", engine = None))]
 #[allow(clippy::too_many_arguments)] // the Python call's parameters
 fn window_stream(
     py: Python<'_>,
@@ -199,12 +200,16 @@ fn window_stream(
     spec: PyRef<'_, PyWindowSpec>,
     rows: bool,
     tables: bool,
-    max_table_rows: usize,
+    max_table_rows: Option<&Bound<'_, PyAny>>,
     backend: &str,
     engine: Option<PyRef<'_, PyEngine>>,
 ) -> PyResult<PyWindowStream> {
+    let max_table_rows = match max_table_rows {
+        Some(obj) if !obj.is_none() => usize::try_from(count(obj, "max_table_rows", 1)?).unwrap_or(usize::MAX),
+        _ => 65_536,
+    };
     let engine = engine_for(py, backend, engine.as_deref())?;
-    let reader = stream_of(source)?;
+    let reader = Validated::new(stream_of(source)?, spec.inner.partition_by.iter().cloned().collect());
     let stream = engine.window_stream(reader, &spec.inner).map_err(py_err)?;
     let kind = if tables {
         StreamKind::Tables(stream.tables(max_table_rows))

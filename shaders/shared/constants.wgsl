@@ -33,3 +33,14 @@ const REDUCE_MAX: u32 = 2u;
 // successor.wgsl successors: whether a row whose range reaches the last row has it for successor.
 const SUCCESSORS_CONTINUE: u32 = 0u;
 const SUCCESSORS_STOP_AT_LAST: u32 = 1u;
+// tokens.wgsl: the class of a code point in the encodings' split patterns (src/cpu/vocab.rs writes them).
+const CLASS_OTHER: u32 = 0u;
+const CLASS_UPPER: u32 = 1u;
+const CLASS_LOWER: u32 = 2u;
+const CLASS_LETTER: u32 = 3u;
+const CLASS_MARK: u32 = 4u;
+const CLASS_NUMBER: u32 = 5u;
+const CLASS_SPACE: u32 = 6u;
+const CLASS_NEWLINE: u32 = 7u;
+// tokens.wgsl: pieces of at most this many bytes merge in registers; longer ones through a heap.
+const SHORT_PIECE: u32 = 64u;

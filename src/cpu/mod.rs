@@ -4,14 +4,18 @@
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
+pub(crate) mod media;
 pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod search;
+pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod successor;
 pub(crate) mod text_match;
 pub(crate) mod time;
+pub(crate) mod tokens;
 pub(crate) mod uuid5;
+pub(crate) mod vocab;
 
 /// Inputs at least this long are split across threads.
 pub(crate) const PARALLEL_MIN: usize = 1 << 18;

@@ -30,34 +30,28 @@ fn url_allowed(b: u8) -> bool {
 /// one or more allowed bytes (the same walk as the shader).
 pub(crate) fn urls(row: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    let mut cand: Option<(usize, usize)> = None;
+    let finder = memchr::memmem::Finder::new(b"http");
     let mut pos = 0;
-    while pos <= row.len() {
-        if pos == row.len() || !url_allowed(row[pos]) {
-            if let Some((c, plen)) = cand.take()
-                && pos > c + plen
-            {
-                out.push((c, pos));
-            }
-            pos += 1;
+    // A URL starts only at `http`: the search skips everything else.
+    while let Some(found) = finder.find(&row[pos..]) {
+        let start = pos + found;
+        let rest = &row[start..];
+        let plen = if rest.starts_with(b"https://") {
+            8
+        } else if rest.starts_with(b"http://") {
+            7
+        } else {
+            pos = start + 1;
             continue;
+        };
+        let end = row[start + plen..].iter().position(|&b| !url_allowed(b)).map_or(row.len(), |k| start + plen + k);
+        if end > start + plen {
+            out.push((start, end));
         }
-        if cand.is_none() {
-            let rest = &row[pos..];
-            let plen = if rest.starts_with(b"https://") {
-                8
-            } else if rest.starts_with(b"http://") {
-                7
-            } else {
-                0
-            };
-            if plen > 0 {
-                cand = Some((pos, plen));
-                pos += plen;
-                continue;
-            }
+        if end >= row.len() {
+            break;
         }
-        pos += 1;
+        pos = end + 1;
     }
     out
 }

@@ -4,13 +4,15 @@
 //! `docs/etl.md`.
 
 mod aggregates;
+mod attrs;
+mod builder;
+pub mod chat;
+mod store;
 mod table;
 
 pub use aggregates::window_aggregates;
-pub use table::{
-    MessageOrder, MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, MessageTableSummary, message_table,
-    opt_out_keys, slugify,
-};
+pub use builder::{MessageTable, MessageTableBuilder};
+pub use table::{DEFAULT_MEMORY_LIMIT, MessageTableOptions, MessageTableSummary, message_table, opt_out_keys, slugify};
 
 use arrow_array::{Array, ArrayRef, BooleanArray};
 use arrow_schema::TimeUnit;

@@ -1,22 +1,22 @@
-//! The message table the existing pipeline expects, built from a parsed WhatsApp export with the ETL
-//! kernels: local times to UTC, pseudonyms, lengths, URLs, message ids, then the command and opt-out
-//! filters as a mask and a stream compaction.
+//! The message table the existing pipeline expects, built column by column from chat batches (the
+//! message schema of [`chat`](super::chat)) with the ETL kernels: pseudonyms, lengths, URLs, message ids,
+//! `attrs`, with the command and opt-out filters applied first.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, ids_column, opt_out_mask};
+use super::attrs::push_attrs;
+use super::chat;
+use super::{COMMAND_PREFIX, PSEUDONYM_NAMESPACE, ids_column, opt_out_mask};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::io::whatsapp::{Chat, ChatMessage};
-use crate::kernels::compact::filter_batch;
 use crate::kernels::strings::{LengthUnit, lengths, lengths_on, string_column};
 use crate::kernels::text_match::{starts_with_on, urls_on};
-use crate::kernels::time::local_to_utc;
 use crate::kernels::uuid5::uuid5_with_limit;
 use crate::text::Text;
 
@@ -25,17 +25,30 @@ use crate::text::Text;
 pub struct MessageTableOptions {
     /// The group's name; its slug is `tenant_id` and `thread_id`.
     pub group: String,
-    /// IANA zone of the export's wall-clock times.
-    pub tz: String,
     /// Opted-out authors, as UUID bytes (see [`opt_out_keys`]).
     pub opt_out: Vec<[u8; 16]>,
     /// Drop command messages (text starting with `/egregora`, any case).
     pub drop_commands: bool,
+    /// The chat's source (default `whatsapp`): the `source` column, `created_by_run` (`adapter:SOURCE`) and
+    /// the pseudonyms' name prefix (`SOURCE:`), as the pipeline's adapter for that source writes them.
+    pub source: String,
+    /// Bytes of messages [`super::MessageTableBuilder`] holds in memory (default 512 MiB); past them it
+    /// keeps them in a temporary file until the table is written.
+    pub memory_limit: usize,
 }
+
+/// Bytes of messages a builder holds in memory by default.
+pub const DEFAULT_MEMORY_LIMIT: usize = 512 << 20;
 
 impl Default for MessageTableOptions {
     fn default() -> Self {
-        MessageTableOptions { group: "whatsapp".into(), tz: "UTC".into(), opt_out: Vec::new(), drop_commands: true }
+        MessageTableOptions {
+            group: "whatsapp".into(),
+            opt_out: Vec::new(),
+            drop_commands: true,
+            source: "whatsapp".into(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
     }
 }
 
@@ -95,139 +108,178 @@ pub fn slugify(name: &str) -> String {
     name.to_lowercase().replace(' ', "-")
 }
 
-/// Python's `str()` of a UTC datetime: `2023-12-31 21:41:00+00:00`, with `.ffffff` when the microseconds
-/// are not 0.
-fn python_utc(micros: i64) -> String {
-    match jiff::Timestamp::from_microsecond(micros) {
-        Ok(t) => {
-            let dt = jiff::tz::Offset::UTC.to_datetime(t);
-            let mut out = format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                dt.year(),
-                dt.month(),
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            );
-            let us = dt.subsec_nanosecond() / 1000;
-            if us != 0 {
-                out.push_str(&format!(".{us:06}"));
-            }
-            out.push_str("+00:00");
-            out
-        }
-        // Outside jiff's range (which holds every time a WhatsApp line can give): the raw number.
-        Err(_) => format!("{micros} microseconds since the epoch"),
-    }
-}
-
-/// A JSON string as DuckDB (yyjson) writes it: `"` and `\` escaped, `\b \t \n \f \r`, other control
-/// characters as `\u00XX` (upper-case hex), everything else as is.
-fn duckdb_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// `attrs` as the pipeline writes it: DuckDB's JSON text of
-/// `{original_line, tagged_line: null, message_date}`, no spaces.
-fn attrs_json(message: &ChatMessage, utc_micros: i64) -> String {
-    let original = format!("{} - {}", python_utc(utc_micros), message.original_line);
-    let original = crate::pystr::py_strip(&original);
-    let mut out = String::with_capacity(original.len() + 80);
-    out.push_str("{\"original_line\":");
-    duckdb_json_string(original, &mut out);
-    out.push_str(",\"tagged_line\":null,\"message_date\":\"");
-    out.push_str(&message.local.date().to_string());
-    out.push_str("\"}");
-    out
-}
-
 /// Bytes past which a string column of the table is `LargeUtf8`.
-const UTF8_LIMIT: u64 = i32::MAX as u64;
-/// Rows per batch of [`MessageTableBuilder`] by default.
-const DEFAULT_TABLE_BATCH_ROWS: usize = 65_536;
+pub(super) const UTF8_LIMIT: u64 = i32::MAX as u64;
 
-/// The message table of `chat`, in (timestamp, input order) order, with the pipeline's columns
-/// (`event_id`, `tenant_id`, `source`, `thread_id`, `msg_id`, `ts`, `author_raw`, `author_uuid`, `text`,
-/// `media_url`, `media_type`, `attrs`, `pii_flags`, `created_at`, `created_by_run`) and `text_bytes`,
-/// `text_chars`, `urls`; command messages and opted-out authors dropped as the options say. Message
-/// ids are given before the filters, so a message keeps its id whatever is dropped around it. String
-/// columns are `Utf8`, or `LargeUtf8` when their bytes pass `i32::MAX`. For exports too large to hold,
-/// [`MessageTableBuilder`] gives the same rows in batches.
-///
-/// # Errors
-/// [`Error::InvalidParameter`] for an unknown zone; [`Error::Gpu`] when the device fails.
-pub fn message_table(
-    engine: &Engine,
-    chat: &Chat,
-    opts: &MessageTableOptions,
-) -> Result<(RecordBatch, MessageTableSummary)> {
-    message_table_with_limit(engine, chat, opts, UTF8_LIMIT)
+/// A chat batch's columns, looked up by name once.
+pub(super) struct ChatColumns {
+    pub ts: TimestampMicrosecondArray,
+    pub author: ArrayRef,
+    pub text: ArrayRef,
+    /// The wall-clock times (`ts` when the batch has none).
+    pub local: TimestampMicrosecondArray,
+    /// The lines as the export holds them (`author: text` when the batch has none).
+    pub original: Option<ArrayRef>,
 }
 
-/// [`message_table`] with `LargeUtf8` string columns past `limit` bytes.
-pub(crate) fn message_table_with_limit(
-    engine: &Engine,
-    chat: &Chat,
-    opts: &MessageTableOptions,
-    limit: u64,
-) -> Result<(RecordBatch, MessageTableSummary)> {
-    let utc = utc_times(engine, &chat.messages, &opts.tz)?;
-    let mut order: Vec<usize> = (0..chat.messages.len()).collect();
-    order.sort_by_key(|&i| utc[i]);
-    let rows: Vec<(&ChatMessage, i64)> = order.iter().map(|&i| (&chat.messages[i], utc[i])).collect();
-    let first = rows.first().map_or(0, |r| r.1);
-    let mut tally = Tally::default();
-    let table = table_rows(engine, opts, &slugify(&opts.group), &rows, 0, first, limit, &mut tally)?;
-    Ok((table, tally.summary()))
-}
-
-/// The UTC times of messages: their wall-clock times in `tz`, converted on the engine.
-fn utc_times<'a>(engine: &Engine, messages: impl IntoIterator<Item = &'a ChatMessage>, tz: &str) -> Result<Vec<i64>> {
-    // Wall-clock times as naive microseconds, to UTC on the engine.
-    let local: Vec<i64> = messages
-        .into_iter()
-        .map(|m| {
-            jiff::tz::TimeZone::UTC
-                .to_ambiguous_timestamp(m.local)
-                .compatible()
-                .map(|t| t.as_microsecond())
-                .map_err(|e| Error::Parse { path: "export".into(), line: m.line, message: e.to_string() })
+impl ChatColumns {
+    /// The columns of `batch`, which must have `ts` (timestamp, microseconds), `author` and `text`
+    /// (strings); `local_time` and `original_line` are used when present.
+    pub(super) fn of(batch: &RecordBatch) -> Result<ChatColumns> {
+        let get = |name: &str| {
+            batch.column_by_name(name).cloned().ok_or_else(|| {
+                let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+                Error::invalid("chat batch", name, format!("no such column; its columns are: {}", names.join(", ")))
+            })
+        };
+        let micros = |name: &str, a: &ArrayRef| -> Result<TimestampMicrosecondArray> {
+            match a.data_type() {
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    Ok(a.as_primitive::<TimestampMicrosecondType>().clone())
+                }
+                t => Err(Error::invalid(name, format!("{t:?}"), "expected a timestamp in microseconds")),
+            }
+        };
+        let string = |name: &str, a: ArrayRef| -> Result<ArrayRef> {
+            match a.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 => Ok(a),
+                t => Err(Error::invalid(name, format!("{t:?}"), "expected a string column (Utf8 or LargeUtf8)")),
+            }
+        };
+        let ts = micros(chat::TS, &get(chat::TS)?)?;
+        if let Some(row) = ts.nulls().and_then(|n| n.iter().position(|ok| !ok)) {
+            return Err(Error::NullValue { what: chat::TS.into(), row: row as u64 });
+        }
+        let local = match batch.column_by_name(chat::LOCAL_TIME) {
+            Some(a) => micros(chat::LOCAL_TIME, a)?,
+            None => ts.clone(),
+        };
+        let original = match batch.column_by_name(chat::ORIGINAL_LINE) {
+            Some(a) => Some(string(chat::ORIGINAL_LINE, a.clone())?),
+            None => None,
+        };
+        Ok(ChatColumns {
+            ts,
+            author: string(chat::AUTHOR, get(chat::AUTHOR)?)?,
+            text: string(chat::TEXT, get(chat::TEXT)?)?,
+            local,
+            original,
         })
-        .collect::<Result<_>>()?;
-    let utc = local_to_utc(engine, &TimestampMicrosecondArray::from(local), tz)?;
-    let utc = utc
-        .as_any()
-        .downcast_ref::<TimestampMicrosecondArray>()
-        .ok_or_else(|| Error::invalid("ts", "", "not microseconds"))?;
-    Ok(utc.values().to_vec())
+    }
 }
 
-/// What the filters dropped, and the authors kept, so far.
+/// The `i`th string of a `Utf8` or `LargeUtf8` column ("" for a null).
+fn str_at(a: &dyn Array, i: usize) -> &str {
+    if a.is_null(i) {
+        return "";
+    }
+    match a.data_type() {
+        DataType::LargeUtf8 => a.as_string::<i64>().value(i),
+        _ => a.as_string::<i32>().value(i),
+    }
+}
+
+/// The `attrs` column of rows `rows` of `c`: `Utf8`, or `LargeUtf8` when its bytes pass `limit`. Rows are written as
+/// `&str`s into Arrow's builder, so the array needs no UTF-8 validation.
+fn attrs_column(c: &ChatColumns, rows: &[usize], limit: u64) -> Result<ArrayRef> {
+    use arrow_array::builder::GenericStringBuilder;
+    let original_len = |i: usize| match &c.original {
+        Some(o) => str_at(o.as_ref(), i).len(),
+        None => str_at(c.author.as_ref(), i).len() + 2 + str_at(c.text.as_ref(), i).len(),
+    };
+    // At most 6 bytes out per byte in (`\u00XX`), plus the fixed parts: the builder's offsets never overflow.
+    let bound: u64 = rows.iter().map(|&i| 6 * original_len(i) as u64 + 128).sum();
+    fn build<O: arrow_array::OffsetSizeTrait>(c: &ChatColumns, rows: &[usize], cap: usize) -> ArrayRef {
+        let mut b = GenericStringBuilder::<O>::with_capacity(rows.len(), cap);
+        let mut row = String::with_capacity(256);
+        let mut joined = String::new();
+        for &i in rows {
+            let original = match &c.original {
+                Some(o) => str_at(o.as_ref(), i),
+                None => {
+                    joined.clear();
+                    joined.push_str(str_at(c.author.as_ref(), i));
+                    joined.push_str(": ");
+                    joined.push_str(str_at(c.text.as_ref(), i));
+                    &joined
+                }
+            };
+            row.clear();
+            push_attrs(&mut row, c.ts.value(i), original, c.local.value(i));
+            b.append_value(&row);
+        }
+        Arc::new(b.finish())
+    }
+    let cap = usize::try_from(bound / 2).unwrap_or(usize::MAX).min(1 << 30);
+    let built = if bound <= i32::MAX as u64 { build::<i32>(c, rows, cap) } else { build::<i64>(c, rows, cap) };
+    sized(&built, limit)
+}
+
+/// The table's constant columns (`tenant_id`/`thread_id`, `source`, `created_by_run`, and the all-null
+/// ones), built once for a batch size and sliced for each batch.
+pub(super) struct Constants {
+    rows: usize,
+    limit: u64,
+    columns: [(String, ArrayRef); 3],
+    nulls: ArrayRef,
+}
+
+impl Constants {
+    pub(super) fn new(opts: &MessageTableOptions, rows: usize, limit: u64) -> Self {
+        let column = |v: &str| (v.to_string(), constant_column(v, rows, limit));
+        let run = format!("adapter:{}", opts.source);
+        Constants {
+            rows,
+            limit,
+            columns: [column(&slugify(&opts.group)), column(&opts.source), column(&run)],
+            nulls: Arc::new(StringArray::new_null(rows)),
+        }
+    }
+
+    /// A column of `n` copies of the `k`th constant, of the type a fresh one would have.
+    fn get(&self, k: usize, n: usize) -> ArrayRef {
+        let (value, cached) = &self.columns[k];
+        let large = |rows: usize| (rows as u64).saturating_mul(value.len() as u64) > self.limit;
+        if n <= self.rows && large(n) == large(self.rows) {
+            cached.slice(0, n)
+        } else {
+            constant_column(value, n, self.limit)
+        }
+    }
+
+    fn nulls(&self, n: usize) -> ArrayRef {
+        if n <= self.rows { self.nulls.slice(0, n) } else { Arc::new(StringArray::new_null(n)) }
+    }
+}
+
+/// `n` copies of `v`: `Utf8`, or `LargeUtf8` past `limit` bytes.
+fn constant_column(v: &str, n: usize, limit: u64) -> ArrayRef {
+    string_column(std::iter::repeat_n(v, n), usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
+/// What one batch of the table dropped, and the distinct authors it kept.
 #[derive(Default)]
-struct Tally {
-    messages: usize,
-    authors: HashSet<String>,
-    dropped_commands: usize,
-    dropped_opted_out: usize,
+pub(super) struct Tally {
+    pub messages: usize,
+    pub authors: HashSet<String>,
+    pub dropped_commands: usize,
+    pub dropped_opted_out: usize,
 }
 
 impl Tally {
-    fn summary(&self) -> MessageTableSummary {
+    pub(super) fn add(&mut self, other: Tally) {
+        self.messages += other.messages;
+        self.dropped_commands += other.dropped_commands;
+        self.dropped_opted_out += other.dropped_opted_out;
+        if self.authors.len() < other.authors.len() {
+            let mine = std::mem::replace(&mut self.authors, other.authors);
+            self.authors.extend(mine);
+        } else {
+            self.authors.extend(other.authors);
+        }
+    }
+
+    pub(super) fn summary(&self) -> MessageTableSummary {
         MessageTableSummary {
             messages: self.messages,
             authors: self.authors.len(),
@@ -237,65 +289,95 @@ impl Tally {
     }
 }
 
-/// Every string of a `Utf8` or `LargeUtf8` column (nulls skipped).
-fn strings_of(a: &dyn Array) -> Box<dyn Iterator<Item = &str> + '_> {
-    match a.data_type() {
-        DataType::Utf8 => Box::new(a.as_string::<i32>().iter().flatten()),
-        DataType::LargeUtf8 => Box::new(a.as_string::<i64>().iter().flatten()),
-        _ => Box::new(std::iter::empty()),
-    }
-}
-
-/// The table rows of `rows` (messages with their UTC times, in (timestamp, input order) order, the first
-/// at sorted position `first_pos` of the whole export, whose earliest time is `first_ts`), filtered;
-/// the counts go to `tally`.
-#[allow(clippy::too_many_arguments)]
-fn table_rows(
+/// The table rows of `rows` (a chat batch in (timestamp, input order) order, its first row at sorted
+/// position `first_pos` of the whole export, whose earliest time is `first_ts`), filtered.
+pub(super) fn table_rows(
     engine: &Engine,
     opts: &MessageTableOptions,
-    slug: &str,
-    rows: &[(&ChatMessage, i64)],
+    constants: &Constants,
+    rows: &RecordBatch,
     first_pos: u64,
     first_ts: i64,
     limit: u64,
-    tally: &mut Tally,
-) -> Result<RecordBatch> {
-    let n = rows.len();
-    let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-    let ts: ArrayRef =
-        Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1)).with_timezone("UTC"));
-    let author_raw = string_column(rows.iter().map(|r| r.0.author.as_str()), limit_usize);
-    let text = string_column(rows.iter().map(|r| r.0.text.as_str()), limit_usize);
-    let author_uuid = uuid5_with_limit(engine, author_raw.as_ref(), PSEUDONYM_NAMESPACE, PSEUDONYM_PREFIX, limit)?;
+) -> Result<(RecordBatch, Tally)> {
+    let all = ChatColumns::of(rows)?;
+    let n = rows.num_rows();
+    // The filters first: the other columns are built for the rows kept.
+    let prefix = format!("{}:", opts.source);
+    let author_uuid = uuid5_with_limit(engine, all.author.as_ref(), PSEUDONYM_NAMESPACE, &prefix, limit)?;
+    let commands = if opts.drop_commands {
+        let text = Text::new(all.text.as_ref())?;
+        starts_with_on(engine, &text, COMMAND_PREFIX)?
+    } else {
+        BooleanArray::from(vec![false; n])
+    };
+    let opted_out = opt_out_mask(engine, author_uuid.as_ref(), &opts.opt_out)?;
+    let mut tally = Tally::default();
+    let keep: Vec<bool> = (0..n)
+        .map(|i| {
+            let (c, o) = (commands.value(i), opted_out.value(i));
+            tally.dropped_commands += usize::from(c);
+            tally.dropped_opted_out += usize::from(o && !c);
+            !c && !o
+        })
+        .collect();
+    let positions = UInt64Array::from_iter_values((0..n as u64).map(|i| first_pos + i));
+    // The rows kept (by their place in the batch); the columns the table holds are filtered, the ones only
+    // `attrs` reads are read through `kept_rows`.
+    let kept_rows: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+    let (ts, author, text, author_uuid, positions) = if kept_rows.len() == n {
+        (all.ts.clone(), all.author.clone(), all.text.clone(), author_uuid, positions)
+    } else {
+        let mask = BooleanArray::from(keep);
+        let f = |a: &dyn Array| {
+            arrow_select::filter::filter(a, &mask).map_err(|e| Error::invalid("filter", n, e.to_string()))
+        };
+        (
+            f(&all.ts)?.as_primitive::<TimestampMicrosecondType>().clone(),
+            f(all.author.as_ref())?,
+            f(all.text.as_ref())?,
+            f(author_uuid.as_ref())?,
+            f(&positions)?.as_primitive::<arrow_array::types::UInt64Type>().clone(),
+        )
+    };
+    let kept = ts.len();
     // The earliest time is the first of the export: no delta is negative.
-    let delta: Vec<u64> = rows.iter().map(|r| (i128::from(r.1) - i128::from(first_ts)) as u64).collect();
-    let row: Vec<u64> = (0..n as u64).map(|i| first_pos + i).collect();
-    let msg_id = ids_column(engine, &delta, &row, TimeUnit::Microsecond, limit)?;
+    let delta: Vec<u64> = ts.values().iter().map(|&t| (i128::from(t) - i128::from(first_ts)) as u64).collect();
+    let msg_id = ids_column(engine, &delta, positions.values(), TimeUnit::Microsecond, limit)?;
     let text_bytes = lengths(engine, text.as_ref(), LengthUnit::Utf8Bytes)?;
-    // The text goes to the device once for the code points, the URLs and the command mask.
+    // The text goes to the device once for the code points and the URLs.
     let matched = Text::new(text.as_ref())?;
     let text_chars = lengths_on(engine, &matched, LengthUnit::CodePoints)?;
     let urls = urls_on(engine, &matched)?;
-    let attrs: Vec<String> = rows.iter().map(|r| attrs_json(r.0, r.1)).collect();
-    let attrs = string_column(attrs.iter().map(String::as_str), limit_usize);
-    let constant = |v: &str| string_column(std::iter::repeat_n(v, n), limit_usize);
-    let nulls = || Arc::new(StringArray::new_null(n)) as ArrayRef;
+    let attrs = attrs_column(&all, &kept_rows, limit)?;
+    let author_raw = sized(&author, limit)?;
+    let text = sized(&text, limit)?;
+    let ts: ArrayRef = Arc::new(ts.with_timezone("UTC"));
+    let slug = constants.get(0, kept);
+    let nulls = || constants.nulls(kept);
+    for i in 0..kept {
+        let id = str_at(author_uuid.as_ref(), i);
+        if !tally.authors.contains(id) {
+            tally.authors.insert(id.to_string());
+        }
+    }
+    tally.messages = kept;
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("event_id", msg_id.clone()),
-        ("tenant_id", constant(slug)),
-        ("source", constant("whatsapp")),
-        ("thread_id", constant(slug)),
+        ("tenant_id", slug.clone()),
+        ("source", constants.get(1, kept)),
+        ("thread_id", slug),
         ("msg_id", msg_id),
         ("ts", ts.clone()),
         ("author_raw", author_raw),
-        ("author_uuid", author_uuid.clone()),
-        ("text", text.clone()),
+        ("author_uuid", author_uuid),
+        ("text", text),
         ("media_url", nulls()),
         ("media_type", nulls()),
         ("attrs", attrs),
         ("pii_flags", nulls()),
         ("created_at", ts),
-        ("created_by_run", constant("adapter:whatsapp")),
+        ("created_by_run", constants.get(2, kept)),
         ("text_bytes", Arc::new(text_bytes)),
         ("text_chars", Arc::new(text_chars)),
         ("urls", Arc::new(urls)),
@@ -303,298 +385,89 @@ fn table_rows(
     let schema =
         Schema::new(columns.iter().map(|(name, a)| Field::new(*name, a.data_type().clone(), true)).collect::<Vec<_>>());
     let table = RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect())
-        .map_err(|e| Error::invalid("message table", n, e.to_string()))?;
+        .map_err(|e| Error::invalid("message table", kept, e.to_string()))?;
+    Ok((table, tally))
+}
 
-    let commands = if opts.drop_commands {
-        starts_with_on(engine, &matched, COMMAND_PREFIX)?
-    } else {
-        BooleanArray::from(vec![false; n])
-    };
-    let opted_out = opt_out_mask(engine, author_uuid.as_ref(), &opts.opt_out)?;
-    let keep = BooleanArray::from_iter((0..n).map(|i| Some(!commands.value(i) && !opted_out.value(i))));
-    let kept = filter_batch(engine, &table, &keep)?;
+/// A string column as the table types it: `Utf8`, or `LargeUtf8` when its bytes pass `limit` (the same
+/// array when it is typed so already). Nulls stay null.
+fn sized(a: &ArrayRef, limit: u64) -> Result<ArrayRef> {
+    let large = string_bytes(a.as_ref()) > limit;
+    if large == (a.data_type() == &DataType::LargeUtf8) {
+        return Ok(a.clone());
+    }
+    let to = if large { DataType::LargeUtf8 } else { DataType::Utf8 };
+    Ok(match to {
+        DataType::LargeUtf8 => Arc::new(arrow_array::LargeStringArray::from_iter(
+            (0..a.len()).map(|i| (!a.is_null(i)).then(|| str_at(a.as_ref(), i))),
+        )),
+        _ => Arc::new(StringArray::from_iter((0..a.len()).map(|i| (!a.is_null(i)).then(|| str_at(a.as_ref(), i))))),
+    })
+}
 
-    tally.messages += kept.num_rows();
-    for id in strings_of(kept.column(7).as_ref()) {
-        if !tally.authors.contains(id) {
-            tally.authors.insert(id.to_string());
+/// Bytes of a string column's values.
+fn string_bytes(a: &dyn Array) -> u64 {
+    match a.data_type() {
+        DataType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            (s.value_offsets()[s.len()] - s.value_offsets()[0]) as u64
         }
-    }
-    tally.dropped_commands += (0..n).filter(|&i| commands.value(i)).count();
-    tally.dropped_opted_out += (0..n).filter(|&i| opted_out.value(i) && !commands.value(i)).count();
-    Ok(kept)
-}
-
-/// Where each message of an export goes in the message table, from a first pass over its messages that
-/// keeps only their UTC times (8 bytes a message; 4 bytes a message after [`MessageOrderBuilder::finish`],
-/// none when the export is already in time order).
-#[derive(Clone, Debug)]
-pub struct MessageOrder {
-    messages: u64,
-    first_ts: i64,
-    /// Each message's sorted position, in input order; None when the input is in time order.
-    positions: Option<Vec<u32>>,
-}
-
-impl MessageOrder {
-    /// Messages seen by the first pass.
-    pub fn messages(&self) -> u64 {
-        self.messages
-    }
-
-    /// Whether the export was already in (UTC) time order.
-    pub fn is_sorted(&self) -> bool {
-        self.positions.is_none()
-    }
-
-    fn position(&self, i: u64) -> Option<u64> {
-        match &self.positions {
-            None => (i < self.messages).then_some(i),
-            Some(p) => usize::try_from(i).ok().and_then(|i| p.get(i)).map(|&x| u64::from(x)),
+        _ => {
+            let s = a.as_string::<i32>();
+            (s.value_offsets()[s.len()] - s.value_offsets()[0]) as u64
         }
     }
 }
 
-/// The first pass of a streamed message table: push every message of the export, in order, then
-/// [`finish`](Self::finish) for the [`MessageOrder`] that [`MessageTableBuilder`] needs.
-pub struct MessageOrderBuilder<'e> {
-    engine: &'e Engine,
-    tz: String,
-    ts: Vec<i64>,
-}
-
-impl std::fmt::Debug for MessageOrderBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageOrderBuilder").field("tz", &self.tz).field("messages", &self.ts.len()).finish()
-    }
-}
-
-impl<'e> MessageOrderBuilder<'e> {
-    /// A first pass for the table `opts` describes (its zone gives the UTC times).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for an unknown zone.
-    pub fn new(engine: &'e Engine, opts: &MessageTableOptions) -> Result<Self> {
-        jiff::tz::TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
-        Ok(MessageOrderBuilder { engine, tz: opts.tz.clone(), ts: Vec::new() })
-    }
-
-    /// Records the UTC times of the next messages of the export.
-    ///
-    /// # Errors
-    /// [`Error::Gpu`] when the device fails.
-    pub fn push(&mut self, messages: &[ChatMessage]) -> Result<()> {
-        if !messages.is_empty() {
-            let utc = utc_times(self.engine, messages, &self.tz)?;
-            self.ts.extend_from_slice(&utc);
-        }
-        Ok(())
-    }
-
-    /// The order of the messages pushed.
-    ///
-    /// # Errors
-    /// [`Error::LimitExceeded`] past 2^32 messages in an export not in time order.
-    pub fn finish(self) -> Result<MessageOrder> {
-        let ts = self.ts;
-        let messages = ts.len() as u64;
-        let first_ts = ts.iter().copied().min().unwrap_or(0);
-        if ts.windows(2).all(|w| w[0] <= w[1]) {
-            return Ok(MessageOrder { messages, first_ts, positions: None });
-        }
-        if messages > u64::from(u32::MAX) {
-            return Err(Error::LimitExceeded {
-                what: "messages of an export not in time order".into(),
-                value: messages,
-                limit: u64::from(u32::MAX),
-            });
-        }
-        // Sorted by (time, input order); then each message's place in that order.
-        let mut order: Vec<u32> = (0..messages as u32).collect();
-        order.sort_unstable_by_key(|&i| (ts[i as usize], i));
-        drop(ts);
-        let mut positions = vec![0u32; order.len()];
-        for (pos, &i) in order.iter().enumerate() {
-            positions[i as usize] = pos as u32;
-        }
-        Ok(MessageOrder { messages, first_ts, positions: Some(positions) })
-    }
-}
-
-/// The message table built from an export streamed in chunks, in batches of bounded size: the rows and
-/// values of [`message_table`], in the same order. It needs the [`MessageOrder`] of a first pass over
-/// the export ([`MessageOrderBuilder`]); then the export is pushed again, in the same order. Rows come out
-/// in (timestamp, input order) order: a message that goes back in time (a clock change) waits, with the
-/// messages after it, until the rows before it have come.
+/// The message table of a whole export held in memory (a chat batch: see [`chat`](super::chat)), in
+/// (timestamp, input order) order, with the pipeline's columns (`event_id`, `tenant_id`, `source`,
+/// `thread_id`, `msg_id`, `ts`, `author_raw`, `author_uuid`, `text`, `media_url`, `media_type`, `attrs`,
+/// `pii_flags`, `created_at`, `created_by_run`) and `text_bytes`, `text_chars`, `urls`; command messages
+/// and opted-out authors dropped as the options say. Message ids are given before the filters, so a
+/// message keeps its id whatever is dropped around it. String columns are `Utf8`, or `LargeUtf8` when
+/// their bytes pass `i32::MAX`. For exports too large to hold, [`super::MessageTableBuilder`] gives the
+/// same rows in batches.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a batch without `ts` (microseconds), `author` or `text`;
+/// [`Error::NullValue`] for a null `ts`; [`Error::Gpu`] when the device fails.
 ///
 /// # Example
 /// ```
 /// use streamliner::Engine;
-/// use streamliner::etl::{MessageOrderBuilder, MessageTableBuilder, MessageTableOptions, message_table};
+/// use streamliner::etl::{MessageTableOptions, message_table};
 /// use streamliner::io::whatsapp::{WhatsAppOptions, parse_whatsapp};
 /// let engine = Engine::from_env()?;
 /// let text = "01/03/2024, 08:00 - Ann: hi\n01/03/2024, 08:05 - Bo: /egregora opt-out\n01/03/2024, 08:07 - Bo: yo\n";
 /// let chat = parse_whatsapp(text, "chat.txt", &WhatsAppOptions::default())?;
-/// let opts = MessageTableOptions::default();
-/// let mut first = MessageOrderBuilder::new(&engine, &opts)?;
-/// for chunk in chat.messages.chunks(2) {
-///     first.push(chunk)?;
-/// }
-/// let mut builder = MessageTableBuilder::new(&engine, &opts, first.finish()?)?.with_batch_size(2);
-/// let mut batches = Vec::new();
-/// for chunk in chat.messages.chunks(2) {
-///     batches.extend(builder.push(chunk)?);
-/// }
-/// let (last, summary) = builder.finish()?;
-/// batches.extend(last);
-/// let all = arrow_select::concat::concat_batches(&batches[0].schema(), &batches)?;
-/// assert_eq!(all, message_table(&engine, &chat, &opts)?.0);
-/// assert_eq!((summary.messages, summary.dropped_commands), (2, 1));
+/// let (table, summary) = message_table(&engine, &chat.to_record_batch()?, &MessageTableOptions::default())?;
+/// assert_eq!((table.num_rows(), summary.dropped_commands), (2, 1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct MessageTableBuilder<'e> {
-    engine: &'e Engine,
-    opts: MessageTableOptions,
-    slug: String,
-    order: MessageOrder,
-    batch_rows: usize,
+pub fn message_table(
+    engine: &Engine,
+    chat: &RecordBatch,
+    opts: &MessageTableOptions,
+) -> Result<(RecordBatch, MessageTableSummary)> {
+    message_table_with_limit(engine, chat, opts, UTF8_LIMIT)
+}
+
+/// [`message_table`] with `LargeUtf8` string columns past `limit` bytes.
+pub(crate) fn message_table_with_limit(
+    engine: &Engine,
+    chat: &RecordBatch,
+    opts: &MessageTableOptions,
     limit: u64,
-    /// Messages pushed so far.
-    seen: u64,
-    /// Messages that came before their turn, by sorted position.
-    waiting: BTreeMap<u64, (ChatMessage, i64)>,
-    /// Messages whose turn has come, from sorted position `ready_start`.
-    ready: Vec<(ChatMessage, i64)>,
-    ready_start: u64,
-    /// The UTC time of the last message pushed, to check the second pass against the first.
-    last_ts: Option<i64>,
-    batches: u64,
-    tally: Tally,
-}
-
-impl std::fmt::Debug for MessageTableBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageTableBuilder")
-            .field("seen", &self.seen)
-            .field("waiting", &self.waiting.len())
-            .field("ready", &self.ready.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'e> MessageTableBuilder<'e> {
-    /// A builder for the table `opts` describes, of the export whose first pass gave `order`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for an unknown zone.
-    pub fn new(engine: &'e Engine, opts: &MessageTableOptions, order: MessageOrder) -> Result<Self> {
-        jiff::tz::TimeZone::get(&opts.tz).map_err(|e| Error::invalid("time zone", &opts.tz, e.to_string()))?;
-        Ok(MessageTableBuilder {
-            engine,
-            opts: opts.clone(),
-            slug: slugify(&opts.group),
-            order,
-            batch_rows: DEFAULT_TABLE_BATCH_ROWS,
-            limit: UTF8_LIMIT,
-            seen: 0,
-            waiting: BTreeMap::new(),
-            ready: Vec::new(),
-            ready_start: 0,
-            last_ts: None,
-            batches: 0,
-            tally: Tally::default(),
-        })
-    }
-
-    /// Rows (before the filters) per batch (default 65,536; at least 1). A batch holds every row that is
-    /// ready once there are that many, so pushing chunks of at most this many rows keeps batches at most
-    /// twice that.
-    pub fn with_batch_size(mut self, rows: usize) -> Self {
-        self.batch_rows = rows.max(1);
-        self
-    }
-
-    /// Takes the next messages of the export (in the order of the first pass); returns a batch of table
-    /// rows once enough are ready (None otherwise, or when the filters dropped them all).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when more messages come than the first pass saw, or (for an export in
-    /// time order) when they are not the same; [`Error::Gpu`] when the device fails.
-    pub fn push(&mut self, messages: &[ChatMessage]) -> Result<Option<RecordBatch>> {
-        if messages.is_empty() {
-            return Ok(None);
-        }
-        let utc = utc_times(self.engine, messages, &self.opts.tz)?;
-        for (m, t) in messages.iter().zip(utc) {
-            let pos = self.order.position(self.seen).ok_or_else(|| {
-                Error::invalid(
-                    "message",
-                    m.line,
-                    format!("more messages than the first pass saw ({})", self.order.messages),
-                )
-            })?;
-            if self.order.is_sorted() && self.last_ts.is_some_and(|l| t < l) {
-                return Err(Error::invalid("message", m.line, "out of time order, unlike in the first pass"));
-            }
-            self.last_ts = Some(t);
-            self.seen += 1;
-            let next = self.ready_start + self.ready.len() as u64;
-            if pos == next {
-                self.ready.push((m.clone(), t));
-                while let Some(entry) = self.waiting.first_entry() {
-                    if *entry.key() != self.ready_start + self.ready.len() as u64 {
-                        break;
-                    }
-                    self.ready.push(entry.remove());
-                }
-            } else {
-                self.waiting.insert(pos, (m.clone(), t));
-            }
-        }
-        if self.ready.len() < self.batch_rows {
-            return Ok(None);
-        }
-        let batch = self.flush()?;
-        Ok((batch.num_rows() > 0).then_some(batch))
-    }
-
-    fn flush(&mut self) -> Result<RecordBatch> {
-        let ready = std::mem::take(&mut self.ready);
-        let rows: Vec<(&ChatMessage, i64)> = ready.iter().map(|(m, t)| (m, *t)).collect();
-        let batch = table_rows(
-            self.engine,
-            &self.opts,
-            &self.slug,
-            &rows,
-            self.ready_start,
-            self.order.first_ts,
-            self.limit,
-            &mut self.tally,
-        )?;
-        self.ready_start += ready.len() as u64;
-        self.batches += 1;
-        Ok(batch)
-    }
-
-    /// The last rows, and what building the table did. The batch is None when it would be empty, except
-    /// when no batch came before (then an empty batch gives the table's schema).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] when fewer messages came than the first pass saw; [`Error::Gpu`] when
-    /// the device fails.
-    pub fn finish(mut self) -> Result<(Option<RecordBatch>, MessageTableSummary)> {
-        if self.seen != self.order.messages || !self.waiting.is_empty() {
-            return Err(Error::invalid(
-                "messages",
-                self.seen,
-                format!("the first pass saw {} messages", self.order.messages),
-            ));
-        }
-        let emitted = self.batches > 0;
-        let batch = if self.ready.is_empty() && emitted { None } else { Some(self.flush()?) };
-        let batch = batch.filter(|b| b.num_rows() > 0 || !emitted);
-        Ok((batch, self.tally.summary()))
-    }
+) -> Result<(RecordBatch, MessageTableSummary)> {
+    let ts = ChatColumns::of(chat)?.ts;
+    let mut order: Vec<u64> = (0..chat.num_rows() as u64).collect();
+    order.sort_by_key(|&i| ts.value(i as usize));
+    let sorted = arrow_select::take::take_record_batch(chat, &UInt64Array::from(order))
+        .map_err(|e| Error::invalid("chat batch", chat.num_rows(), e.to_string()))?;
+    let first = ts.values().iter().copied().min().unwrap_or(0);
+    let constants = Constants::new(opts, sorted.num_rows(), limit);
+    let (table, tally) = table_rows(engine, opts, &constants, &sorted, 0, first, limit)?;
+    Ok((table, tally.summary()))
 }
 
 #[cfg(test)]
@@ -606,11 +479,17 @@ mod tests {
     fn string_columns_switch_to_large_utf8_past_the_limit() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/sample_chat.txt");
         let chat = read_whatsapp(path.as_ref(), &WhatsAppOptions { normalize: true, ..Default::default() }).unwrap();
+        let chat = chat.to_record_batch().unwrap();
         let opts = MessageTableOptions { group: "Blog club".into(), ..Default::default() };
         for engine in super::super::tests::engines() {
             let (small, s1) = message_table(&engine, &chat, &opts).unwrap();
             let (large, s2) = message_table_with_limit(&engine, &chat, &opts, 10).unwrap();
             assert_eq!(s1, s2);
+            // The builder switches the same way.
+            let mut builder = super::super::MessageTableBuilder::new(&engine, &opts).with_utf8_limit(10);
+            builder.push(&chat).unwrap();
+            let built: Vec<RecordBatch> = builder.finish().unwrap().map(|b| b.unwrap()).collect();
+            assert_eq!(built, vec![large.clone()]);
             assert_eq!(small.num_rows(), large.num_rows());
             for (i, field) in large.schema().fields().iter().enumerate() {
                 let (a, b) = (small.column(i), large.column(i));

@@ -29,6 +29,10 @@ pub struct AdapterInfo {
     pub features: Vec<String>,
     /// Elements per device segment: larger arrays are processed in chunks of this many elements.
     pub segment_elements: u64,
+    /// The device's memory in bytes, when it can be told: the host's for a software adapter; a hardware
+    /// adapter's device-local Vulkan heaps, capped by the host's memory for an integrated one. A device
+    /// array larger than it is refused before anything is allocated.
+    pub memory: Option<u64>,
 }
 
 impl AdapterInfo {
@@ -37,6 +41,7 @@ impl AdapterInfo {
         limits: &wgpu::Limits,
         features: wgpu::Features,
         segment_elements: u64,
+        memory: Option<u64>,
     ) -> Self {
         AdapterInfo {
             name: info.name.clone(),
@@ -50,6 +55,7 @@ impl AdapterInfo {
             max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
             features: features.iter_names().map(|(n, _)| n.to_string()).collect(),
             segment_elements,
+            memory,
         }
     }
 }
@@ -58,7 +64,7 @@ impl fmt::Display for AdapterInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; features {})",
+            "{} ({}, {}{}; driver {}; storage binding {} MiB, segments of {} elements; memory {}; features {})",
             self.name,
             self.api,
             self.device_type,
@@ -66,6 +72,7 @@ impl fmt::Display for AdapterInfo {
             if self.driver.is_empty() { "unknown" } else { &self.driver },
             self.max_storage_buffer_binding_size >> 20,
             self.segment_elements,
+            self.memory.map_or("unknown".to_string(), |m| format!("{:.1} GiB", m as f64 / f64::from(1u32 << 30))),
             if self.features.is_empty() { "none".to_string() } else { self.features.join(", ") }
         )
     }

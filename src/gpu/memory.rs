@@ -232,8 +232,16 @@ impl GpuContext {
         Ok(buf)
     }
 
+    /// Refuses a device array of `elements` values of `elem_bytes` bytes (`what`) that would not fit the
+    /// device's memory.
+    pub(crate) fn check_fits(&self, what: &str, elements: u64, elem_bytes: u64) -> Result<()> {
+        let place = format!("the GPU ({})", self.info.name);
+        crate::host::check_fits(what, elements, elem_bytes, self.memory, &place)
+    }
+
     /// Uploads `data` as a segmented device array.
     pub(crate) fn upload<T: Pod>(self: &Arc<Self>, data: &[T]) -> Result<GpuArray> {
+        self.check_fits("an array uploaded to the GPU", data.len() as u64, size_of::<T>() as u64)?;
         let seg = self.segment_elems as usize;
         let mut segments = Vec::with_capacity(data.len().div_ceil(seg.max(1)));
         let flush = size_of_val(data) > FLUSH_BYTES;
@@ -255,6 +263,7 @@ impl GpuContext {
     /// write it (inside a recording its buffers may be ones that earlier recorded commands still use,
     /// so a queue write would land before those commands run).
     pub(crate) fn alloc(self: &Arc<Self>, len: u64, elem_bytes: u64) -> Result<GpuArray> {
+        self.check_fits("a GPU array", len, elem_bytes)?;
         let seg = self.segment_elems;
         // Retiring buffers only for this thread's own recording: its commands run after the ones that
         // used them; another thread's would be submitted first.
@@ -369,6 +378,8 @@ impl GpuContext {
 
     /// Reads several whole device arrays back, all in one submission and one wait.
     pub(crate) fn read_all<T: Pod>(self: &Arc<Self>, arrs: &[&GpuArray]) -> Result<Vec<Vec<T>>> {
+        let elements = arrs.iter().map(|a| a.len).fold(0, u64::saturating_add);
+        crate::host::check_host("arrays read back from the GPU", elements, size_of::<T>() as u64)?;
         let mut outs: Vec<Vec<T>> = arrs
             .iter()
             .map(|arr| {

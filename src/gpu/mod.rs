@@ -5,6 +5,7 @@ pub(crate) mod adapter;
 pub(crate) mod compact;
 pub(crate) mod elementwise;
 pub(crate) mod ids;
+pub(crate) mod media;
 pub(crate) mod memory;
 pub(crate) mod pipelines;
 #[cfg(test)]
@@ -13,11 +14,13 @@ pub(crate) mod reduce;
 pub(crate) mod scan;
 pub(crate) mod scan_chained;
 pub(crate) mod search;
+pub(crate) mod sha256;
 pub(crate) mod strings;
 pub(crate) mod successor;
 pub(crate) mod text;
 pub(crate) mod text_match;
 pub(crate) mod timing;
+pub(crate) mod tokens;
 pub(crate) mod uuid5;
 
 use std::sync::{Arc, Mutex};
@@ -75,6 +78,9 @@ pub(crate) struct GpuContext {
     pub max_buffer_size: u64,
     /// The options the context was made with.
     pub options: GpuOptions,
+    /// The device's memory in bytes, when it can be told (see [`device_memory`]): no device array may
+    /// pass it.
+    pub memory: Option<u64>,
     pipelines: PipelineCache,
     pool: BufferPool,
     errors: ErrorSink,
@@ -82,6 +88,8 @@ pub(crate) struct GpuContext {
     recording: Mutex<Option<Recording>>,
     /// Timestamp queries of an open device-timing scope ([`timing`]).
     timer: timing::Slot,
+    /// The token counters' tables on this device.
+    pub(crate) tokens: tokens::Resident,
 }
 
 /// Command buffers recorded on one thread and not yet submitted: they go to the queue together, in one
@@ -199,6 +207,49 @@ fn check_limits(name: &str, limits: &wgpu::Limits) -> Result<()> {
     need("max_storage_buffers_per_shader_stage", limits.max_storage_buffers_per_shader_stage.into(), 4)
 }
 
+/// The memory a device's arrays can take, in bytes: the host's for a software adapter (lavapipe's Vulkan
+/// heap, a nominal 2 GiB, is no limit: its buffers are host memory); a hardware adapter's device-local
+/// heaps (Vulkan), capped by the host's memory for an integrated one, which shares it; `None` when
+/// neither is known (a discrete adapter on another API: allocations past its memory fail with a device
+/// error instead).
+fn device_memory(adapter: &wgpu::AdapterInfo, device: &wgpu::Device) -> Option<u64> {
+    match adapter.device_type {
+        wgpu::DeviceType::Cpu => crate::host::memory(),
+        wgpu::DeviceType::IntegratedGpu => match (vulkan_heaps(device), crate::host::memory()) {
+            (Some(heaps), Some(host)) => Some(heaps.min(host)),
+            (heaps, host) => heaps.or(host),
+        },
+        _ => vulkan_heaps(device),
+    }
+}
+
+/// The total size of a Vulkan device's device-local memory heaps.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "windows"))]
+fn vulkan_heaps(device: &wgpu::Device) -> Option<u64> {
+    /// `VK_MEMORY_HEAP_DEVICE_LOCAL_BIT`.
+    const DEVICE_LOCAL: u32 = 1;
+    // SAFETY: the guard borrows wgpu's own Vulkan device, which outlives it; the instance is only asked
+    // for the physical device's memory properties (a query with no side effect, valid on any physical
+    // device the instance enumerated); no handle is destroyed or kept.
+    unsafe {
+        let hal = device.as_hal::<wgpu::hal::api::Vulkan>()?;
+        let props =
+            hal.shared_instance().raw_instance().get_physical_device_memory_properties(hal.raw_physical_device());
+        let local: u64 = props
+            .memory_heaps_as_slice()
+            .iter()
+            .filter(|heap| heap.flags.as_raw() & DEVICE_LOCAL != 0)
+            .map(|heap| heap.size)
+            .fold(0, u64::saturating_add);
+        (local > 0).then_some(local)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "windows")))]
+fn vulkan_heaps(_: &wgpu::Device) -> Option<u64> {
+    None
+}
+
 impl GpuContext {
     /// Creates the device on `cand` with the adapter's own limits and the optional features we use.
     pub(crate) fn new(cand: &Candidate, options: GpuOptions) -> Result<Arc<Self>> {
@@ -256,7 +307,8 @@ impl GpuContext {
                 format!("must be at least {} bytes", TILE_U32 * 8),
             ));
         }
-        let info = AdapterInfo::new(adapter, &limits, features, segment_elems);
+        let memory = device_memory(adapter, &device);
+        let info = AdapterInfo::new(adapter, &limits, features, segment_elems, memory);
         Ok(Arc::new(GpuContext {
             device,
             queue,
@@ -264,11 +316,13 @@ impl GpuContext {
             segment_elems,
             max_buffer_size: limits.max_buffer_size,
             options,
+            memory,
             pipelines: PipelineCache::default(),
             pool: BufferPool::default(),
             errors,
             recording: Mutex::new(None),
             timer: timing::Slot::default(),
+            tokens: tokens::Resident::default(),
         }))
     }
 
@@ -496,5 +550,38 @@ impl Batch {
         ctx.submit(enc.finish());
         // Released after the commands are submitted or held (then they retire until submission).
         drop(keep);
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::vulkan_heaps;
+    use crate::engine::{Backend, Engine};
+
+    /// The device's memory as the engine tells it: the host's for a software adapter; on Vulkan the
+    /// device-local heaps are read (lavapipe reports a nominal 2 GiB), on other APIs there are none. An
+    /// array past it is refused before anything is allocated.
+    #[test]
+    fn device_memory_is_known_and_bounds_arrays() {
+        if std::env::var("STREAMLINER_SKIP_GPU").is_ok_and(|v| v == "1") {
+            eprintln!("STREAMLINER_SKIP_GPU=1: skipping the device memory test");
+            return;
+        }
+        let engine = Engine::builder().backend(Backend::Gpu).build().expect("a GPU adapter, or STREAMLINER_SKIP_GPU=1");
+        let ctx = engine.gpu().expect("a GPU engine has a context");
+        let heaps = vulkan_heaps(&ctx.device);
+        if ctx.info.api == "Vulkan" {
+            assert!(heaps.is_some_and(|h| h > 0), "{heaps:?}");
+        } else {
+            assert_eq!(heaps, None);
+        }
+        if ctx.info.software {
+            assert_eq!(ctx.memory, crate::host::memory());
+        }
+        assert_eq!(ctx.info.memory, ctx.memory);
+        if let Some(memory) = ctx.memory {
+            let e = ctx.alloc(memory / 8 + 1, 8).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains("a GPU array") && e.contains(&format!("{} values of 8 bytes", memory / 8 + 1)), "{e}");
+        }
     }
 }

@@ -52,8 +52,20 @@ impl DeviceText {
         values: &[u8],
         max_rows: u64,
     ) -> Result<Self> {
+        Self::within(ctx, offsets, values, max_rows, u64::MAX)
+    }
+
+    /// [`DeviceText::with_rows_per_chunk`] with chunks of at most `max_bytes` bytes each (at most one
+    /// segment of words); a longer row is left out, in `oversized`.
+    pub(crate) fn within(
+        ctx: &Arc<GpuContext>,
+        offsets: &[u64],
+        values: &[u8],
+        max_rows: u64,
+        max_bytes: u64,
+    ) -> Result<Self> {
         // One segment of words, less the extra word past the end.
-        let max_bytes = (ctx.segment_elems - 1) * 4;
+        let max_bytes = max_bytes.min((ctx.segment_elems - 1) * 4);
         let max_rows = max_rows.clamp(1, ctx.segment_elems) as usize;
         let seg = ctx.segment_elems as usize;
         let n = offsets.len() - 1;

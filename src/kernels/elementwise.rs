@@ -142,8 +142,19 @@ pub fn le(engine: &Engine, a: &Column<u64>, b: &Column<u64>) -> Result<Column<u6
 /// `start, start + 1, ..., start + len - 1` (wrapping).
 ///
 /// # Errors
-/// As [`add_scalar`].
+/// [`crate::Error::LimitExceeded`] naming the size when `len` values would not fit the memory of the
+/// engine's device (on the CPU, the host's), before anything is allocated; as [`add_scalar`].
+///
+/// # Example
+/// ```
+/// use streamliner::{Engine, elementwise};
+/// let engine = Engine::from_env()?;
+/// assert_eq!(elementwise::iota(&engine, 3, 7)?.to_vec()?, vec![7, 8, 9]);
+/// assert!(elementwise::iota(&engine, 1 << 50, 0).is_err()); // 8 PiB: beyond any memory
+/// # Ok::<(), streamliner::Error>(())
+/// ```
 pub fn iota(engine: &Engine, len: usize, start: u64) -> Result<Column<u64>> {
+    engine.check_fits("iota's output", len as u64, 8)?;
     match engine.gpu() {
         Some(ctx) => Ok(Column::device(gpu::elementwise::iota(ctx, len as u64, start)?)),
         None => Ok(Column::host(cpu::elementwise::iota(len, start))),

@@ -3,12 +3,15 @@
 pub mod compact;
 pub mod elementwise;
 pub(crate) mod ids;
+pub mod media;
 pub mod reduce;
 pub mod scan;
 pub mod search;
+pub mod sha256;
 pub mod strings;
 pub mod successor;
 pub mod text_match;
 pub mod time;
+pub mod tokens;
 pub mod uuid5;
 pub mod values;

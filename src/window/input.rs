@@ -9,13 +9,29 @@ use super::spec::WindowSpec;
 use super::weight::{Weight, check_column};
 use crate::error::{Error, Result};
 use crate::kernels::time::timestamp_values;
+use crate::text::{TEXT_TYPES, is_text_type};
 
-/// Column `name` of `batch`, or an error listing the columns it has.
+/// Column `name` of `batch`, or an error listing the columns it has, or naming the two columns that
+/// share the name.
 pub(crate) fn column<'b>(batch: &'b RecordBatch, name: &str, what: &str) -> Result<&'b ArrayRef> {
-    batch.column_by_name(name).ok_or_else(|| {
-        let have: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-        Error::invalid(what, name, format!("no such column; the history has {}", have.join(", ")))
-    })
+    let fields = batch.schema_ref().fields();
+    let mut named = fields.iter().enumerate().filter(|(_, f)| f.name() == name).map(|(i, _)| i);
+    match (named.next(), named.next()) {
+        (Some(i), None) => Ok(batch.column(i)),
+        (Some(a), Some(b)) => Err(Error::invalid(
+            what,
+            name,
+            format!(
+                "the history has two columns of this name (columns {} and {}, counted from 1): rename one",
+                a + 1,
+                b + 1
+            ),
+        )),
+        _ => {
+            let have: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+            Err(Error::invalid(what, name, format!("no such column; the history has {}", have.join(", "))))
+        }
+    }
 }
 
 /// The timestamps of column `name` (any Arrow timestamp unit), zero-copy, and their unit.
@@ -55,11 +71,11 @@ impl<'b> Columns<'b> {
             }
             _ => {
                 let col = column(batch, &spec.text_column, "text column")?;
-                if !matches!(col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+                if !is_text_type(col.data_type()) {
                     return Err(Error::invalid(
                         "text column type",
                         format!("{}: {}", spec.text_column, col.data_type()),
-                        "expected Utf8, LargeUtf8 or Utf8View",
+                        TEXT_TYPES,
                     ));
                 }
                 col

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array, UInt64Array};
 use arrow_buffer::ScalarBuffer;
-use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 
 use super::buffer::{Buffer, Segment};
 use super::input::Columns;
@@ -54,6 +54,8 @@ pub(crate) struct Partitions {
     keys: HashMap<Vec<u8>, usize>,
     /// Input rows read so far.
     pub rows_in: u64,
+    /// The input's name (a file) for errors, when given.
+    pub input_name: Option<String>,
 }
 
 impl Partitions {
@@ -68,6 +70,7 @@ impl Partitions {
             parts: Vec::new(),
             keys: HashMap::new(),
             rows_in: 0,
+            input_name: None,
         }
     }
 
@@ -201,7 +204,12 @@ impl Partitions {
                 if let (Some(col), Some(key)) = (&self.spec.partition_by, &part.key) {
                     what = format!("{what} in partition {col} = {}", key_display(key.as_ref()));
                 }
-                return Err(Error::OutOfOrder { what, row: input_row(j), ts: ts[j], previous });
+                let unit = match self.setup.as_ref().map(|s| &s.ts_type) {
+                    Some(DataType::Timestamp(unit, _)) => *unit,
+                    _ => TimeUnit::Microsecond,
+                };
+                let input = self.input_name.clone();
+                return Err(Error::OutOfOrder { input, what, row: input_row(j), ts: ts[j], previous, unit });
             }
         }
         part.last_ts = ts.last().copied().or(part.last_ts);

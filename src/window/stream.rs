@@ -126,6 +126,12 @@ where
         self
     }
 
+    /// Names the input (e.g. the file the batches come from) in the stream's errors about its rows.
+    pub fn input_name(mut self, name: impl Into<String>) -> Self {
+        self.parts.input_name = Some(name.into());
+        self
+    }
+
     /// Input rows read so far.
     pub fn rows_read(&self) -> u64 {
         self.parts.rows_in

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import os as _os
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TypeAlias, cast
 
 import pyarrow as pa
 
@@ -35,19 +35,28 @@ __version__: str = _ext.__version__
 
 __all__ = [
     "Engine",
+    "Prompts",
     "StreamWindow",
     "Window",
     "WindowSpec",
     "Windows",
+    "as_array",
+    "as_table",
     "command_mask",
+    "count_tokens",
     "extract_urls",
     "lengths",
     "local_to_utc",
+    "media_references",
     "opt_out_mask",
     "prepare",
     "pseudonyms",
     "read_whatsapp",
+    "render_prompts",
+    "sha256",
+    "token_counts",
     "window",
+    "window_signature",
     "window_stream",
 ]
 
@@ -113,7 +122,7 @@ class Windows:
 
     __slots__ = ("_ext", "_table", "_bounds")
 
-    def __init__(self, ext: Any) -> None:
+    def __init__(self, ext: _ext.Windows) -> None:
         self._ext = ext
         self._table: pa.Table | None = None
         self._bounds: tuple[list[int], list[int], list[int]] | None = None
@@ -146,10 +155,11 @@ class Windows:
     def _rows_bounds(self) -> tuple[list[int], list[int], list[int]]:
         if self._bounds is None:
             t = self.table
+            # No nulls in these columns: the casts only drop the `| None` of `to_pylist`.
             self._bounds = (
-                self._ext.partition_ids().to_pylist(),
-                t.column("start_row").to_pylist(),
-                t.column("end_row").to_pylist(),
+                cast("list[int]", self._ext.partition_ids().to_pylist()),
+                cast("list[int]", t.column("start_row").to_pylist()),
+                cast("list[int]", t.column("end_row").to_pylist()),
             )
         return self._bounds
 
@@ -168,14 +178,16 @@ class Windows:
         for i, w in enumerate(self):
             yield w, self.rows(i)
 
-    def input_rows(self, partition: int = 0) -> pa.Array | None:
+    def input_rows(self, partition: int = 0) -> pa.UInt64Array | None:
         """Sorted row -> input row of ``partition`` (uint64), or None when they are the same."""
         return self._ext.input_rows(partition)
 
     def __iter__(self) -> Iterator[Window]:
         t = self.table
         parts, starts, ends = self._rows_bounds()
-        cols = {name: t.column(name).to_pylist() for name in ("window_index", "size", "units")}
+        cols: dict[str, list[Any]] = {
+            name: t.column(name).to_pylist() for name in ("window_index", "size", "units")
+        }
         cols["start_time"] = _times(t.column("start_time"))
         cols["end_time"] = _times(t.column("end_time"))
         keys = t.column(0).to_pylist() if self.table.schema.names[0] != "window_index" else [None] * len(starts)
@@ -216,7 +228,7 @@ class Windows:
 Duration = _dt.timedelta | str | float | int
 
 
-def _times(col: pa.ChunkedArray) -> list[Any]:
+def _times(col: pa.ChunkedArray[Any]) -> list[Any]:
     """A timestamp column as Python datetimes (as ``to_pylist`` gives them, through NumPy when it can:
     ``to_pylist`` builds zone-aware datetimes slowly, ~5 us each)."""
     typ = col.type
@@ -225,7 +237,7 @@ def _times(col: pa.ChunkedArray) -> list[Any]:
     try:
         import numpy  # noqa: F401  (pyarrow's to_numpy needs it)
 
-        naive = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
+        naive: list[Any] = col.to_numpy().astype(f"datetime64[{typ.unit}]").tolist()
     except ImportError:
         return col.to_pylist()
     if typ.tz is None:
@@ -315,7 +327,7 @@ def _as_reader(source: Any) -> pa.RecordBatchReader:
         return source
     to_reader = getattr(source, "to_reader", None)  # pyarrow.dataset.Scanner
     if callable(to_reader) and not hasattr(source, "__arrow_c_stream__"):
-        return to_reader()
+        return cast(pa.RecordBatchReader, to_reader())
     if hasattr(source, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(source)
     return pa.RecordBatchReader.from_stream(as_table(source))
@@ -388,8 +400,10 @@ def _stream_windows(stream: Any, ts_type: pa.DataType | None) -> Iterator[Stream
 def read_whatsapp(
     path: str | Any, tz: str = "UTC", date_order: str | None = None, normalize: bool = False
 ) -> pa.Table:
-    """Read a WhatsApp export (``.txt``, or a ``.zip`` holding one) into a ``pyarrow.Table`` with
-    ``ts`` (UTC, microseconds), ``author``, ``text`` and ``line``.
+    """Read a WhatsApp export (``.txt``, or a ``.zip`` holding one) into a ``pyarrow.Table`` in the chat
+    message schema: ``ts`` (UTC, microseconds), ``author``, ``text``, ``line`` (where the message starts),
+    ``local_time`` (the wall-clock time as written) and ``original_line`` (its lines as the export holds
+    them, less the time). The file is read once, in chunks parsed on every core.
 
     Args:
         path: the export.
@@ -435,45 +449,119 @@ def prepare(
     return (table, info) if summary else table
 
 
-def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Any:
-    """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray``."""
+# A ``pyarrow.Array`` or ``ChunkedArray``: the array kernels return the kind they are given.
+Arrays: TypeAlias = "pa.Array[Any] | pa.ChunkedArray[Any]"
+
+
+def as_array(data: Any) -> Arrays:
+    """``data`` as a ``pyarrow.Array`` or ``ChunkedArray``, without copying where the source allows it.
+
+    Accepts pyarrow arrays and chunked arrays, anything with ``__arrow_c_array__`` or
+    ``__arrow_c_stream__`` (a Polars Series, nanoarrow, ...), objects with ``.to_arrow()`` /
+    ``.to_pyarrow()``, and a pandas Series. Raises ``TypeError`` for anything else.
+    """
+    if isinstance(data, (pa.Array, pa.ChunkedArray)):
+        return data
+    if hasattr(data, "__arrow_c_array__"):
+        return cast(Arrays, pa.array(data))
+    if hasattr(data, "__arrow_c_stream__"):
+        try:
+            return cast(Arrays, pa.chunked_array(data))
+        except TypeError:  # a pyarrow without the PyCapsule stream import: the object's own conversion
+            pass
+    for method in ("to_arrow", "to_pyarrow"):
+        convert = getattr(data, method, None)
+        if callable(convert):
+            return as_array(convert())
+    if type(data).__module__.startswith("pandas"):
+        return cast(Arrays, pa.Array.from_pandas(data))
+    raise TypeError(
+        "expected an Arrow array (a pyarrow Array or ChunkedArray, or any object with __arrow_c_array__ or "
+        f"__arrow_c_stream__, such as a Polars Series), not {type(data).__name__}"
+    )
+
+
+def _per_chunk(fn: Any, arr: Any, *args: Any, **kw: Any) -> Arrays:
+    """Apply an array kernel to a ``pyarrow.Array``, or to each chunk of a ``ChunkedArray`` (anything
+    :func:`as_array` takes is converted first)."""
+    arr = as_array(arr)
     if isinstance(arr, pa.ChunkedArray):
         chunks = [fn(c, *args, **kw) for c in arr.chunks]
         if not chunks:
             return pa.chunked_array([], type=fn(pa.array([], arr.type), *args, **kw).type)
         return pa.chunked_array(chunks)
-    return fn(arr, *args, **kw)
+    return cast("pa.Array[Any]", fn(arr, *args, **kw))
 
 
-def pseudonyms(authors: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Author pseudonyms: ``uuid5(NAMESPACE_OID, "whatsapp:" + author.strip())`` as lowercase strings
-    (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF)."""
+    (nulls stay null). Works on ``pyarrow.Array`` / ``ChunkedArray`` (so as an Ibis pyarrow UDF), and on
+    what :func:`as_array` takes (a Polars Series gives a ``ChunkedArray``)."""
     return _per_chunk(_ext.pseudonyms, authors, backend=backend, engine=engine)
 
 
-def lengths(text: pa.Array, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.Array:
-    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null."""
+def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> Arrays:
+    """Text lengths (uint64) in UTF-8 bytes (``unit="bytes"``) or code points (``"chars"``); nulls stay null.
+    ``text``: a string array (``string``, ``large_string``, ``string_view`` or a dictionary of one), as
+    :func:`as_array` takes it (a pyarrow array, a Polars Series...); the result is a pyarrow array (chunked
+    for chunked input)."""
     return _per_chunk(_ext.lengths, text, unit, backend=backend, engine=engine)
 
 
-def extract_urls(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
-    """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them."""
+def token_counts(
+    text: Any, encoding: str = "o200k_base", backend: str = "auto", engine: Engine | None = None
+) -> Arrays:
+    """The tokens of each text in OpenAI's ``encoding``, as a ``pyarrow.UInt32Array`` (nulls stay null).
+
+    ``encoding`` is ``"o200k_base"`` (GPT-4o, GPT-4.1, GPT-5, the ``o`` series) or ``"cl100k_base"`` (GPT-4,
+    GPT-3.5-turbo); the counts are ``len(tiktoken.get_encoding(encoding).encode_ordinary(t))``, so special
+    tokens such as ``<|endoftext|>`` count as the text they are made of. The vocabularies ship inside the
+    package (nothing is downloaded). ``text``: as :func:`lengths` takes it; a ``ChunkedArray`` gives a
+    ``ChunkedArray``.
+
+    Counts of parts of a text need not add up to the count of the whole: to budget a prompt, count the
+    prompt itself with :func:`count_tokens`.
+
+    >>> import pyarrow as pa, streamliner
+    >>> streamliner.token_counts(pa.array(["Hello, world!", None, ""])).to_pylist()
+    [4, None, 0]
+    """
+    return _per_chunk(_ext.token_counts, text, encoding, backend=backend, engine=engine)
+
+
+def count_tokens(text: str, encoding: str = "o200k_base") -> int:
+    """The tokens of the whole of ``text`` in OpenAI's ``encoding`` (see :func:`token_counts`), counted on
+    the CPU: what a prompt made of ``text`` costs.
+
+    >>> import streamliner
+    >>> streamliner.count_tokens("Hello, world!", encoding="cl100k_base")
+    4
+    """
+    return _ext.count_tokens(text, encoding)
+
+
+def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
+    """The URLs in each text, as a ``list<string>`` array, as the pipeline extracts them. ``text``: as
+    :func:`lengths` takes it."""
     return _per_chunk(_ext.extract_urls, text, backend=backend, engine=engine)
 
 
-def local_to_utc(ts: pa.Array, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Wall-clock timestamps in ``zone`` (read as local whatever zone they are labelled with) to UTC:
     the same unit, labelled ``UTC`` (nulls stay null); a time that does not exist (a DST gap) moves forward."""
     return _per_chunk(_ext.local_to_utc, ts, zone, backend=backend, engine=engine)
 
 
-def command_mask(text: pa.Array, backend: str = "auto", engine: Engine | None = None) -> pa.Array:
+def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> Arrays:
     """Command messages (boolean): text that, lowercased, starts with ``/egregora``."""
     return _per_chunk(_ext.command_mask, text, backend=backend, engine=engine)
 
 
 def opt_out_mask(
-    author_uuid: pa.Array, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
-) -> pa.Array:
+    author_uuid: Any, opted_out: Sequence[str], backend: str = "auto", engine: Engine | None = None
+) -> Arrays:
     """Rows (boolean) whose ``author_uuid`` is in ``opted_out`` (pseudonyms, or names turned into theirs)."""
     return _per_chunk(_ext.opt_out_mask, author_uuid, list(opted_out), backend=backend, engine=engine)
+
+
+from .llm import Prompts, media_references, render_prompts, sha256, window_signature  # noqa: E402

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, final
 
 import pyarrow as pa
 
@@ -16,20 +16,23 @@ __version__: str
 
 _Duration = datetime.timedelta | str | float | int | None
 
+@final
 class Engine:
     """A compute engine on one backend: ``"auto"`` (a hardware GPU when there is one, else the CPU
     twins; ``STREAMLINER_BACKEND`` overrides it), ``"cpu"`` or ``"gpu"`` (software adapters included;
     ``RuntimeError`` when there is none). Build one per process (or Ray worker) and pass it as
     ``engine=`` to reuse its device, pipelines and buffers."""
 
-    def __init__(self, backend: str = "auto") -> None: ...
+    def __new__(cls, backend: str = "auto") -> Engine: ...
     def info(self) -> dict[str, Any]:
         """What runs and why: ``requested``, ``active`` (``"cpu"`` / ``"gpu"``), ``reason``,
-        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits; or None)."""
+        ``description``, ``adapter`` (a dict: name, api, device_type, software, driver, limits, ``memory``: the
+        device's memory in bytes or None when unknown; or None)."""
     @property
     def is_gpu(self) -> bool:
         """True when the engine runs on a GPU adapter."""
 
+@final
 class WindowSpec:
     """How to cut a history into windows: the parameters of :func:`streamliner.window` and
     :func:`streamliner.window_stream`, checked once here (``ValueError`` naming the parameter).
@@ -107,6 +110,7 @@ class WindowSpec:
     @property
     def max_windows(self) -> int: ...
 
+@final
 class Windows:
     """The windows of a history (wrapped by ``streamliner.Windows``)."""
 
@@ -119,6 +123,7 @@ class Windows:
     def in_input_order(self) -> bool: ...
     def input_rows(self, p: int) -> pa.UInt64Array | None: ...
 
+@final
 class WindowStream(Iterator[Any]):
     """Windows of a stream: tuples ``(window_index, partition, start_row, end_row, start_time,
     end_time, units, key, rows)`` (times as integers in the timestamp column's unit), or window tables
@@ -133,7 +138,7 @@ def window_stream(
     spec: WindowSpec,
     rows: bool = True,
     tables: bool = False,
-    max_table_rows: int = 65536,
+    max_table_rows: int | None = None,
     backend: str = "auto",
     engine: Engine | None = None,
 ) -> WindowStream: ...
@@ -151,10 +156,43 @@ def prepare(
 ) -> tuple[pa.Table, dict[str, int]]: ...
 def pseudonyms(authors: Any, backend: str = "auto", engine: Engine | None = None) -> pa.StringArray: ...
 def lengths(text: Any, unit: str = "bytes", backend: str = "auto", engine: Engine | None = None) -> pa.UInt64Array: ...
-def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray: ...
+def extract_urls(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray[Any]: ...
+def token_counts(
+    text: Any, encoding: str = "o200k_base", backend: str = "auto", engine: Engine | None = None
+) -> pa.UInt32Array: ...
+def count_tokens(text: str, encoding: str = "o200k_base") -> int: ...
 def local_to_utc(ts: Any, zone: str, backend: str = "auto", engine: Engine | None = None) -> pa.TimestampArray: ...
 def command_mask(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.BooleanArray: ...
 def opt_out_mask(
     author_uuid: Any, opted_out: list[str], backend: str = "auto", engine: Engine | None = None
 ) -> pa.BooleanArray: ...
 def parse_duration_seconds(text: str) -> float: ...
+
+@final
+class Prompts:
+    """Prompts of windows over one message table (wrapped by ``streamliner.Prompts``)."""
+
+    def __len__(self) -> int: ...
+    def messages(self) -> int: ...
+    def prompt(self, i: int) -> str: ...
+    def prompts(self) -> pa.LargeStringArray: ...
+    def signatures(self) -> pa.StringArray: ...
+
+def render_prompts(
+    messages: Any,
+    windows: Any,
+    template: str = "egregora",
+    message: str | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    empty: str | None = None,
+    id_column: str | None = None,
+    author_column: str | None = None,
+    ts_column: str | None = None,
+    text_column: str | None = None,
+    escape: str = "html",
+    backend: str = "auto",
+    engine: Engine | None = None,
+) -> Prompts: ...
+def media_references(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray[Any]: ...
+def sha256(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.StringArray: ...

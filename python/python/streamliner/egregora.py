@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from . import Engine, as_table, window
+from .llm import render_prompts, window_signature
 
 __all__ = ["EgregoraWindow", "create_windows"]
 
@@ -36,6 +37,10 @@ class EgregoraWindow:
             (time windows).
         size: the number of messages.
         table: the window's rows, in timestamp order, as a ``pyarrow.Table`` (a zero-copy slice).
+        xml: with ``render=True``, the window's prompt as the pipeline's ``build_conversation_xml``
+            renders it (else ``None``).
+        prompt_sha256: with ``render=True``, the SHA-256 of ``xml`` (hex), the first part of the
+            window's signature.
     """
 
     window_index: int
@@ -43,6 +48,15 @@ class EgregoraWindow:
     end_time: Any
     size: int
     table: pa.Table
+    xml: str | None = None
+    prompt_sha256: str | None = None
+
+    def signature(self, template: str, instructions: str | None, model: str) -> str:
+        """The window's signature as the pipeline's ``generate_window_signature`` writes it:
+        ``"{sha256(xml)}:{sha256(f'{template}:{instructions}')}:{model}"``. Needs ``render=True``."""
+        if self.prompt_sha256 is None:
+            raise ValueError("the window has no prompt: call create_windows(..., render=True)")
+        return window_signature(self.prompt_sha256, template, instructions, model)
 
 
 def create_windows(
@@ -57,6 +71,7 @@ def create_windows(
     text_column: str = "text",
     backend: str = "auto",
     engine: Engine | None = None,
+    render: bool = False,
 ) -> Iterator[EgregoraWindow]:
     """The pipeline's windows of ``table``, with their rows.
 
@@ -71,6 +86,8 @@ def create_windows(
         max_bytes_per_window: the text budget of byte windows, counted in code points as the pipeline does.
         ts_column, text_column: the columns' names.
         backend, engine: where the kernels run (see :func:`streamliner.window`).
+        render: give each window its prompt (``xml``, every message rendered once for all windows) and
+            its SHA-256 (``prompt_sha256``, :meth:`EgregoraWindow.signature`).
 
     Yields:
         :class:`EgregoraWindow`, in order.
@@ -92,6 +109,11 @@ def create_windows(
         backend=backend,
         engine=engine,
     )
+    xml: Any = None
+    digests: Any = None
+    if render and len(windows) > 0:
+        prompts = render_prompts(windows.history(0), windows.table, backend=backend, engine=engine)
+        xml, digests = prompts.prompts, prompts.signatures
     for i, w in enumerate(windows):
         yield EgregoraWindow(
             window_index=w.window_index,
@@ -99,4 +121,6 @@ def create_windows(
             end_time=w.end_time,
             size=w.size,
             table=windows.rows(i),
+            xml=None if xml is None else xml[i].as_py(),
+            prompt_sha256=None if digests is None else digests[i].as_py(),
         )

@@ -3,13 +3,14 @@
 //! default), a file is never too large to read: the 2 GiB that a `Utf8` column's 32-bit offsets address
 //! bounds one batch only (rows of 32 KiB on average at the default size), never the file.
 
-use std::io::BufRead;
+use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 
+use super::quotes::{Checked, Problem, Scanner, line_of_record};
 use super::{HistoryReader, ReadOptions, projection};
 use crate::error::{Error, Result};
 
@@ -20,8 +21,15 @@ const MAX_BATCH: usize = 1 << 20;
 pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let name = path.display().to_string();
     let open = || std::fs::File::open(path).map_err(|e| Error::io(&name, e));
+    refuse_utf16(path, open()?)?;
+    // Every byte arrow-csv reads passes a quote scanner, which stops the read at a field that does not end.
+    let found: Arc<Mutex<Option<Problem>>> = Arc::default();
+    let checked = |file| Checked::new(file, Scanner::new(opts.max_field_lines, opts.max_field_bytes), found.clone());
     let format = arrow_csv::reader::Format::default().with_header(true);
-    let (inferred, _) = format.infer_schema(open()?, Some(1)).map_err(|e| Error::io(&name, e))?;
+    let (inferred, _) = format
+        .infer_schema(checked(open()?), Some(1))
+        .map_err(|e| problem_error(path, &found).unwrap_or_else(|| Error::io(&name, e)))?;
+    super::unique_columns(&name, &inferred)?;
     let ts = opts.ts_column.as_str();
     let wants_ts = opts.columns.as_ref().is_none_or(|c| c.iter().any(|c| c == ts));
     if wants_ts && inferred.field_with_name(ts).is_err() {
@@ -54,7 +62,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
         .with_header(true)
         .with_batch_size(opts.batch_size.min(MAX_BATCH))
         .with_projection(indices)
-        .build(open()?)
+        .build(checked(open()?))
         .map_err(|e| Error::io(&name, e))?;
     let out = schema.clone();
     let path = path.to_path_buf();
@@ -63,7 +71,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions) -> Result<HistoryReader> {
     let engine = zone.as_ref().map(|_| crate::Engine::new(crate::Backend::Cpu)).transpose()?;
     let mut rows_before = 0u64;
     let batches = reader.map(move |b| {
-        let b = b.map_err(|e| error_at_line(&path, &names, e))?;
+        let b = b.map_err(|e| problem_error(&path, &found).unwrap_or_else(|| error_at_line(&path, &names, e)))?;
         let mut columns = relabel_utc(b.columns());
         if let (Some(zone), Some(engine), Some(i)) = (&zone, &engine, ts_index) {
             columns[i] = zoned_timestamps(engine, &path, columns[i].as_ref(), zone, rows_before)?;
@@ -107,12 +115,10 @@ fn zoned_timestamps(
                  time in {zone} such as 2024-03-01 08:00:00)",
                 crate::error::excerpt(s)
             );
-            return Err(
-                match std::fs::File::open(path).ok().and_then(|f| line_of_record(std::io::BufReader::new(f), record)) {
-                    Some(line) => Error::parse(path.display(), line, message),
-                    None => Error::io(path.display(), format!("data row {}: {message}", record)),
-                },
-            );
+            return Err(match std::fs::File::open(path).ok().and_then(|f| line_of_record(f, record)) {
+                Some(line) => Error::parse(path.display(), line, message),
+                None => Error::io(path.display(), format!("data row {}: {message}", record)),
+            });
         };
         values[row] = v;
     }
@@ -168,53 +174,42 @@ fn error_at_line(path: &Path, names: &[String], e: ArrowError) -> Error {
     // A record index from 0 with the header as record 0, whatever arrow's convention.
     let record = if matches!(e, ArrowError::CsvError(_)) { n.saturating_sub(1) } else { n };
     let rest = format!("{}{}", &message[..start], &message[end..]);
-    match std::fs::File::open(path).ok().and_then(|f| line_of_record(std::io::BufReader::new(f), record)) {
+    match std::fs::File::open(path).ok().and_then(|f| line_of_record(f, record)) {
         Some(line) => Error::parse(path.display(), line, rest),
         None => Error::io(path.display(), message),
     }
 }
 
-/// The 1-based line on which CSV record `record` (0-based, the header is record 0) starts: newlines inside
-/// double-quoted fields do not end a record.
-fn line_of_record(mut input: impl BufRead, record: u64) -> Option<u64> {
-    let (mut line, mut rec, mut quoted) = (1u64, 0u64, false);
-    let mut buf = [0u8; 64 * 1024];
-    loop {
-        if rec == record {
-            return Some(line);
-        }
-        let n = input.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        for &b in &buf[..n] {
-            match b {
-                b'"' => quoted = !quoted,
-                b'\n' => {
-                    line += 1;
-                    if !quoted {
-                        rec += 1;
-                        if rec == record {
-                            return Some(line);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+/// The problem the quote scanner found, if it stopped the read, as an error naming the line where the field
+/// at fault opened.
+fn problem_error(path: &Path, found: &Mutex<Option<Problem>>) -> Option<Error> {
+    let problem = found.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+    Some(Error::parse(path.display(), problem.line, problem.message))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::line_of_record;
-
-    #[test]
-    fn records_map_to_lines_across_quoted_newlines() {
-        let csv = "ts,text\na,\"one\ntwo\"\nb,x\n";
-        assert_eq!(line_of_record(csv.as_bytes(), 0), Some(1));
-        assert_eq!(line_of_record(csv.as_bytes(), 1), Some(2));
-        assert_eq!(line_of_record(csv.as_bytes(), 2), Some(4));
-        assert_eq!(line_of_record(csv.as_bytes(), 9), None);
+/// Refuses a file in UTF-16 or UTF-32 (by its byte order mark, or by the NUL bytes of UTF-16 text without
+/// one), which arrow-csv would only call invalid UTF-8.
+fn refuse_utf16(path: &Path, mut file: std::fs::File) -> Result<()> {
+    let mut head = [0u8; 4];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path.display(), e)),
+        }
+    }
+    match super::wide_encoding(&head[..n]) {
+        Some(wide) => Err(Error::parse(
+            path.display(),
+            1,
+            format!(
+                "the file is {} ({}), not UTF-8: convert it first, e.g. with `iconv -f {} -t UTF-8 IN > OUT`, or \
+                 save it as UTF-8",
+                wide.name, wide.evidence, wide.iconv
+            ),
+        )),
+        None => Ok(()),
     }
 }

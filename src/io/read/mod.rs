@@ -10,14 +10,22 @@ mod csv;
 mod ipc;
 #[cfg(feature = "parquet")]
 mod parquet;
+#[cfg(feature = "csv")]
+mod quotes;
 
 use std::path::Path;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 
-use super::whatsapp::{Chat, DateOrder, SummaryHandle, WhatsAppOptions, WhatsAppStream};
+use super::whatsapp::{DateOrder, SummaryHandle, WhatsAppOptions, WhatsAppStream};
 use crate::error::{Error, Result};
+
+/// The default of [`ReadOptions::max_field_lines`].
+pub const DEFAULT_MAX_FIELD_LINES: u64 = 10_000;
+
+/// The default of [`ReadOptions::max_field_bytes`].
+pub const DEFAULT_MAX_FIELD_BYTES: u64 = 16 << 20;
 
 /// A history file's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +88,12 @@ pub struct ReadOptions {
     /// The most rows in one batch of a stream (default 65 536; a Parquet batch never spans two row groups,
     /// so batches can be shorter).
     pub batch_size: usize,
+    /// CSV: the most lines one quoted field may span ([`DEFAULT_MAX_FIELD_LINES`]). A quote that is never closed makes
+    /// the rest of the file one field; this bounds how far such a field runs before it is an error naming
+    /// the line where it opened (a file that ends inside quotes is always one).
+    pub max_field_lines: u64,
+    /// CSV: the most bytes one field may hold ([`DEFAULT_MAX_FIELD_BYTES`], 16 MiB), likewise.
+    pub max_field_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -92,12 +106,15 @@ impl Default for ReadOptions {
             allow_unused_lines: false,
             columns: None,
             batch_size: 65_536,
+            max_field_lines: DEFAULT_MAX_FIELD_LINES,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
         }
     }
 }
 
 /// A stream of record batches from a history file, in file order, made by [`open_history`]. Memory stays
-/// bounded by a few batches (Parquet: a couple of row groups at most), whatever the file's size.
+/// bounded by a few batches (Parquet: a couple of row groups at most), whatever the file's size. The stream
+/// ends after its first error.
 pub struct HistoryReader {
     schema: SchemaRef,
     batches: Box<dyn Iterator<Item = Result<RecordBatch>> + Send>,
@@ -157,6 +174,11 @@ impl HistoryReader {
         concat::concat_batches(&schema, &batches, concat::UTF8_LIMIT)
     }
 
+    /// The file read (as given to [`open_history`]), for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// How many rows the batches handed out so far hold.
     pub fn rows_read(&self) -> u64 {
         self.rows
@@ -171,7 +193,12 @@ impl Iterator for HistoryReader {
             Some(b) => b,
             None => match guarded(&self.name, || self.batches.next()) {
                 Ok(Some(Ok(b))) => b,
-                Ok(Some(Err(e))) => return Some(Err(e)),
+                Ok(Some(Err(e))) => {
+                    // A reader that failed may fail again at every call (arrow-csv rereads its input): the
+                    // stream ends at its first error.
+                    self.batches = Box::new(std::iter::empty());
+                    return Some(Err(e));
+                }
                 Ok(None) => return None,
                 Err(e) => {
                     // A decoder that panicked is in no state to go on: the stream ends after this error.
@@ -261,14 +288,14 @@ fn open_format(format: InputFormat, path: &Path, opts: &ReadOptions) -> Result<H
                 allow_unused_lines: opts.allow_unused_lines,
                 ..WhatsAppOptions::default()
             };
-            let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size);
-            let summary = stream.summary_handle();
-            let full = Chat::default().to_record_batch()?.schema();
+            let full = super::chat::schema();
             let name = path.display().to_string();
             let indices = projection(&name, &full, opts.columns.as_deref())?;
-            let schema = std::sync::Arc::new(full.project(&indices).map_err(|e| Error::io(&name, e))?);
-            let batches = stream.map(move |b| b.and_then(|b| b.project(&indices).map_err(|e| Error::io(&name, e))));
-            let mut reader = HistoryReader::new(schema, opts.batch_size, Box::new(batches));
+            let names: Vec<&str> = indices.iter().map(|&i| super::chat::COLUMNS[i]).collect();
+            let stream = WhatsAppStream::open(path, &wa)?.with_batch_size(opts.batch_size).with_columns(&names)?;
+            let summary = stream.summary_handle();
+            let schema = stream.schema();
+            let mut reader = HistoryReader::new(schema, opts.batch_size, Box::new(stream));
             reader.whatsapp = Some(summary);
             Ok(reader)
         }
@@ -319,8 +346,65 @@ pub fn read_history(path: &Path, opts: &ReadOptions) -> Result<RecordBatch> {
     open_history(path, opts)?.read_all()
 }
 
-/// The indices of `columns` in `schema`, in the order asked for (all of them for `None`).
+/// Refuses a file whose columns are not all named differently (a reader asked for `ts` would take the first
+/// of two silently), naming the first name that repeats.
+pub(crate) fn unique_columns(file: &str, schema: &Schema) -> Result<()> {
+    let mut seen = std::collections::HashMap::with_capacity(schema.fields().len());
+    for (i, field) in schema.fields().iter().enumerate() {
+        if let Some(first) = seen.insert(field.name().as_str(), i) {
+            return Err(Error::invalid(
+                "column",
+                field.name(),
+                format!(
+                    "{file} has two columns of this name (columns {} and {}, counted from 1): column names must be \
+                     unique, so rename one",
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A text file's encoding when it is UTF-16 or UTF-32, which readers of UTF-8 would only call invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WideEncoding {
+    /// Its name, e.g. "UTF-16LE".
+    pub name: &'static str,
+    /// What shows it.
+    pub evidence: &'static str,
+    /// The name `iconv -f` takes to convert it (the byte order mark's own family, which drops the mark).
+    pub iconv: &'static str,
+}
+
+/// The encoding of a text file that starts with `head`, when it is UTF-16 or UTF-32: by a byte order mark,
+/// or by UTF-16 text's NUL bytes around ASCII characters.
+pub(crate) fn wide_encoding(head: &[u8]) -> Option<WideEncoding> {
+    let bom = |name, family| WideEncoding { name, evidence: "it starts with a byte order mark", iconv: family };
+    match head {
+        [0xFF, 0xFE, 0, 0, ..] => Some(bom("UTF-32LE", "UTF-32")),
+        [0, 0, 0xFE, 0xFF, ..] => Some(bom("UTF-32BE", "UTF-32")),
+        [0xFF, 0xFE, ..] => Some(bom("UTF-16LE", "UTF-16")),
+        [0xFE, 0xFF, ..] => Some(bom("UTF-16BE", "UTF-16")),
+        [a, 0, b, 0, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some(WideEncoding {
+            name: "UTF-16LE",
+            evidence: "its first characters are ASCII, each followed by a NUL byte",
+            iconv: "UTF-16LE",
+        }),
+        [0, a, 0, b, ..] if a.is_ascii() && b.is_ascii() && *a != 0 && *b != 0 => Some(WideEncoding {
+            name: "UTF-16BE",
+            evidence: "its first characters are ASCII, each after a NUL byte",
+            iconv: "UTF-16BE",
+        }),
+        _ => None,
+    }
+}
+
+/// The indices of `columns` in `schema`, in the order asked for (all of them for `None`). A schema with two
+/// columns of one name is refused ([`unique_columns`]).
 pub(crate) fn projection(file: &str, schema: &Schema, columns: Option<&[String]>) -> Result<Vec<usize>> {
+    unique_columns(file, schema)?;
     let Some(columns) = columns else { return Ok((0..schema.fields().len()).collect()) };
     if columns.is_empty() {
         return Err(Error::invalid("columns", "[]", "name at least one column, or None for all"));
