@@ -13,7 +13,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use streamliner::scan::ScanKind;
 use streamliner::search::{Bound, Check};
 use streamliner::strings::LengthUnit;
-use streamliner::{Engine, compact, elementwise as ew, media, reduce, scan, search, sha256, strings, text_match, time, uuid5};
+use streamliner::{
+    Engine, compact, elementwise as ew, media, reduce, scan, search, sha256, strings, text_match, time, uuid5,
+};
 
 fn runner(cases: u32) -> TestRunner {
     let config = Config { cases, failure_persistence: None, ..Config::default() };

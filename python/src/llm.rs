@@ -1,7 +1,6 @@
 //! Bindings of `streamliner::llm` and the LLM-side kernels: prompts rendered once per message, their
 //! SHA-256, and media file names (wrapped by `python/python/streamliner/llm.py`).
 
-
 use arrow_array::RecordBatch;
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
@@ -11,7 +10,9 @@ use streamliner::llm::{ConversationColumns, Escape, PromptTemplate, RenderedMess
 use crate::arrow::{array_of, batches_of, to_py_array};
 use crate::engine::{PyEngine, engine_for};
 use crate::errors::{py_err, run};
+use crate::spec::PyWindowSpec;
 use crate::validate::Decoded;
+use crate::windows::PyWindows;
 
 /// The prompts of windows over one message table: every message rendered once, each prompt a range of
 /// that text (see `streamliner.Prompts`, which wraps this).
@@ -160,6 +161,41 @@ fn render_prompts(
     Ok(PyPrompts { rendered, windows, engine })
 }
 
+/// Windows of `data` by `spec` (a "tokens" spec) whose prompts, rendered by the template, hold at most
+/// the budget counted whole; the windows and their prompts.
+#[pyfunction]
+#[pyo3(signature = (data, spec, template = "egregora", message = None, header = None, footer = None,
+    empty = None, id_column = None, author_column = None, ts_column = None, text_column = None, escape = "html",
+    backend = "auto", engine = None))]
+#[allow(clippy::too_many_arguments)] // the Python call's parameters
+fn token_windows(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    spec: PyRef<'_, PyWindowSpec>,
+    template: &str,
+    message: Option<&str>,
+    header: Option<&str>,
+    footer: Option<&str>,
+    empty: Option<&str>,
+    id_column: Option<String>,
+    author_column: Option<String>,
+    ts_column: Option<String>,
+    text_column: Option<String>,
+    escape: &str,
+    backend: &str,
+    engine: Option<PyRef<'_, PyEngine>>,
+) -> PyResult<(PyWindows, PyPrompts)> {
+    let columns = ConversationColumns { id: id_column, author: author_column, ts: ts_column, text: text_column };
+    let template = template_of(template, message, header, footer, empty, columns, escape)?;
+    let engine = engine_for(py, backend, engine.as_deref())?;
+    let batches: Vec<RecordBatch> = batches_of(py, data, Decoded::All)?;
+    let spec = spec.inner.clone();
+    let out = run(py, || streamliner::llm::token_windows(&engine, &batches, &spec, &template))?;
+    let windows = out.ranges();
+    let (inner, rendered) = out.into_parts();
+    Ok((PyWindows::new(inner, data)?, PyPrompts { rendered, windows, engine }))
+}
+
 /// The media file names each text refers to, as a list<string> array.
 #[pyfunction]
 #[pyo3(signature = (text, backend = "auto", engine = None))]
@@ -194,6 +230,7 @@ fn sha256<'py>(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPrompts>()?;
     m.add_function(wrap_pyfunction!(render_prompts, m)?)?;
+    m.add_function(wrap_pyfunction!(token_windows, m)?)?;
     m.add_function(wrap_pyfunction!(media_references, m)?)?;
     m.add_function(wrap_pyfunction!(sha256, m)?)?;
     Ok(())

@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString};
 use streamliner::strings::LengthUnit;
+use streamliner::tokens::Encoding;
 use streamliner::window::{DEFAULT_MAX_WINDOWS, Semantics, StepUnit, Weight, WindowSpec};
 
 use crate::errors::py_err;
@@ -78,7 +79,8 @@ impl PyWindowSpec {
     #[new]
     #[pyo3(signature = (*, by = "messages", step = None, max_bytes = None, overlap = 0.2, max_window_time = None,
         unit = None, weight_column = None, row_overhead = None, window_overhead = None, semantics = "strict",
-        partition_by = None, ts_column = "ts", text_column = "text", skip_empty = false, max_windows = None))]
+        partition_by = None, ts_column = "ts", text_column = "text", skip_empty = false, max_windows = None,
+        max_tokens = None, encoding = None))]
     #[allow(clippy::too_many_arguments)] // one argument per parameter of the Python call
     fn new(
         by: &str,
@@ -96,6 +98,8 @@ impl PyWindowSpec {
         text_column: &str,
         skip_empty: bool,
         max_windows: Option<&Bound<'_, PyAny>>,
+        max_tokens: Option<&Bound<'_, PyAny>>,
+        encoding: Option<&str>,
     ) -> PyResult<Self> {
         let d = WindowSpec::default();
         let get = |obj: Option<&Bound<'_, PyAny>>, name: &str, min: u64, default: u64| match obj {
@@ -110,25 +114,51 @@ impl PyWindowSpec {
                 return Err(PyValueError::new_err(format!("invalid unit = {u:?}: expected \"bytes\" or \"chars\"")));
             }
         };
+        let tokens = by.trim().eq_ignore_ascii_case("tokens");
+        let given = |o: Option<&Bound<'_, PyAny>>| o.is_some_and(|o| !o.is_none());
+        if !tokens && (given(max_tokens) || encoding.is_some()) {
+            return Err(PyValueError::new_err(format!("max_tokens and encoding go with by=\"tokens\", not by={by:?}")));
+        }
         let weight = match (length_unit, weight_column) {
             (Some(_), Some(c)) => {
                 return Err(PyValueError::new_err(format!(
                     "invalid weight_column = {c:?}: unit and weight_column both say what a row weighs; give one"
                 )));
             }
+            _ if tokens && (unit.is_some() || max_bytes.is_some_and(|o| !o.is_none())) => {
+                return Err(PyValueError::new_err(
+                    "by=\"tokens\" counts tokens: give max_tokens (and encoding), not unit or max_bytes",
+                ));
+            }
+            (None, Some(c)) if tokens => {
+                return Err(PyValueError::new_err(format!(
+                    "invalid weight_column = {c:?}: by=\"tokens\" weighs rows by their tokens"
+                )));
+            }
+            _ if tokens => Some(Weight::Tokens(Encoding::from_str(encoding.unwrap_or("o200k_base")).map_err(py_err)?)),
             (Some(u), None) => Some(Weight::from(u)),
             (None, Some(c)) => Some(Weight::Column(c)),
             (None, None) => None,
         };
+        let budget = if tokens {
+            if !given(max_tokens) {
+                return Err(PyValueError::new_err(
+                    "by=\"tokens\" needs max_tokens: the budget of a window's prompt, in tokens",
+                ));
+            }
+            get(max_tokens, "max_tokens", 1, 0)?
+        } else {
+            get(max_bytes, "max_bytes", 1, d.max_bytes_per_window)?
+        };
         let inner = WindowSpec {
             step_size: get(step, "step", 1, d.step_size)?,
-            step_unit: StepUnit::from_str(by).map_err(py_err)?,
+            step_unit: if tokens { StepUnit::Bytes } else { StepUnit::from_str(by).map_err(py_err)? },
             overlap_ratio: overlap,
             max_window_time: match max_window_time {
                 Some(obj) if !obj.is_none() => Some(duration_of(obj)?),
                 _ => None,
             },
-            max_bytes_per_window: get(max_bytes, "max_bytes", 1, d.max_bytes_per_window)?,
+            max_bytes_per_window: budget,
             weight,
             row_overhead: get(row_overhead, "row_overhead", 0, 0)?,
             window_overhead: get(window_overhead, "window_overhead", 0, 0)?,
@@ -143,10 +173,28 @@ impl PyWindowSpec {
         Ok(PyWindowSpec { inner })
     }
 
-    /// "messages", "hours", "days" or "bytes".
+    /// "messages", "hours", "days", "bytes" or "tokens".
     #[getter]
     fn by(&self) -> String {
-        self.inner.step_unit.to_string()
+        match self.inner.weight {
+            Some(Weight::Tokens(_)) => "tokens".into(),
+            _ => self.inner.step_unit.to_string(),
+        }
+    }
+
+    /// The budget of a "tokens" window, or None.
+    #[getter]
+    fn max_tokens(&self) -> Option<u64> {
+        matches!(self.inner.weight, Some(Weight::Tokens(_))).then_some(self.inner.max_bytes_per_window)
+    }
+
+    /// The encoding of a "tokens" window ("o200k_base" or "cl100k_base"), or None.
+    #[getter]
+    fn encoding(&self) -> Option<String> {
+        match self.inner.weight {
+            Some(Weight::Tokens(e)) => Some(e.to_string()),
+            _ => None,
+        }
     }
 
     #[getter]
@@ -238,7 +286,7 @@ impl PyWindowSpec {
             "WindowSpec(by={:?}, step={}, max_bytes={}, overlap={}, max_window_time={}, weight={:?}, row_overhead={}, \
              window_overhead={}, semantics={:?}, partition_by={:?}, ts_column={:?}, text_column={:?}, skip_empty={}, \
              max_windows={})",
-            s.step_unit.to_string(),
+            self.by(),
             s.step_size,
             s.max_bytes_per_window,
             s.overlap_ratio,

@@ -134,4 +134,3 @@ impl Iterator for Validated {
         Some(validate_batch(&batch, index, Decoded::Columns(&decoded)).map(|()| batch))
     }
 }
-

@@ -17,7 +17,7 @@ use crate::validate::{Decoded, Validated};
 
 /// The windows of a history (see `streamliner.Windows`, which wraps this).
 #[pyclass(module = "streamliner._streamliner", name = "Windows", frozen)]
-struct PyWindows {
+pub(crate) struct PyWindows {
     inner: Windows,
     /// The caller's table, when window rows are its own rows (unpartitioned input in timestamp order).
     input: Option<Py<PyAny>>,
@@ -26,6 +26,13 @@ struct PyWindows {
 }
 
 impl PyWindows {
+    /// The windows of `data` (the caller's object, whose rows they are when in input order).
+    pub(crate) fn new(inner: Windows, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let in_order = inner.partition_key(0).is_none() && inner.input_rows().is_none();
+        let input = (in_order && data.hasattr("slice")?).then(|| data.clone().unbind());
+        Ok(PyWindows { inner, input, histories: Mutex::new(Vec::new()) })
+    }
+
     /// Index `i` of `n` items, negative from the end as Python counts.
     fn index(i: isize, n: usize, what: &str) -> PyResult<usize> {
         let k = if i < 0 { i + n as isize } else { i };
@@ -121,9 +128,7 @@ fn window(
     let decoded: Vec<&str> = spec.partition_by.iter().map(String::as_str).collect();
     let batches = batches_of(py, data, Decoded::Columns(&decoded))?;
     let inner = run(py, || engine.window_batches(&batches, &spec))?;
-    let in_order = inner.partition_key(0).is_none() && inner.input_rows().is_none();
-    let input = (in_order && data.hasattr("slice")?).then(|| data.clone().unbind());
-    Ok(PyWindows { inner, input, histories: Mutex::new(Vec::new()) })
+    PyWindows::new(inner, data)
 }
 
 /// The stream under a `PyWindowStream`: windows (with rows, when asked) or window tables.

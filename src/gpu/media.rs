@@ -8,8 +8,8 @@ use super::pipelines::table::{self, MediaParams};
 use super::text::{DeviceText, TextChunk};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
-use crate::text::TextParts;
 use crate::pyunicode::{PY_DECIMAL, PY_WORD};
+use crate::text::TextParts;
 
 /// Characters one pass walks per row (each costs at most about a hundred loop iterations: a table
 /// search, a marker and two anchors tried).

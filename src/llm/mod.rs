@@ -30,11 +30,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod budget;
 mod prompts;
 mod render;
 mod template;
 mod values;
 
+pub use budget::{PromptWindows, token_windows};
 pub use prompts::{Prompt, RenderedMessages, window_ranges};
 pub use template::{ConversationColumns, PromptTemplate};
 pub use values::Escape;

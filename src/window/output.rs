@@ -173,6 +173,26 @@ impl Windows {
         Ok(Windows { windows, table, parts, spec: spec.clone(), engine: engine.clone() })
     }
 
+    /// These windows of one unpartitioned history in input order, with `windows` in their place, `rows`
+    /// (the same rows, other columns) as the history, and `spec` as their spec.
+    pub(crate) fn replaced(mut self, windows: Vec<Window>, rows: Vec<RecordBatch>, spec: &WindowSpec) -> Result<Self> {
+        let ts_type = self
+            .table
+            .schema()
+            .field_with_name("start_time")
+            .map_err(|e| Error::invalid("window table", "start_time", e.to_string()))?
+            .data_type()
+            .clone();
+        self.table = window_table(&windows, &ts_type, None)?;
+        self.windows = windows;
+        if let (Some(part), Some(first)) = (self.parts.first_mut(), rows.first()) {
+            part.schema = first.schema();
+            part.chunks = rows;
+        }
+        self.spec = spec.clone();
+        Ok(self)
+    }
+
     /// Number of windows.
     pub fn len(&self) -> usize {
         self.windows.len()

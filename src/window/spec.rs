@@ -173,6 +173,12 @@ impl WindowSpec {
         WindowSpec { step_size: 1, step_unit: StepUnit::Bytes, max_bytes_per_window: max, ..Default::default() }
     }
 
+    /// Budget windows of at most `max` tokens of `encoding`, each row's text counted on its own (see
+    /// [`Weight::Tokens`]; `streamliner::llm::token_windows` budgets rendered prompts counted whole).
+    pub fn tokens(max: u64, encoding: crate::kernels::tokens::Encoding) -> Self {
+        Self::bytes(max).weight(Weight::Tokens(encoding))
+    }
+
     /// Sets the overlap ratio.
     pub fn overlap(mut self, r: f64) -> Self {
         self.overlap_ratio = r;
@@ -239,6 +245,7 @@ impl WindowSpec {
         static BYTES: Weight = Weight::Utf8Bytes;
         static CHARS: Weight = Weight::CodePoints;
         match (self.semantics, &self.weight) {
+            (Semantics::Egregora, Some(w @ Weight::Tokens(_))) => w,
             (Semantics::Egregora, _) => &CHARS,
             (Semantics::Strict, Some(w)) => w,
             (Semantics::Strict, None) => &BYTES,
@@ -263,7 +270,7 @@ impl WindowSpec {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the parameter: a step of 0, a budget of 0, an overlap that is
     /// not a number, a window overhead not below the budget, `max_windows` of 0, or under egregora
-    /// semantics a weight other than code points or an overhead.
+    /// semantics a weight other than code points or tokens, or an overhead.
     pub fn validate(&self) -> Result<()> {
         if self.step_size == 0 {
             return Err(Error::invalid("step_size", 0, "must be at least 1"));
@@ -285,12 +292,12 @@ impl WindowSpec {
             ));
         }
         if self.semantics == Semantics::Egregora {
-            if let Some(w) = self.weight.as_ref().filter(|w| **w != Weight::CodePoints) {
+            if let Some(w) = self.weight.as_ref().filter(|w| !matches!(w, Weight::CodePoints | Weight::Tokens(_))) {
                 return Err(Error::invalid(
                     "weight",
                     w,
-                    "egregora semantics count code points, as the existing pipeline does; use strict semantics for \
-                     another weight",
+                    "egregora semantics count code points, as the existing pipeline does, or tokens; use strict \
+                     semantics for another weight",
                 ));
             }
             for (name, v) in [("row_overhead", self.row_overhead), ("window_overhead", self.window_overhead)] {

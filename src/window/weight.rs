@@ -12,9 +12,10 @@ use crate::column::Column;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::kernels::strings::{LengthUnit, running_lengths};
+use crate::kernels::tokens::{Encoding, token_counts};
 
-/// What a row weighs in a budget window. A token count of an encoding is the next weight to come; each
-/// weight is one arm of the match in this module, whatever window kind uses it.
+/// What a row weighs in a budget window. Each weight is one arm of the match in this module, whatever
+/// window kind uses it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Weight {
@@ -23,6 +24,10 @@ pub enum Weight {
     Utf8Bytes,
     /// The Unicode code points of the text (what Python's `len` and DuckDB's `length` count).
     CodePoints,
+    /// The tokens of the text in an OpenAI encoding, each row counted on its own (tiktoken's
+    /// `encode_ordinary`). A window's rows joined into one text may count a few tokens fewer or more than
+    /// the sum of its rows: a prompt rendered from the rows is checked whole by the `llm` layer.
+    Tokens(Encoding),
     /// The values of an unsigned integer column of the history (`UInt8` to `UInt64`), e.g. a token count
     /// the caller computed; a null is an error naming its row.
     Column(String),
@@ -42,6 +47,7 @@ impl fmt::Display for Weight {
         match self {
             Weight::Utf8Bytes => f.write_str("UTF-8 bytes"),
             Weight::CodePoints => f.write_str("code points"),
+            Weight::Tokens(e) => write!(f, "{e} tokens"),
             Weight::Column(name) => write!(f, "column {name:?}"),
         }
     }
@@ -64,6 +70,7 @@ pub(crate) fn running_weight(
     let running = match weight {
         Weight::Utf8Bytes => running_lengths(engine, source, LengthUnit::Utf8Bytes, start, resident)?,
         Weight::CodePoints => running_lengths(engine, source, LengthUnit::CodePoints, start, resident)?,
+        Weight::Tokens(encoding) => Column::host(running_sum(token_counts(engine, source, *encoding)?.values(), start)),
         Weight::Column(name) => Column::host(column_running(source, name, start, first_row)?),
     };
     if per_row == 0 {
@@ -96,15 +103,7 @@ fn column_running(a: &dyn Array, name: &str, start: u64, first_row: u64) -> Resu
     where
         T::Native: Into<u64>,
     {
-        let values = a.as_primitive::<T>().values();
-        let mut out = Vec::with_capacity(values.len() + 1);
-        let mut acc = start;
-        out.push(acc);
-        for &v in values.iter() {
-            acc = acc.saturating_add(v.into());
-            out.push(acc);
-        }
-        out
+        running_sum(a.as_primitive::<T>().values(), start)
     }
     Ok(match a.data_type() {
         DataType::UInt8 => running::<UInt8Type>(a, start),
@@ -112,4 +111,16 @@ fn column_running(a: &dyn Array, name: &str, start: u64, first_row: u64) -> Resu
         DataType::UInt32 => running::<UInt32Type>(a, start),
         _ => running::<UInt64Type>(a, start),
     })
+}
+
+/// `n + 1` values from `start`, each adding the next of `values` (saturating).
+fn running_sum<T: Copy + Into<u64>>(values: &[T], start: u64) -> Vec<u64> {
+    let mut out = Vec::with_capacity(values.len() + 1);
+    let mut acc = start;
+    out.push(acc);
+    for &v in values {
+        acc = acc.saturating_add(v.into());
+        out.push(acc);
+    }
+    out
 }

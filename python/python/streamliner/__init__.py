@@ -120,12 +120,30 @@ class Windows:
     window ``i``'s rows as a zero-copy slice.
     """
 
-    __slots__ = ("_ext", "_table", "_bounds")
+    __slots__ = ("_ext", "_table", "_bounds", "_prompts")
 
-    def __init__(self, ext: _ext.Windows) -> None:
+    def __init__(self, ext: _ext.Windows, prompts: Prompts | None = None) -> None:
         self._ext = ext
         self._table: pa.Table | None = None
         self._bounds: tuple[list[int], list[int], list[int]] | None = None
+        self._prompts = prompts
+
+    def _rendered(self) -> Prompts:
+        if self._prompts is None:
+            raise ValueError("these windows have no prompts: call window(..., render=\"egregora\")")
+        return self._prompts
+
+    @property
+    def prompts(self) -> pa.LargeStringArray:
+        """Each window's prompt, one row per window (``window(..., render=...)``): every message was
+        rendered once, and a prompt is the template's header, its window's messages and the footer."""
+        return self._rendered().prompts
+
+    @property
+    def signatures(self) -> pa.StringArray:
+        """The SHA-256 of each window's prompt, as 64 hex digits (``window(..., render=...)``); the
+        pipeline's full signature is :func:`streamliner.window_signature` of it."""
+        return self._rendered().signatures
 
     @property
     def table(self) -> pa.Table:
@@ -269,6 +287,7 @@ def window(
     data: Any,
     spec: WindowSpec | None = None,
     *,
+    render: str | None = None,
     backend: str = "auto",
     engine: Engine | None = None,
     **params: Any,
@@ -284,7 +303,14 @@ def window(
         spec: a :class:`WindowSpec`; or give its parameters as keyword arguments (``by``, ``step``,
             ``max_bytes``, ``overlap``, ``max_window_time``, ``unit``, ``weight_column``,
             ``row_overhead``, ``window_overhead``, ``semantics``, ``partition_by``, ``ts_column``,
-            ``text_column``, ``skip_empty``, ``max_windows``; see :class:`WindowSpec`).
+            ``text_column``, ``skip_empty``, ``max_windows``, ``max_tokens``, ``encoding``; see
+            :class:`WindowSpec`). ``by="tokens", max_tokens=N, encoding="o200k_base"`` budgets tokens.
+        render: ``"egregora"`` gives every window its prompt, the pipeline's conversation XML
+            (:attr:`Windows.prompts`, :attr:`Windows.signatures`), for an unpartitioned history. With
+            ``by="tokens"`` the budget then holds for each prompt counted whole (a window over it is cut,
+            its other rows starting the next window; a single message over the budget is a window of its
+            own), and the table's ``units`` is each prompt's token count. Without ``render``, a tokens
+            window counts each message's text on its own.
         backend: ``"auto"`` (a hardware GPU when there is one; ``STREAMLINER_BACKEND`` overrides it),
             ``"cpu"`` or ``"gpu"``; ignored when ``engine`` is given.
         engine: an :class:`Engine` to run on.
@@ -300,7 +326,17 @@ def window(
     """
     spec = _spec_of(spec, params)
     table = as_table(data)
-    return Windows(_ext.window(table, spec, backend=backend, engine=engine))
+    if render is None:
+        return Windows(_ext.window(table, spec, backend=backend, engine=engine))
+    if spec.partition_by is not None:
+        raise ValueError("render= needs an unpartitioned history: window each partition's rows on their own")
+    if spec.by == "tokens":
+        ext, prompts = _ext.token_windows(table, spec, template=render, backend=backend, engine=engine)
+        return Windows(ext, Prompts(prompts))
+    windows = Windows(_ext.window(table, spec, backend=backend, engine=engine))
+    history = windows.history(0) if len(windows) > 0 else table
+    rendered = render_prompts(history, windows.table, template=render, backend=backend, engine=engine)
+    return Windows(windows._ext, rendered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,8 @@ class WindowSpec:
     :func:`streamliner.window_stream`, checked once here (``ValueError`` naming the parameter).
 
     Args:
-        by: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"`` (a budget of weight).
+        by: ``"messages"``, ``"hours"``, ``"days"``, ``"bytes"`` (a budget of weight) or ``"tokens"`` (a
+            budget of tokens, each message's text counted on its own).
         step: messages, hours or days per window (ignored by ``"bytes"``), at least 1 (default 100).
         max_bytes: the budget of a ``"bytes"`` window, overheads included, at least 1 (default 320000).
         overlap: the overlap ratio, clamped to [0, 0.5].
@@ -57,6 +58,8 @@ class WindowSpec:
         skip_empty: time windows: leave out the windows that hold no message.
         max_windows: the most time windows a partition may have with empty ones emitted (default 2**24);
             past it, ``ValueError`` naming the count.
+        max_tokens: with ``by="tokens"`` (required there), the budget of a window in tokens.
+        encoding: with ``by="tokens"``, ``"o200k_base"`` (the default) or ``"cl100k_base"``.
     """
 
     def __init__(
@@ -77,6 +80,8 @@ class WindowSpec:
         text_column: str = "text",
         skip_empty: bool = False,
         max_windows: int | None = None,
+        max_tokens: int | None = None,
+        encoding: str | None = None,
     ) -> None: ...
     @property
     def by(self) -> str: ...
@@ -109,6 +114,10 @@ class WindowSpec:
     def skip_empty(self) -> bool: ...
     @property
     def max_windows(self) -> int: ...
+    @property
+    def max_tokens(self) -> int | None: ...
+    @property
+    def encoding(self) -> str | None: ...
 
 @final
 class Windows:
@@ -194,5 +203,21 @@ def render_prompts(
     backend: str = "auto",
     engine: Engine | None = None,
 ) -> Prompts: ...
+def token_windows(
+    data: Any,
+    spec: WindowSpec,
+    template: str = "egregora",
+    message: str | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    empty: str | None = None,
+    id_column: str | None = None,
+    author_column: str | None = None,
+    ts_column: str | None = None,
+    text_column: str | None = None,
+    escape: str = "html",
+    backend: str = "auto",
+    engine: Engine | None = None,
+) -> tuple[Windows, Prompts]: ...
 def media_references(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.ListArray[Any]: ...
 def sha256(text: Any, backend: str = "auto", engine: Engine | None = None) -> pa.StringArray: ...

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from . import Engine, as_table, window
-from .llm import render_prompts, window_signature
+from .llm import window_signature
 
 __all__ = ["EgregoraWindow", "create_windows"]
 
@@ -67,6 +67,8 @@ def create_windows(
     max_window_time: _dt.timedelta | str | None = None,
     max_bytes_per_window: int = 320000,
     *,
+    max_tokens_per_window: int | None = None,
+    encoding: str = "o200k_base",
     ts_column: str = "ts",
     text_column: str = "text",
     backend: str = "auto",
@@ -80,10 +82,13 @@ def create_windows(
             ``pyarrow.Table``, a Polars DataFrame, a DuckDB relation, or anything with
             ``__arrow_c_stream__``.
         step_size: messages, hours or days per window.
-        step_unit: ``"messages"``, ``"hours"``, ``"days"`` or ``"bytes"``.
+        step_unit: ``"messages"``, ``"hours"``, ``"days"``, ``"bytes"`` or ``"tokens"``.
         overlap_ratio: the overlap between consecutive windows, clamped to [0, 0.5].
         max_window_time: caps a time window's span (a ``timedelta`` or e.g. ``"2h"``).
         max_bytes_per_window: the text budget of byte windows, counted in code points as the pipeline does.
+        max_tokens_per_window: the budget of ``"tokens"`` windows (required there), in tokens of
+            ``encoding`` (``"o200k_base"`` or ``"cl100k_base"``). With ``render=True`` it holds for each
+            window's prompt counted whole; otherwise each message's text is counted on its own.
         ts_column, text_column: the columns' names.
         backend, engine: where the kernels run (see :func:`streamliner.window`).
         render: give each window its prompt (``xml``, every message rendered once for all windows) and
@@ -96,24 +101,31 @@ def create_windows(
         ValueError: bad parameters or a table without the columns.
     """
     data = as_table(table)
+    tokens = step_unit.strip().lower() == "tokens"
+    if tokens and max_tokens_per_window is None:
+        raise ValueError('step_unit="tokens" needs max_tokens_per_window')
+    budget: dict[str, Any] = (
+        {"max_tokens": max_tokens_per_window, "encoding": encoding}
+        if tokens
+        else {"step": step_size, "max_bytes": max_bytes_per_window}
+    )
     windows = window(
         data,
         by=step_unit,
-        step=step_size,
-        max_bytes=max_bytes_per_window,
         overlap=overlap_ratio,
         max_window_time=max_window_time,
         semantics="egregora",
         ts_column=ts_column,
         text_column=text_column,
+        render="egregora" if render else None,
         backend=backend,
         engine=engine,
+        **budget,
     )
     xml: Any = None
     digests: Any = None
-    if render and len(windows) > 0:
-        prompts = render_prompts(windows.history(0), windows.table, backend=backend, engine=engine)
-        xml, digests = prompts.prompts, prompts.signatures
+    if render:
+        xml, digests = windows.prompts, windows.signatures
     for i, w in enumerate(windows):
         yield EgregoraWindow(
             window_index=w.window_index,
