@@ -62,8 +62,8 @@ class WindowSpec:
         encoding: with ``by="tokens"``, ``"o200k_base"`` (the default) or ``"cl100k_base"``.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         by: str = "messages",
         step: int | None = None,
@@ -82,7 +82,7 @@ class WindowSpec:
         max_windows: int | None = None,
         max_tokens: int | None = None,
         encoding: str | None = None,
-    ) -> None: ...
+    ) -> WindowSpec: ...
     @property
     def by(self) -> str: ...
     @property
