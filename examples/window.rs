@@ -1,8 +1,8 @@
 //! Cuts a chat history into windows and writes the window table.
 //!
 //! ```text
-//! cargo run --release --example window -- INPUT [--by messages|hours|days|bytes] [--step N]
-//!     [--max-bytes M] [--overlap R] [--max-window-time DURATION] [--unit bytes|chars]
+//! cargo run --release --example window -- INPUT [--by messages|hours|days|bytes|tokens] [--step N]
+//!     [--max-bytes M] [--max-tokens N] [--encoding o200k_base|cl100k_base] [--overlap R] [--max-window-time DURATION] [--unit bytes|chars]
 //!     [--weight-column NAME] [--row-overhead N] [--window-overhead N] [--semantics strict|egregora]
 //!     [--skip-empty] [--max-windows N] [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME]
 //!     [--tz ZONE] [--date-order auto|dmy|mdy|ymd] [--allow-unused-lines] [--partition-by COLUMN]
@@ -19,7 +19,8 @@
 //! existing pipeline's: `--by messages --step 100 --overlap 0.2 --max-bytes 320000`, strict semantics,
 //! text measured in UTF-8 bytes (code points under egregora semantics; `--weight-column NAME` counts an
 //! unsigned integer column instead, `--row-overhead` and `--window-overhead` add the prompt's markup to a
-//! budget window's weight), backend auto
+//! budget window's weight; `--by tokens --max-tokens N` budgets tokens of `--encoding`, default `o200k_base`,
+//! each message's text counted on its own, under either semantics), backend auto
 //! (`STREAMLINER_BACKEND` overrides the default; the flag wins over it). DURATION is like `90m`, `2h`,
 //! `1d`. Time windows with empty ones stop at `--max-windows` (default 2^24) with an error, as soon as a
 //! row shows the history makes more; `--skip-empty` leaves the empty windows out instead. The windows go
@@ -39,13 +40,15 @@ use arrow_array::RecordBatch;
 use streamliner::io::whatsapp::{DateOrder, SummaryHandle, parse_date_order_flag};
 use streamliner::io::{ReadOptions, TableWriter, open_history};
 use streamliner::strings::LengthUnit;
+use streamliner::tokens::Encoding;
 use streamliner::window::{Semantics, StepUnit, Weight, WindowSpec, parse_duration};
 use streamliner::{Backend, Engine, Error};
 
 #[path = "common/mod.rs"]
 mod common;
 
-const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes] [--step N] [--max-bytes M] [--overlap R]
+const USAGE: &str = "usage: window INPUT [--by messages|hours|days|bytes|tokens] [--step N] [--max-bytes M]
+    [--max-tokens N] [--encoding o200k_base|cl100k_base] [--overlap R]
     [--max-window-time DURATION] [--unit bytes|chars] [--weight-column NAME] [--row-overhead N]
     [--window-overhead N] [--semantics strict|egregora] [--skip-empty] [--max-windows N]
     [--backend auto|cpu|gpu] [--ts-column NAME] [--text-column NAME] [--tz ZONE]
@@ -70,9 +73,16 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
     let mut unit = None;
     let (mut backend, mut tz, mut output, mut in_memory) = (None, "UTC".to_string(), None, false);
     let (mut date_order, mut allow_unused_lines) = (None, false);
+    let (mut tokens, mut max_tokens, mut encoding) = (false, None, None);
     while let Some(arg) = p.next()? {
         match arg {
-            Long("by") => spec.step_unit = p.value()?.string()?.parse::<StepUnit>()?,
+            Long("by") => {
+                let by = p.value()?.string()?;
+                tokens = by.trim().eq_ignore_ascii_case("tokens");
+                spec.step_unit = if tokens { StepUnit::Bytes } else { by.parse::<StepUnit>()? };
+            }
+            Long("max-tokens") => max_tokens = Some(p.value()?.parse::<u64>()?),
+            Long("encoding") => encoding = Some(p.value()?.string()?.parse::<Encoding>()?),
             Long("step") => spec.step_size = p.value()?.parse()?,
             Long("max-bytes") => spec.max_bytes_per_window = p.value()?.parse()?,
             Long("overlap") => spec.overlap_ratio = p.value()?.parse()?,
@@ -106,6 +116,15 @@ fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
             Value(v) if input.is_none() => input = Some(PathBuf::from(v)),
             _ => return Err(arg.unexpected().into()),
         }
+    }
+    if tokens {
+        if unit.is_some() || spec.weight.is_some() {
+            return Err("--by tokens weighs rows by their tokens: drop --unit and --weight-column".into());
+        }
+        spec.max_bytes_per_window = max_tokens.ok_or("--by tokens needs --max-tokens N (the budget of a window)")?;
+        spec.weight = Some(Weight::Tokens(encoding.unwrap_or(Encoding::O200kBase)));
+    } else if max_tokens.is_some() || encoding.is_some() {
+        return Err("--max-tokens and --encoding go with --by tokens".into());
     }
     if let Some(u) = unit {
         if spec.weight.is_some() {

@@ -1,6 +1,6 @@
 //! The `window` example as a user runs it: a time window run over a sparse history stops with an error
 //! naming the window count and the options that lift it, streamed and in memory, and `--skip-empty` /
-//! `--max-windows` do what they say.
+//! `--max-windows` do what they say, and `--by tokens --max-tokens N --encoding E` budgets tokens.
 //!
 //! The example is built by `cargo test` (or `cargo build --release --examples`); when it is not there this
 //! test fails, unless `STREAMLINER_SKIP_EXAMPLES=1`, and then it says that it skipped.
@@ -84,5 +84,27 @@ fn max_windows_is_a_flag() {
         let (code, _, err) = run(&bin, &args);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("is 10, beyond the limit of 9"), "{err}");
+    }
+}
+
+#[test]
+fn token_budgets_are_flags() {
+    let Some(bin) = example() else { return };
+    // Ten messages of "x": one token each in both encodings.
+    let path = history("tokens.arrow", (0..10).collect());
+    let file = path.to_str().unwrap();
+    for mode in [&[][..], &["--in-memory"][..]] {
+        for encoding in ["o200k_base", "cl100k_base"] {
+            let mut args = vec![file, "--by", "tokens", "--max-tokens", "4", "--encoding", encoding, "--overlap", "0"];
+            args.extend_from_slice(mode);
+            let (code, out, err) = run(&bin, &args);
+            assert_eq!(code, 0, "{mode:?}: {err}");
+            let units: Vec<&str> = out.lines().skip(1).map(|l| l.rsplit(',').next().unwrap_or("")).collect();
+            assert_eq!(units, ["4", "4", "2"], "{out}");
+        }
+        let (code, _, err) = run(&bin, &[file, "--by", "tokens"]);
+        assert!(code == 1 && err.contains("--max-tokens"), "{err}");
+        let (code, _, err) = run(&bin, &[file, "--by", "tokens", "--max-tokens", "4", "--encoding", "p50k"]);
+        assert!(code == 1 && err.contains("p50k"), "{err}");
     }
 }
