@@ -75,11 +75,22 @@ def _stringify(value):
     return str(value)
 
 
-def pipeline_xml(window: pa.Table, template_dir: str, cached: jinja2.Template | None) -> str:
-    """`build_conversation_xml(window, None)` as the pipeline runs it."""
+def pipeline_records(window: pa.Table) -> list[dict]:
+    """The window's rows as the pipeline hands them to `build_conversation_xml`: a dict per row."""
     names = window.column_names
     columns = {name: window.column(i).to_pylist() for i, name in enumerate(names)}
-    records = [{name: columns[name][r] for name in names} for r in range(window.num_rows)]
+    return [{name: columns[name][r] for name in names} for r in range(window.num_rows)]
+
+
+def pipeline_xml(window: pa.Table, template_dir: str, cached: jinja2.Template | None) -> str:
+    """`build_conversation_xml(window, None)` as the pipeline runs it."""
+    return pipeline_xml_records(pipeline_records(window), template_dir, cached)
+
+
+def pipeline_xml_records(records: list[dict], template_dir: str, cached: jinja2.Template | None) -> str:
+    """`build_conversation_xml` of rows already turned into dicts: a new Jinja Environment loading
+    `conversation.xml.jinja` from `template_dir` on each call, as the pipeline does, unless `cached` (the
+    template compiled once) is given."""
     if not records:
         return "<chat></chat>"
     rows = [dict(record) for record in records]
