@@ -9,7 +9,6 @@ use super::text::{DeviceText, TextChunk};
 use super::{Batch, GpuContext, item_groups};
 use crate::error::Result;
 use crate::pyunicode::{PY_DECIMAL, PY_WORD};
-use crate::text::TextParts;
 
 /// Characters one pass walks per row (each costs at most about a hundred loop iterations: a table
 /// search, a marker and two anchors tried).
@@ -24,9 +23,9 @@ type Found = (Vec<(usize, u64, u64)>, Vec<usize>);
 
 /// Every media file name found: (row, start, end) with byte positions in the column's values, in no
 /// particular order, repeats included; and the rows too large for the device.
-pub(crate) fn media_spans(ctx: &Arc<GpuContext>, parts: &TextParts<'_>) -> Result<Found> {
+pub(crate) fn media_spans(ctx: &Arc<GpuContext>, offsets: &[u64], values: &[u8]) -> Result<Found> {
     let DeviceText { chunks, oversized, .. } =
-        DeviceText::with_rows_per_chunk(ctx, &parts.offsets, &parts.values, ctx.segment_elems * 8 / STATE_BYTES)?;
+        DeviceText::with_rows_per_chunk(ctx, offsets, values, ctx.segment_elems * 8 / STATE_BYTES)?;
     let word = ctx.storage_from(&PY_WORD)?;
     let decimal = ctx.storage_from(&PY_DECIMAL)?;
     let max_spans = ctx.segment_elems * 8 / SPAN_BYTES;

@@ -16,7 +16,6 @@ use super::text::{DeviceText, TextChunk};
 use super::{Batch, GpuContext, item_groups};
 use crate::cpu::vocab::{Classes, Encoding, NONE, Vocab};
 use crate::error::{Error, Result};
-use crate::text::TextParts;
 
 /// The cost of one pass of a kernel's loops (`COST_*` of the shader: each loop iteration is charged 2,
 /// each loop 2 more), half of lavapipe's limit. `split` and `bpe_long` count against it; `bpe` stays
@@ -111,20 +110,22 @@ pub(crate) struct GpuCounts {
     pub pieces: Vec<(usize, u64, u64)>,
 }
 
-/// The tokens of each row of `parts` (at least one row).
+/// The tokens of each row of a string column given as `offsets` (`n + 1`, from 0, at least one row) into
+/// `values`.
 pub(crate) fn counts(
     ctx: &Arc<GpuContext>,
-    parts: &TextParts<'_>,
+    offsets: &[u64],
+    values: &[u8],
     vocab: &Vocab,
     classes: &Classes,
 ) -> Result<GpuCounts> {
-    let n = parts.offsets.len() - 1;
+    let n = offsets.len() - 1;
     let (class_buf, vocab_buf) = tables(ctx, vocab, classes)?;
     // One binding holds a segment of 8-byte elements; a chunk's pieces (at most one a byte) and its rows'
     // states must fit one.
     let binding = ctx.segment_elems * 8;
     let DeviceText { chunks, oversized, .. } =
-        DeviceText::within(ctx, &parts.offsets, &parts.values, binding / STATE_BYTES, binding / PIECE_BYTES)?;
+        DeviceText::within(ctx, offsets, values, binding / STATE_BYTES, binding / PIECE_BYTES)?;
     let mut out = GpuCounts { counts: vec![0; n], oversized, pieces: Vec::new() };
     let tables = Tables {
         classes: &class_buf,
@@ -133,7 +134,7 @@ pub(crate) fn counts(
         probes: vocab.pair_probes,
     };
     for c in &chunks {
-        let bytes = parts.offsets[c.rows.end] - c.first_byte;
+        let bytes = offsets[c.rows.end] - c.first_byte;
         count_chunk(ctx, c, bytes, &tables, &mut out)?;
     }
     Ok(out)

@@ -56,7 +56,7 @@ pub fn media_references(engine: &Engine, text: &dyn Array) -> Result<ListArray> 
     let twin = |i: usize| cpu::media::media_spans(row(i));
     let per_row: Vec<Vec<(usize, usize)>> = match engine.gpu() {
         Some(ctx) if n > 0 => {
-            let (mut found, oversized) = gpu::media::media_spans(ctx, &parts)?;
+            let (mut found, oversized) = gpu::media::media_spans(ctx, &parts.offsets, &parts.values)?;
             found.sort_unstable();
             let mut rows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
             for (r, s, e) in found {

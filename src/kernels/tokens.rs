@@ -60,7 +60,7 @@ pub(crate) fn parts_counts(engine: &Engine, parts: &TextParts<'_>, encoding: Enc
     let n = parts.offsets.len() - 1;
     match engine.gpu() {
         Some(ctx) if n > 0 => {
-            let out = gpu::tokens::counts(ctx, parts, vocab, classes)?;
+            let out = gpu::tokens::counts(ctx, &parts.offsets, &parts.values, vocab, classes)?;
             let mut counts = out.counts;
             for r in out.oversized {
                 let row = &parts.values[parts.offsets[r] as usize..parts.offsets[r + 1] as usize];
