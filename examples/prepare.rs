@@ -198,6 +198,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() {
     common::quiet_mesa();
+    common::keep_freed_memory();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     match run() {
         Ok(()) => {}

@@ -244,6 +244,7 @@ fn in_memory(engine: &Engine, opts: &Options, read: &ReadOptions) -> Result<Outc
 
 fn main() {
     common::quiet_mesa();
+    common::keep_freed_memory();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     match run() {
         Ok(()) => {}

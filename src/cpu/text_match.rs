@@ -29,8 +29,11 @@ fn url_allowed(b: u8) -> bool {
 /// The URL spans `[start, end)` of `row`: leftmost, non-overlapping matches of `https?://` followed by
 /// one or more allowed bytes (the same walk as the shader).
 pub(crate) fn urls(row: &[u8]) -> Vec<(usize, usize)> {
+    // Built once: building a searcher per row costs more than searching a short row.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"http"));
+    let finder = &*FINDER;
     let mut out = Vec::new();
-    let finder = memchr::memmem::Finder::new(b"http");
     let mut pos = 0;
     // A URL starts only at `http`: the search skips everything else.
     while let Some(found) = finder.find(&row[pos..]) {
