@@ -139,9 +139,9 @@ mod tests {
         assert_eq!(rfc3339_micros(253_402_300_800_000_000), None);
     }
 
-    /// Issue 8: times outside RFC 3339's years printed as "N (Second since the epoch, out of range)", and years
-    /// before 1 need four digits. Every i64 of every unit now prints a date; the calendar is checked against
-    /// jiff over jiff's whole range (years -9999 to 9999), and the extremes by hand.
+    /// Every i64 of every unit prints a date, years outside RFC 3339's as ISO 8601 expanded years, and years
+    /// before 1 with four digits; the calendar is checked against jiff over jiff's whole range (years -9999
+    /// to 9999), and the extremes by hand.
     #[test]
     fn every_timestamp_prints_a_date() {
         use jiff::tz::TimeZone;
