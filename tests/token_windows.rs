@@ -104,9 +104,10 @@ fn token_weight_streams_as_in_memory(engine: &Engine) {
 fn bad_specs(engine: &Engine) {
     let batch = history(&mut Rng::new(1), 10);
     let t = PromptTemplate::egregora();
-    let err = token_windows(engine, &[batch.clone()], &WindowSpec::bytes(100), &t).unwrap_err();
+    let err = token_windows(engine, std::slice::from_ref(&batch), &WindowSpec::bytes(100), &t).unwrap_err();
     assert!(err.to_string().contains("WindowSpec::tokens"), "{err}");
-    let err = token_windows(engine, &[batch.clone()], &WindowSpec::tokens(3, Encoding::O200kBase), &t).unwrap_err();
+    let err = token_windows(engine, std::slice::from_ref(&batch), &WindowSpec::tokens(3, Encoding::O200kBase), &t)
+        .unwrap_err();
     assert!(err.to_string().contains("header and footer"), "{err}");
     let spec = WindowSpec::tokens(100, Encoding::O200kBase).partition_by("text");
     assert!(token_windows(engine, &[batch], &spec, &t).is_err());
