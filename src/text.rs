@@ -122,9 +122,11 @@ pub(crate) fn byte_offsets(text: &dyn Array, start: u64) -> Result<Vec<u64>> {
             return None;
         }
         let first = offs[0].as_usize() as u64;
-        Some(match start {
-            0 => offs.iter().map(|o| o.as_usize() as u64 - first).collect(),
-            _ => offs.iter().map(|o| (o.as_usize() as u64 - first).saturating_add(start)).collect(),
+        let last = offs[offs.len() - 1].as_usize() as u64;
+        // When the last total fits, no sum overflows: plain additions (they vectorize), else saturating ones.
+        Some(match start.checked_add(last - first) {
+            Some(_) => offs.iter().map(|o| o.as_usize() as u64 - first + start).collect(),
+            None => offs.iter().map(|o| (o.as_usize() as u64 - first).saturating_add(start)).collect(),
         })
     }
     let any = text.as_any();
